@@ -1,0 +1,118 @@
+import type { IncomingMessage } from "node:http";
+import type { WebSocket, WebSocketServer } from "ws";
+import { BaseTransport } from "../../src/core/base-transport.js";
+import { ConfigError } from "../../src/core/errors.js";
+import type { PreparedMessage } from "../../src/core/prepared-message.js";
+import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
+import { parseWsOptions, type WsOptions } from "./ws-options.js";
+
+/**
+ * Raw WebSocket transport (the `ws` package): one JSON text frame per message, both ways, on
+ * one path of the shared HTTP server. Dead sockets are reaped by ping/pong.
+ */
+export class WsTransport extends BaseTransport<WebSocket> {
+  readonly name: string = "ws";
+  readonly capabilities: TransportCapabilities = {
+    nativeAcks: false,
+    nativeBroadcast: false,
+    binary: true,
+    needsStickySessions: false,
+    maxPayload: null,
+  };
+
+  #server: WebSocketServer | undefined;
+  #options: WsOptions | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  /** Sockets that have not answered the last ping. */
+  readonly #silent = new Set<WebSocket>();
+  readonly #live = new Set<WebSocket>();
+
+  /** Validates `config.ws`. */
+  static validateOptions(raw: unknown): WsOptions {
+    return parseWsOptions(raw);
+  }
+
+  protected async listen(host: TransportHost): Promise<void> {
+    const { WebSocketServer } = await loadWs();
+    const options =
+      (host.config.transportOptions[this.name] as WsOptions | undefined) ?? parseWsOptions({});
+    this.#options = options;
+    const maxPayload = host.config.limits.maxMessageBytes;
+    Object.assign(this.capabilities, { maxPayload });
+    this.#server = new WebSocketServer({
+      noServer: true,
+      maxPayload,
+      perMessageDeflate: options.perMessageDeflate,
+      clientTracking: false,
+    });
+    const server = this.#server;
+    host.upgrades.add(options.path, (request, socket, head) => {
+      server.handleUpgrade(request, socket, head, (ws) => this.#open(ws, request));
+    });
+    if (options.heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => this.#ping(), options.heartbeatMs);
+      this.#heartbeat.unref();
+    }
+  }
+
+  protected write(socket: WebSocket, message: PreparedMessage): void {
+    if (socket.readyState === 1) socket.send(message.json);
+  }
+
+  protected terminate(socket: WebSocket): void {
+    socket.close(1000);
+  }
+
+  protected async shutdown(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    if (this.#options !== undefined) this.host.upgrades.remove(this.#options.path);
+    for (const socket of this.#live) socket.terminate();
+    await new Promise<void>((resolve) =>
+      this.#server ? this.#server.close(() => resolve()) : resolve(),
+    );
+  }
+
+  #open(ws: WebSocket, request: IncomingMessage): void {
+    const { ip, port } = this.host.remoteAddress(request);
+    this.#live.add(ws);
+    const connection = this.accept(ws, { remoteIP: ip, remotePort: port, request });
+    ws.on("message", (data, isBinary) => {
+      this.#silent.delete(ws);
+      if (isBinary) {
+        this.host.receiveText(connection, Buffer.isBuffer(data) ? data : Buffer.alloc(0));
+      } else {
+        this.host.receiveText(connection, data.toString());
+      }
+    });
+    ws.on("pong", () => this.#silent.delete(ws));
+    ws.on("error", (error) => {
+      this.host.logger.debug("ws socket error", { id: connection.id, error: error.message });
+    });
+    ws.on("close", () => {
+      this.#live.delete(ws);
+      this.#silent.delete(ws);
+      this.release(connection.id);
+    });
+  }
+
+  #ping(): void {
+    for (const ws of this.#live) {
+      if (this.#silent.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      this.#silent.add(ws);
+      ws.ping();
+    }
+  }
+}
+
+async function loadWs(): Promise<typeof import("ws")> {
+  try {
+    return await import("ws");
+  } catch {
+    throw new ConfigError(
+      'The ws transport needs the "ws" package. Install it with: npm install ws',
+    );
+  }
+}

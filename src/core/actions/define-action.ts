@@ -1,0 +1,84 @@
+import type { Connection } from "../connection.js";
+
+/**
+ * One declared input of an action. Processing order: a missing value (absent, `null` or `""`)
+ * takes `default`; a value still missing fails `required`; a present value goes through
+ * `formatter`, then `validator`.
+ */
+export interface ActionInput<T = unknown> {
+  required?: boolean;
+  /** Used when the value is missing; a function is called each time. */
+  default?: T | (() => T);
+  /** Turns the raw value into the value `run` sees; throwing makes it `ERR_INVALID_PARAM`. */
+  formatter?: (raw: unknown) => T;
+  /**
+   * Returns `true` (or nothing) to accept; `false` or a string (the reason) to refuse with
+   * `ERR_INVALID_PARAM`; a thrown error's message is the reason.
+   */
+  validator?: (value: T) => boolean | string | void;
+  description?: string;
+}
+
+/** The declared inputs of an action, by name. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each input has its own value type
+export type ActionInputs = Record<string, ActionInput<any>>;
+
+type InputValue<I> = I extends { formatter: (raw: never) => infer R }
+  ? R
+  : I extends { default: infer D }
+    ? D extends () => infer R
+      ? R
+      : D
+    : unknown;
+
+type IsPresent<I> = I extends { required: true }
+  ? true
+  : I extends { default: unknown }
+    ? true
+    : false;
+
+/** The params `run` receives, typed from the inputs' formatters, defaults and `required`. */
+export type ActionParams<I extends ActionInputs> = {
+  [K in keyof I]: IsPresent<I[K]> extends true ? InputValue<I[K]> : InputValue<I[K]> | undefined;
+};
+
+/** What an action's `run` can reach besides its params. */
+export interface ActionContext {
+  readonly connection: Connection;
+  /** Aborted when the action passes its deadline or the connection goes away. */
+  readonly signal: AbortSignal;
+  /** Pushes an alert to a connection (the caller by default). */
+  alert(message: string, extra?: Record<string, unknown>, connectionId?: string): void;
+}
+
+/** An action's result: a flat object merged into the reply, or nothing. */
+export type ActionResult = Record<string, unknown> | void;
+
+/** An action as written by the application (see {@link defineAction}). */
+export interface ActionDefinition<I extends ActionInputs = ActionInputs> {
+  name: string;
+  description?: string;
+  inputs?: I;
+  /** Deadline for this action in ms; defaults to `limits.actionTimeoutMs`. */
+  timeoutMs?: number;
+  /** Keep params the action does not declare (they are dropped by default). */
+  acceptUndeclaredParams?: boolean;
+  run(params: ActionParams<I>, context: ActionContext): ActionResult | Promise<ActionResult>;
+}
+
+/**
+ * Declares an action. Types flow from `inputs` to `run`'s params:
+ *
+ * ```ts
+ * defineAction({
+ *   name: "add",
+ *   inputs: { a: { required: true, formatter: Number }, b: { default: 1 } },
+ *   run: ({ a, b }) => ({ sum: a + b }), // a: number, b: number
+ * });
+ * ```
+ */
+export function defineAction<const I extends ActionInputs = Record<never, never>>(
+  definition: ActionDefinition<I>,
+): ActionDefinition<I> {
+  return definition;
+}

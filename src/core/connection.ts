@@ -1,0 +1,87 @@
+import { randomUUID } from "node:crypto";
+
+/** What a transport knows about a new connection when it accepts it. */
+export interface ConnectionInfo {
+  /** The client's address, already resolved through the trusted-proxy rules. */
+  remoteIP: string;
+  remotePort: number;
+  /** The upgrade or handshake request, when the transport has one (for auth hooks). */
+  request?: import("node:http").IncomingMessage;
+}
+
+/** The public view of a connection: exactly the fields `detailsView` returns (PROTOCOL.md). */
+export interface ConnectionDetails {
+  id: string;
+  connectedAt: number;
+  transport: string;
+  remoteIP: string;
+  remotePort: number;
+  claimedIP: string | null;
+  room: string | null;
+  listeningRooms: string[];
+  params: Record<string, unknown>;
+  totalActions: number;
+  pendingActions: number;
+  messageCount: number;
+}
+
+/**
+ * One client connection, whatever its transport. The core owns it; adapters only hold its `id`.
+ */
+export class Connection {
+  /** Server-assigned, unguessable (uuid v4); never the transport's own session id. */
+  readonly id: string = randomUUID();
+  readonly connectedAt: number = Date.now();
+  /** The adapter's name (`ws`, `socketio`, `faye`, `tcp`, …). */
+  readonly transport: string;
+  readonly remoteIP: string;
+  readonly remotePort: number;
+  /** The upgrade or handshake request the connection came in on, if the transport had one. */
+  readonly request: import("node:http").IncomingMessage | undefined;
+  /** What the client claimed with `setIP`; never used for anything. */
+  claimedIP: string | null = null;
+  room: string | null = null;
+  readonly listeningRooms = new Set<string>();
+  /** Sticky params, set with the param verbs; every action on this connection sees them. */
+  readonly params: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  totalActions = 0;
+  pendingActions = 0;
+  messageCount = 0;
+  /**
+   * Server-side state (identity, flags set by actions or hooks). Never sent to the client;
+   * room rules in config match against it.
+   */
+  readonly data: Record<string, unknown> = {};
+  /** False once the connection is gone; work finishing later must not write to it. */
+  open = true;
+
+  constructor(transport: string, info: ConnectionInfo) {
+    this.transport = transport;
+    this.remoteIP = normalizeIP(info.remoteIP);
+    this.remotePort = info.remotePort;
+    this.request = info.request;
+  }
+
+  /** The fields `detailsView` returns. */
+  details(): ConnectionDetails {
+    return {
+      id: this.id,
+      connectedAt: this.connectedAt,
+      transport: this.transport,
+      remoteIP: this.remoteIP,
+      remotePort: this.remotePort,
+      claimedIP: this.claimedIP,
+      room: this.room,
+      listeningRooms: [...this.listeningRooms],
+      params: { ...this.params },
+      totalActions: this.totalActions,
+      pendingActions: this.pendingActions,
+      messageCount: this.messageCount,
+    };
+  }
+}
+
+/** IPv4-mapped IPv6 (`::ffff:127.0.0.1`) is shown as plain IPv4. */
+export function normalizeIP(ip: string): string {
+  return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
+}

@@ -1,0 +1,414 @@
+import "reflect-metadata";
+import { inject, injectable } from "tsyringe";
+import { TOKENS } from "./tokens.js";
+import type { ActionMiddleware } from "./actions/action-middleware.js";
+import type { ActionRegistry } from "./actions/action-registry.js";
+import type { ActionContext, ActionDefinition } from "./actions/define-action.js";
+import type { ResolvedConfig } from "./config.js";
+import { Connection, type ConnectionInfo } from "./connection.js";
+import type { ConnectionTable } from "./connection-table.js";
+import { ActionwireError } from "./errors.js";
+import { type InboundRequest, parseInboundText, toInboundRequest } from "./inbound-request.js";
+import type { Logger } from "./logger.js";
+import { PreparedMessage, type ServerMessage } from "./prepared-message.js";
+import type { ReplyFn } from "./realtime-transport.js";
+import type { RoomManager } from "./rooms/room-manager.js";
+import { TokenBucket } from "./token-bucket.js";
+import { isVerb, type Verb } from "./verbs.js";
+
+/** Keys an action's result may not hold: they belong to the reply envelope. */
+const RESERVED_RESULT_KEYS = ["context", "messageCount", "messageId", "error", "code", "status"];
+
+/** Why the server closed a connection (the goodbye push's `reason`). */
+export type GoodbyeReason =
+  | "quit"
+  | "server shutdown"
+  | "disconnected by server"
+  | "timeout"
+  | "rate limit"
+  | "slow consumer"
+  | "message too large";
+
+type Reply = Omit<ServerMessage, "context"> | undefined;
+
+/**
+ * The protocol-neutral heart: every verb of PROTOCOL.md, every error code, the replies exactly
+ * as specified. Transports hand it connections and frames through the `TransportHost` methods.
+ */
+@injectable()
+export class Dispatcher {
+  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #allowedVerbs = new Map<string, ReadonlySet<string>>();
+  readonly #pending = new Set<Promise<unknown>>();
+  /** Connections still joining their default room: their requests wait for it. */
+  readonly #joining = new Map<string, Promise<void>>();
+  #draining = false;
+
+  constructor(
+    @inject(TOKENS.Config) private readonly config: ResolvedConfig,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(TOKENS.ConnectionTable) private readonly table: ConnectionTable,
+    @inject(TOKENS.RoomManager) private readonly rooms: RoomManager,
+    @inject(TOKENS.ActionRegistry) private readonly actions: ActionRegistry,
+    @inject(TOKENS.ActionMiddleware) private readonly middleware: readonly ActionMiddleware[],
+  ) {
+    for (const [transport, verbs] of Object.entries(config.allowedVerbs)) {
+      this.#allowedVerbs.set(transport, new Set(verbs));
+    }
+  }
+
+  /** True once {@link drain} was called: new requests get `ERR_SHUTTING_DOWN`. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  createConnection(transport: string, info: ConnectionInfo): Connection {
+    const connection = new Connection(transport, info);
+    this.table.add(connection);
+    this.#buckets.set(connection.id, new TokenBucket(this.config.limits.rate));
+    return connection;
+  }
+
+  admit(connection: Connection): void {
+    const room = this.config.defaultRoom;
+    if (room !== null) connection.room = room;
+    this.push(connection.id, { context: "api", welcome: this.config.welcomeMessage, room });
+    if (room === null) return;
+    const joined = this.rooms
+      .join(connection, room)
+      .finally(() => this.#joining.delete(connection.id));
+    this.#joining.set(connection.id, joined);
+    this.track(joined, "joining the default room");
+  }
+
+  connectionClosed(connection: Connection): void {
+    if (!connection.open) return;
+    connection.open = false;
+    this.table.remove(connection.id);
+    this.#buckets.delete(connection.id);
+    this.track(this.rooms.drop(connection), "leaving rooms");
+  }
+
+  /** A frame arrived. A binary frame (a `Buffer`) is counted and refused: the protocol is text. */
+  receiveText(connection: Connection, data: string | Buffer, reply?: ReplyFn): void {
+    const limit = this.config.limits.maxMessageBytes;
+    // A JS string takes at most 3 UTF-8 bytes per UTF-16 unit: short text skips the count.
+    const size =
+      typeof data !== "string"
+        ? data.length
+        : data.length * 3 <= limit
+          ? 0
+          : Buffer.byteLength(data);
+    this.receive(connection, reply, size, () => {
+      if (typeof data !== "string") {
+        throw new ActionwireError("ERR_BAD_MESSAGE", "bad message: binary frames are not accepted");
+      }
+      return parseInboundText(data, this.config.limits.maxDepth);
+    });
+  }
+
+  receiveRequest(connection: Connection, raw: unknown, reply?: ReplyFn): void {
+    this.receive(connection, reply, 0, () => toInboundRequest(raw, this.config.limits.maxDepth));
+  }
+
+  /** Pushes an alert (`context: "alert"`) to a local connection. */
+  alert(connectionId: string, message: string, extra: Record<string, unknown> = {}): boolean {
+    if (this.table.get(connectionId) === undefined) return false;
+    this.push(connectionId, { ...extra, context: "alert", message });
+    return true;
+  }
+
+  /** Sends the goodbye push with `reason`, then closes the connection. */
+  disconnect(connectionId: string, reason: GoodbyeReason = "disconnected by server"): boolean {
+    if (this.table.get(connectionId) === undefined) return false;
+    this.push(connectionId, { context: "api", status: "Bye!", reason });
+    this.table.disconnect(connectionId);
+    return true;
+  }
+
+  /**
+   * Stops taking requests (`ERR_SHUTTING_DOWN`) and waits, at most `timeoutMs`, for the work in
+   * flight (actions, room moves) to finish.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.#draining = true;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    while (this.#pending.size > 0) {
+      const settled = Promise.allSettled([...this.#pending]).then(() => true);
+      if (!(await Promise.race([settled, deadline.then(() => false)]))) break;
+    }
+    clearTimeout(timer);
+  }
+
+  /** Counts the frame, then checks size, rate and shape before any work is done. */
+  private receive(
+    connection: Connection,
+    reply: ReplyFn | undefined,
+    size: number,
+    decode: () => InboundRequest,
+  ): void {
+    const count = ++connection.messageCount;
+    let send = this.replier(connection, count, undefined, reply);
+    if (size > this.config.limits.maxMessageBytes) {
+      send(
+        new ActionwireError(
+          "ERR_MESSAGE_TOO_LARGE",
+          `the message is larger than the limit of ${this.config.limits.maxMessageBytes} bytes`,
+        ),
+      );
+      return;
+    }
+    const bucket = this.#buckets.get(connection.id);
+    if (bucket !== undefined && !bucket.take()) {
+      send(new ActionwireError("ERR_RATE_LIMITED", "too many messages"));
+      if (bucket.limitedFor() >= this.config.limits.rateAbuseMs) {
+        this.disconnect(connection.id, "rate limit");
+      }
+      return;
+    }
+    let request: InboundRequest;
+    try {
+      request = decode();
+    } catch (error) {
+      send(error);
+      return;
+    }
+    if (request.messageId !== undefined) {
+      send = this.replier(connection, count, request.messageId, reply);
+    }
+    if (this.#draining) {
+      send(new ActionwireError("ERR_SHUTTING_DOWN", "the server is shutting down"));
+      return;
+    }
+    const { event } = request;
+    const allowed = this.#allowedVerbs.get(connection.transport);
+    if (!isVerb(event) || (allowed !== undefined && !allowed.has(event))) {
+      send(new ActionwireError("ERR_UNKNOWN_VERB", `${event} is not a known verb`));
+      return;
+    }
+    if (event === "quit" || event === "exit" || event === "close") {
+      this.disconnect(connection.id, "quit");
+      return;
+    }
+    const joining = this.#joining.get(connection.id);
+    const work =
+      joining === undefined
+        ? this.verb(connection, event, request.params)
+        : joining.then(() => this.verb(connection, event, request.params));
+    this.track(work.then(send, send), `handling ${event}`);
+  }
+
+  private async verb(
+    connection: Connection,
+    verb: Exclude<Verb, "quit" | "exit" | "close">,
+    params: Record<string, unknown>,
+  ): Promise<Reply> {
+    switch (verb) {
+      case "action":
+        return this.runAction(connection, params);
+      case "say": {
+        const message = requireString(params, "message");
+        if (message.length > this.config.limits.maxSayLength) {
+          throw new ActionwireError(
+            "ERR_INVALID_PARAM",
+            `message is not valid: longer than ${this.config.limits.maxSayLength} characters`,
+          );
+        }
+        await this.rooms.say(connection, message);
+        return ok();
+      }
+      case "roomView":
+        return ok(await this.rooms.view(connection));
+      case "roomChange": {
+        const room = requireRoom(params);
+        await this.rooms.change(connection, room);
+        return ok({ room });
+      }
+      case "listenToRoom": {
+        const room = requireRoom(params);
+        await this.rooms.listen(connection, room);
+        return ok({ room });
+      }
+      case "silenceRoom": {
+        const room = requireRoom(params);
+        await this.rooms.silence(connection, room);
+        return ok({ room });
+      }
+      case "detailsView":
+        return ok(connection.details());
+      case "setIP":
+        connection.claimedIP = requireString(params, "ip");
+        return ok();
+      case "paramAdd": {
+        const key = requireString(params, "key");
+        connection.params[key] = params.value ?? null;
+        return ok();
+      }
+      case "paramView": {
+        const key = requireString(params, "key");
+        return ok(Object.hasOwn(connection.params, key) ? connection.params[key] : null);
+      }
+      case "paramsView":
+        return ok({ ...connection.params });
+      case "paramDelete":
+        delete connection.params[requireString(params, "key")];
+        return ok();
+      case "paramsDelete":
+        for (const key of Object.keys(connection.params)) delete connection.params[key];
+        return ok();
+      case "documentation":
+        return ok(this.actions.documentation());
+    }
+  }
+
+  private async runAction(
+    connection: Connection,
+    requestParams: Record<string, unknown>,
+  ): Promise<Reply> {
+    const name = requestParams.action;
+    if (name === undefined || name === null || name === "") {
+      throw new ActionwireError("ERR_MISSING_PARAM", "action is a required parameter");
+    }
+    const action = typeof name === "string" ? this.actions.get(name) : undefined;
+    if (action === undefined) {
+      throw new ActionwireError("ERR_UNKNOWN_ACTION", `${String(name)} is not a known action`);
+    }
+    if (connection.pendingActions >= this.config.limits.maxPendingActions) {
+      throw new ActionwireError("ERR_TOO_MANY_PENDING", "you have too many pending requests");
+    }
+    const merged: Record<string, unknown> = Object.assign(
+      Object.create(null),
+      connection.params,
+      requestParams,
+    );
+    delete merged.action;
+    const params = this.actions.processParams(action, merged);
+
+    connection.pendingActions++;
+    connection.totalActions++;
+    const controller = new AbortController();
+    const timeoutMs = action.timeoutMs ?? this.config.limits.actionTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    let finished = false;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort(new ActionwireError("ERR_ACTION_TIMEOUT", "the action timed out"));
+        reject(controller.signal.reason);
+      }, timeoutMs);
+    });
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      connection.pendingActions--;
+    };
+    const run = this.invoke(action, connection, params, controller.signal).finally(finish);
+    try {
+      return await Promise.race([run, timeout]);
+    } finally {
+      finish();
+    }
+  }
+
+  private async invoke(
+    action: ActionDefinition,
+    connection: Connection,
+    params: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<Reply> {
+    const call = { action, connection, params };
+    const context: ActionContext = {
+      connection,
+      signal,
+      alert: (message, extra, connectionId = connection.id) => {
+        this.alert(connectionId, message, extra);
+      },
+    };
+    try {
+      for (const m of this.middleware) await m.before?.(call);
+      let result = (await action.run(call.params as never, context)) ?? {};
+      if (typeof result !== "object" || result === null || Array.isArray(result)) {
+        throw new Error(`action ${action.name} returned ${typeof result}, not an object`);
+      }
+      for (let i = this.middleware.length - 1; i >= 0; i--) {
+        result = (await this.middleware[i]!.after?.(call, result)) ?? result;
+      }
+      const reserved = RESERVED_RESULT_KEYS.find((key) => Object.hasOwn(result, key));
+      if (reserved !== undefined) {
+        throw new Error(`action ${action.name} returned the reserved key "${reserved}"`);
+      }
+      return { ...result };
+    } catch (error) {
+      if (error instanceof ActionwireError) throw error;
+      this.logger.error(`action ${action.name} failed`, { error: String(error) });
+      throw new ActionwireError("ERR_ACTION_FAILED", "the action failed", { cause: error });
+    }
+  }
+
+  /** Builds the function that sends the reply (or error) to one request. */
+  private replier(
+    connection: Connection,
+    count: number,
+    messageId: string | number | undefined,
+    reply: ReplyFn | undefined,
+  ): (outcome: unknown) => void {
+    return (outcome) => {
+      if (!connection.open) return;
+      const head: ServerMessage = { context: "response" };
+      let body: Record<string, unknown>;
+      if (outcome instanceof Error || outcome instanceof ActionwireError) {
+        const error =
+          outcome instanceof ActionwireError
+            ? outcome
+            : new ActionwireError("ERR_ACTION_FAILED", "the request failed", { cause: outcome });
+        if (!(outcome instanceof ActionwireError)) {
+          this.logger.error("request failed", { error: String(outcome) });
+        }
+        body = { status: error.message, error: error.message, code: error.code };
+      } else {
+        body = (outcome as Record<string, unknown> | undefined) ?? {};
+      }
+      const message: ServerMessage = Object.assign(head, body, { messageCount: count });
+      if (messageId !== undefined) message.messageId = messageId;
+      const prepared = PreparedMessage.fromPayload(message);
+      if (reply !== undefined) reply(prepared);
+      else this.table.sendTo(connection.id, prepared);
+    };
+  }
+
+  private push(connectionId: string, message: ServerMessage): void {
+    this.table.sendTo(connectionId, PreparedMessage.fromPayload(message));
+  }
+
+  /** Keeps a promise in the drain set and logs its failure (it never rejects unhandled). */
+  private track(work: Promise<unknown>, what: string): void {
+    const tracked = work
+      .catch((error: unknown) => this.logger.error(`failed ${what}`, { error: String(error) }))
+      .finally(() => this.#pending.delete(tracked));
+    this.#pending.add(tracked);
+  }
+}
+
+function ok(data?: unknown): Reply {
+  return data === undefined ? { status: "OK" } : { status: "OK", data };
+}
+
+function requireString(params: Record<string, unknown>, key: string): string {
+  const value = params[key];
+  if (value === undefined || value === null || value === "") {
+    throw new ActionwireError("ERR_MISSING_PARAM", `${key} is a required parameter`);
+  }
+  if (typeof value !== "string") {
+    throw new ActionwireError("ERR_INVALID_PARAM", `${key} is not valid: must be a string`);
+  }
+  return value;
+}
+
+function requireRoom(params: Record<string, unknown>): string {
+  const room = requireString(params, "room");
+  if (room.length > 256) {
+    throw new ActionwireError("ERR_INVALID_PARAM", "room is not valid: longer than 256 characters");
+  }
+  return room;
+}

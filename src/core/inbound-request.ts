@@ -1,0 +1,75 @@
+import { ActionwireError } from "./errors.js";
+
+/** A client request after framing has been removed (PROTOCOL.md, "Client → server"). */
+export interface InboundRequest {
+  event: string;
+  params: Record<string, unknown>;
+  messageId?: string | number;
+}
+
+/**
+ * Checks a decoded request and returns it in canonical form, or throws `ERR_BAD_MESSAGE`.
+ * `maxDepth` counts objects and arrays, the request itself being level 1.
+ */
+export function toInboundRequest(value: unknown, maxDepth: number): InboundRequest {
+  if (!isPlainObject(value)) throw bad("a request must be a JSON object");
+  if (exceedsDepth(value, maxDepth)) throw bad(`nesting deeper than ${maxDepth} levels`);
+  const { event, params, messageId } = value;
+  if (typeof event !== "string" || event.length === 0) {
+    throw bad("event must be a non-empty string");
+  }
+  if (params !== undefined && params !== null && !isPlainObject(params)) {
+    throw bad("params must be an object");
+  }
+  const request: InboundRequest = { event, params: toParams(params) };
+  if (messageId !== undefined && messageId !== null) {
+    if (typeof messageId === "string" || (typeof messageId === "number" && isFinite(messageId))) {
+      request.messageId = messageId;
+    } else {
+      throw bad("messageId must be a string or a finite number");
+    }
+  }
+  return request;
+}
+
+/** Parses a text frame into a request; every failure is `ERR_BAD_MESSAGE`. */
+export function parseInboundText(text: string, maxDepth: number): InboundRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw bad("the message is not valid JSON");
+  }
+  return toInboundRequest(value, maxDepth);
+}
+
+/** Params as a null-prototype copy, so keys such as `__proto__` stay plain data. */
+export function toParams(params: unknown): Record<string, unknown> {
+  const out = Object.create(null) as Record<string, unknown>;
+  if (isPlainObject(params)) {
+    for (const key of Object.keys(params)) out[key] = params[key];
+  }
+  return out;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function bad(reason: string): ActionwireError {
+  return new ActionwireError("ERR_BAD_MESSAGE", `bad message: ${reason}`);
+}
+
+/** Iterative, so a hostile nesting depth cannot overflow the stack. */
+function exceedsDepth(root: object, maxDepth: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (depth > maxDepth) return true;
+    const children = Array.isArray(value) ? value : Object.values(value as object);
+    for (const child of children) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}

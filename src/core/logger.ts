@@ -1,0 +1,31 @@
+import createDebug from "debug";
+
+/** The logger the library writes to. Pass your own (pino, winston…) in `config.logger`. */
+export interface Logger {
+  debug(message: string, details?: Record<string, unknown>): void;
+  info(message: string, details?: Record<string, unknown>): void;
+  warn(message: string, details?: Record<string, unknown>): void;
+  error(message: string, details?: Record<string, unknown>): void;
+}
+
+/**
+ * The default logger: namespaced `debug` output (`DEBUG=actionwire:*`), silent unless enabled.
+ * Warnings and errors go to the `actionwire:warn` / `actionwire:error` namespaces.
+ */
+export function createDebugLogger(namespace = "actionwire"): Logger {
+  const channels = {
+    debug: createDebug(`${namespace}:debug`),
+    info: createDebug(`${namespace}:info`),
+    warn: createDebug(`${namespace}:warn`),
+    error: createDebug(`${namespace}:error`),
+  };
+  const write =
+    (channel: createDebug.Debugger) => (message: string, details?: Record<string, unknown>) =>
+      details === undefined ? channel(message) : channel("%s %o", message, details);
+  return {
+    debug: write(channels.debug),
+    info: write(channels.info),
+    warn: write(channels.warn),
+    error: write(channels.error),
+  };
+}

@@ -1,0 +1,79 @@
+import type { IncomingMessage, Server as HttpServer } from "node:http";
+import type { Connection, ConnectionInfo } from "./connection.js";
+import type { ResolvedConfig } from "./config.js";
+import type { Logger } from "./logger.js";
+import type { PreparedMessage } from "./prepared-message.js";
+import type { UpgradeRouter } from "./upgrade-router.js";
+
+/**
+ * What a transport can do natively. The core reads it (to use native acks, to size limits) and
+ * config validation uses it (to warn about sticky sessions behind a cluster).
+ */
+export interface TransportCapabilities {
+  /** A request can carry its own reply callback (socket.io acks). */
+  readonly nativeAcks: boolean;
+  /** The transport can send one encoded message to many connections at once. */
+  readonly nativeBroadcast: boolean;
+  /** Binary frames can be carried (the protocol itself is JSON text). */
+  readonly binary: boolean;
+  /** A connection's requests must all reach the node that holds it (polling transports). */
+  readonly needsStickySessions: boolean;
+  /** The largest inbound frame the transport itself accepts, in bytes; `null` if unbounded. */
+  readonly maxPayload: number | null;
+}
+
+/** Sends a reply through the transport's own acknowledgement mechanism. */
+export type ReplyFn = (message: PreparedMessage) => void;
+
+/**
+ * What the core offers an adapter: the way in for connections and messages, and the shared
+ * HTTP server with its upgrade router.
+ */
+export interface TransportHost {
+  readonly config: ResolvedConfig;
+  readonly logger: Logger;
+  /** The HTTP(S) server transports attach to; `null` when the server has none. */
+  readonly httpServer: HttpServer | null;
+  /** Routes `upgrade` requests by path, so several transports share one server. */
+  readonly upgrades: UpgradeRouter;
+  /** The client's address for a request, honouring `X-Forwarded-For` only from trusted proxies. */
+  remoteAddress(request: IncomingMessage): { ip: string; port: number };
+  /** Registers a new connection (no message is sent yet). */
+  createConnection(transport: string, info: ConnectionInfo): Connection;
+  /** Sends the welcome and joins the default room; call once the connection can receive. */
+  admit(connection: Connection): void;
+  /** A text (or binary) frame arrived; the core parses and answers it. */
+  receiveText(connection: Connection, data: string | Buffer, reply?: ReplyFn): void;
+  /** An already-decoded request arrived (`{event, params, messageId}`); the core checks it. */
+  receiveRequest(connection: Connection, request: unknown, reply?: ReplyFn): void;
+  /** The connection is gone (closed by either side); the core leaves its rooms. */
+  connectionClosed(connection: Connection): void;
+}
+
+/**
+ * The interface every adapter implements. Adapters own bytes; the core owns meaning. Most
+ * adapters extend {@link BaseTransport} instead of implementing this directly.
+ */
+export interface RealtimeTransport {
+  /** The name connections report as `transport` and config uses to pick it. */
+  readonly name: string;
+  readonly capabilities: TransportCapabilities;
+  /** Attaches to `host.httpServer` or opens its own listener; resolves when ready. */
+  start(host: TransportHost): Promise<void>;
+  /** Sends an already-built message to each of the given connections it holds. */
+  send(connectionIds: Iterable<string>, message: PreparedMessage): void;
+  /** Closes one connection (after any message already sent to it). */
+  disconnect(connectionId: string): void;
+  /** Closes every connection and releases what `start` took. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A transport class as registered with `registerTransport` or passed in `config.transports`.
+ * `validateOptions`, when present, checks the options under the transport's name in config and
+ * returns them (throwing a `ConfigError` that names the bad key).
+ */
+export interface TransportClass {
+  new (...args: never[]): RealtimeTransport;
+  validateOptions?(raw: unknown): unknown;
+}

@@ -1,0 +1,13 @@
+/** The dependency-injection tokens of a server's container (one child container per server). */
+export const TOKENS = {
+  Config: Symbol.for("actionwire.Config"),
+  Logger: Symbol.for("actionwire.Logger"),
+  ClusterBus: Symbol.for("actionwire.ClusterBus"),
+  ConnectionTable: Symbol.for("actionwire.ConnectionTable"),
+  RoomHooks: Symbol.for("actionwire.RoomHooks"),
+  RoomManager: Symbol.for("actionwire.RoomManager"),
+  ActionRegistry: Symbol.for("actionwire.ActionRegistry"),
+  ActionMiddleware: Symbol.for("actionwire.ActionMiddleware"),
+  Dispatcher: Symbol.for("actionwire.Dispatcher"),
+  TransportRegistry: Symbol.for("actionwire.TransportRegistry"),
+} as const;

@@ -1,0 +1,50 @@
+import { ConfigError } from "./errors.js";
+import type { TransportClass } from "./realtime-transport.js";
+
+const TRANSPORT_NAME = /^[a-z][a-z0-9-]*$/;
+
+/** Transport classes by name: the built-in ones and those added with `registerTransport`. */
+export class TransportRegistry {
+  readonly #classes = new Map<string, TransportClass>();
+
+  constructor(parent?: TransportRegistry) {
+    if (parent !== undefined)
+      for (const [name, cls] of parent.#classes) this.#classes.set(name, cls);
+  }
+
+  add(name: string, transport: TransportClass): void {
+    if (!TRANSPORT_NAME.test(name)) {
+      throw new ConfigError(
+        `A transport name is lowercase letters, digits and "-", starting with a letter (got ${JSON.stringify(name)}).`,
+      );
+    }
+    if (typeof transport !== "function") {
+      throw new ConfigError(`registerTransport("${name}", …) needs a class.`);
+    }
+    this.#classes.set(name, transport);
+  }
+
+  /** The class for a name, or a {@link ConfigError} listing the names that exist. */
+  get(name: string): TransportClass {
+    const found = this.#classes.get(name);
+    if (found === undefined) {
+      throw new ConfigError(
+        `config.transports names "${name}", which is not a registered transport (known: ${this.names().join(", ")}). Register it with registerTransport("${name}", YourClass) or pass the class itself.`,
+      );
+    }
+    return found;
+  }
+
+  names(): string[] {
+    return [...this.#classes.keys()];
+  }
+
+  /** Option validators by transport name, for config validation. */
+  validators(): Map<string, (raw: unknown) => unknown> {
+    const out = new Map<string, (raw: unknown) => unknown>();
+    for (const [name, cls] of this.#classes) {
+      out.set(name, (raw) => (cls.validateOptions ? cls.validateOptions(raw) : raw));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,214 @@
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { DependencyContainer } from "tsyringe";
+import type { ClusterBus } from "../core/cluster-bus.js";
+import { type ActionwireConfig, resolveConfig, type ResolvedConfig } from "../core/config.js";
+import type { ConnectionTable } from "../core/connection-table.js";
+import { createServerContainer, transportRegistry } from "../core/container.js";
+import type { Dispatcher, GoodbyeReason } from "../core/dispatcher.js";
+import { ConfigError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type {
+  RealtimeTransport,
+  TransportClass,
+  TransportHost,
+} from "../core/realtime-transport.js";
+import { TOKENS } from "../core/tokens.js";
+import { UpgradeRouter } from "../core/upgrade-router.js";
+import "./built-in-transports.js";
+import { DemoPage } from "./demo-page.js";
+import { remoteAddress } from "./remote-address.js";
+
+/**
+ * An actionwire server: the dispatcher, the chosen transports and the HTTP(S) server they share
+ * (its own, or one the application already has in `config.server`).
+ */
+export class ActionwireServer {
+  readonly config: ResolvedConfig;
+  /** This server's dependency-injection container (a child of the library's). */
+  readonly container: DependencyContainer;
+  readonly dispatcher: Dispatcher;
+  readonly transports: readonly RealtimeTransport[];
+  readonly upgrades = new UpgradeRouter();
+  readonly #logger: Logger;
+  readonly #table: ConnectionTable;
+  readonly #bus: ClusterBus;
+  #http: HttpServer | null = null;
+  #ownsHttp = false;
+  #state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
+  readonly #demo = new DemoPage();
+
+  constructor(config: ActionwireConfig = {}) {
+    const registry = transportRegistry();
+    this.config = resolveConfig(config, registry.validators());
+    const classes = this.config.transports.map((entry) =>
+      typeof entry === "string" ? registry.get(entry) : entry,
+    );
+    this.container = createServerContainer(this.config);
+    this.dispatcher = this.container.resolve<Dispatcher>(TOKENS.Dispatcher);
+    this.#logger = this.container.resolve<Logger>(TOKENS.Logger);
+    this.#table = this.container.resolve<ConnectionTable>(TOKENS.ConnectionTable);
+    this.#bus = this.container.resolve<ClusterBus>(TOKENS.ClusterBus);
+    this.transports = classes.map((cls) => this.#instantiate(cls));
+    const names = new Set<string>();
+    for (const transport of this.transports) {
+      if (names.has(transport.name)) {
+        throw new ConfigError(`config.transports lists "${transport.name}" twice; list it once.`);
+      }
+      names.add(transport.name);
+      this.#table.addTransport(transport);
+    }
+  }
+
+  /** The HTTP(S) server the transports share (`null` before `start`). */
+  get httpServer(): HttpServer | null {
+    return this.#http;
+  }
+
+  /** The address the server listens on (after `start`). */
+  get address(): AddressInfo {
+    const address = this.#http?.address();
+    if (address === null || address === undefined || typeof address === "string") {
+      throw new Error("the server is not listening");
+    }
+    return address;
+  }
+
+  /** The base URL (`http://host:port`), with a wildcard host shown as 127.0.0.1. */
+  get url(): string {
+    const { address, port, family } = this.address;
+    const host = address === "0.0.0.0" || address === "::" ? "127.0.0.1" : address;
+    const shown = family === "IPv6" && host.includes(":") ? `[${host}]` : host;
+    return `${this.config.tls ? "https" : "http"}://${shown}:${port}`;
+  }
+
+  /** The running transport with this name. */
+  transport<T extends RealtimeTransport = RealtimeTransport>(name: string): T {
+    const found = this.transports.find((transport) => transport.name === name);
+    if (found === undefined) throw new Error(`no transport named ${name} on this server`);
+    return found as T;
+  }
+
+  /** Connections on this node. */
+  get connectionCount(): number {
+    return this.#table.size;
+  }
+
+  /** Connections on this node by transport name. */
+  connectionCounts(): Record<string, number> {
+    return this.#table.countsByTransport();
+  }
+
+  /** Starts the transports and (unless embedded) listens on `config.port` / `config.host`. */
+  async start(): Promise<this> {
+    if (this.#state !== "new") throw new Error(`cannot start a server that is ${this.#state}`);
+    this.#state = "starting";
+    const { config } = this;
+    if (config.server !== undefined) {
+      this.#http = config.server;
+    } else if (config.port !== null) {
+      this.#http = config.tls ? createHttpsServer(config.tls) : createHttpServer();
+      this.#ownsHttp = true;
+      this.#http.on("request", (req, res) => this.#onRequest(req, res));
+    }
+    this.#http?.on("upgrade", this.upgrades.handle);
+    await this.#bus.start(this.container.resolve(TOKENS.RoomManager));
+    const host = this.#host();
+    for (const transport of this.transports) await transport.start(host);
+    const http = this.#http;
+    if (this.#ownsHttp && http !== null) {
+      const port = config.port ?? 0;
+      await new Promise<void>((resolve, reject) => {
+        http.once("error", reject);
+        http.listen(port, config.host, () => {
+          http.off("error", reject);
+          resolve();
+        });
+      });
+    }
+    this.#state = "running";
+    return this;
+  }
+
+  /** Pushes an alert to a connection; `false` if it is not on this node. */
+  alert(connectionId: string, message: string, extra?: Record<string, unknown>): boolean {
+    return this.dispatcher.alert(connectionId, message, extra);
+  }
+
+  /** Sends the goodbye push and closes a connection; `false` if it is not on this node. */
+  disconnect(connectionId: string, reason: GoodbyeReason = "disconnected by server"): boolean {
+    return this.dispatcher.disconnect(connectionId, reason);
+  }
+
+  /**
+   * Graceful stop: new requests get `ERR_SHUTTING_DOWN`, actions in flight get up to
+   * `shutdownTimeoutMs` to finish, every connection gets the goodbye push (`server shutdown`)
+   * and is closed, the transports stop, and the HTTP server closes if the server owns it.
+   */
+  async stop(): Promise<void> {
+    if (this.#state === "stopped" || this.#state === "stopping") return;
+    this.#state = "stopping";
+    await this.dispatcher.drain(this.config.shutdownTimeoutMs);
+    for (const connection of [...this.#table.connections()]) {
+      this.dispatcher.disconnect(connection.id, "server shutdown");
+    }
+    for (const transport of this.transports) await transport.stop();
+    await this.#bus.stop();
+    const http = this.#http;
+    if (http !== null) {
+      http.off("upgrade", this.upgrades.handle);
+      if (this.#ownsHttp) {
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          http.closeAllConnections();
+        });
+      }
+    }
+    this.#state = "stopped";
+  }
+
+  #instantiate(cls: TransportClass): RealtimeTransport {
+    try {
+      return this.container.resolve(cls as unknown as new () => RealtimeTransport);
+    } catch (error) {
+      throw new ConfigError(
+        `Cannot construct transport ${cls.name}: ${(error as Error).message}. A transport class takes no constructor arguments, or marks them with @inject(TOKENS.…).`,
+      );
+    }
+  }
+
+  #host(): TransportHost {
+    const dispatcher = this.dispatcher;
+    const trusted = new Set(this.config.trustedProxies);
+    return {
+      config: this.config,
+      logger: this.#logger,
+      httpServer: this.#http,
+      upgrades: this.upgrades,
+      remoteAddress: (request) => remoteAddress(request, trusted),
+      createConnection: (transport, info) => dispatcher.createConnection(transport, info),
+      admit: (connection) => dispatcher.admit(connection),
+      receiveText: (connection, data, reply) => dispatcher.receiveText(connection, data, reply),
+      receiveRequest: (connection, request, reply) =>
+        dispatcher.receiveRequest(connection, request, reply),
+      connectionClosed: (connection) => dispatcher.connectionClosed(connection),
+    };
+  }
+
+  #onRequest(request: IncomingMessage, response: ServerResponse): void {
+    if (this.config.demoPage && this.#demo.handle(request, response)) return;
+    response.writeHead(404, { "content-type": "application/json" });
+    response.end(JSON.stringify({ error: "not found" }));
+  }
+}
+
+/** Creates (but does not start) a server: `await createServer(config).start()`. */
+export function createServer(config: ActionwireConfig = {}): ActionwireServer {
+  return new ActionwireServer(config);
+}

@@ -1,0 +1,7 @@
+import { WsTransport } from "../../adapters/ws/ws-transport.js";
+import { registerTransport } from "../core/container.js";
+import { InProcessTransport } from "../core/in-process-transport.js";
+
+// The built-in adapters register through the same public API a third party uses.
+registerTransport("ws", WsTransport);
+registerTransport("inprocess", InProcessTransport);

@@ -1,0 +1,43 @@
+import { readFile } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+const PUBLIC_DIR = new URL("../../../public/", import.meta.url);
+
+const FILES: Record<string, { file: string; type: string }> = {
+  "/": { file: "index.html", type: "text/html; charset=utf-8" },
+  "/index.html": { file: "index.html", type: "text/html; charset=utf-8" },
+};
+
+/** Serves the demo chat and action console (`public/`), read once and cached. */
+export class DemoPage {
+  readonly #cache = new Map<string, Promise<Buffer>>();
+
+  /** Answers the request if it is for a demo file; `false` otherwise. */
+  handle(request: IncomingMessage, response: ServerResponse): boolean {
+    const path = (request.url ?? "/").split("?")[0]!;
+    const entry = FILES[path];
+    if (entry === undefined || (request.method !== "GET" && request.method !== "HEAD")) {
+      return false;
+    }
+    let body = this.#cache.get(entry.file);
+    if (body === undefined) {
+      body = readFile(new URL(entry.file, PUBLIC_DIR));
+      this.#cache.set(entry.file, body);
+    }
+    body.then(
+      (content) => {
+        response.writeHead(200, {
+          "content-type": entry.type,
+          "content-length": content.length,
+          "cache-control": "no-cache",
+        });
+        response.end(request.method === "HEAD" ? undefined : content);
+      },
+      () => {
+        response.writeHead(500, { "content-type": "text/plain" });
+        response.end("demo page missing");
+      },
+    );
+    return true;
+  }
+}
