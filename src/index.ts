@@ -42,3 +42,4 @@ export { TOKENS } from "./core/tokens.js";
 export { VERBS } from "./core/verbs.js";
 export type { Verb } from "./core/verbs.js";
 export { InProcessClient, InProcessTransport } from "./core/in-process-transport.js";
+export { MessageInbox } from "./core/message-inbox.js";

@@ -55,6 +55,10 @@ export class WsTransport extends BaseTransport<WebSocket> {
     }
   }
 
+  endpoint(baseUrl: string): string {
+    return baseUrl.replace(/^http/, "ws") + (this.#options?.path ?? "/ws");
+  }
+
   protected write(socket: WebSocket, message: PreparedMessage): void {
     if (socket.readyState === 1) socket.send(message.json);
   }

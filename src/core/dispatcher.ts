@@ -355,22 +355,20 @@ export class Dispatcher {
   ): (outcome: unknown) => void {
     return (outcome) => {
       if (!connection.open) return;
-      const head: ServerMessage = { context: "response" };
-      let body: Record<string, unknown>;
-      if (outcome instanceof Error || outcome instanceof ActionwireError) {
+      const message: ServerMessage = { context: "response", messageCount: count };
+      if (messageId !== undefined) message.messageId = messageId;
+      if (outcome instanceof Error) {
         const error =
           outcome instanceof ActionwireError
             ? outcome
             : new ActionwireError("ERR_ACTION_FAILED", "the request failed", { cause: outcome });
-        if (!(outcome instanceof ActionwireError)) {
-          this.logger.error("request failed", { error: String(outcome) });
-        }
-        body = { status: error.message, error: error.message, code: error.code };
-      } else {
-        body = (outcome as Record<string, unknown> | undefined) ?? {};
+        if (error !== outcome) this.logger.error("request failed", { error: String(outcome) });
+        message.status = error.message;
+        message.error = error.message;
+        message.code = error.code;
+      } else if (outcome !== undefined) {
+        Object.assign(message, outcome);
       }
-      const message: ServerMessage = Object.assign(head, body, { messageCount: count });
-      if (messageId !== undefined) message.messageId = messageId;
       const prepared = PreparedMessage.fromPayload(message);
       if (reply !== undefined) reply(prepared);
       else this.table.sendTo(connection.id, prepared);

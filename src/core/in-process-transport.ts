@@ -1,4 +1,5 @@
 import { BaseTransport } from "./base-transport.js";
+import { MessageInbox } from "./message-inbox.js";
 import type { Connection } from "./connection.js";
 import type { PreparedMessage, ServerMessage } from "./prepared-message.js";
 import type { TransportCapabilities, TransportHost } from "./realtime-transport.js";
@@ -8,15 +9,9 @@ import type { TransportCapabilities, TransportHost } from "./realtime-transport.
  * where messages arrive by other means, and by the unit tests.
  */
 export class InProcessClient {
-  /** Every message received, in order. */
-  readonly received: ServerMessage[] = [];
+  readonly #inbox = new MessageInbox<ServerMessage>();
   #connection: Connection | undefined;
   #closed = false;
-  readonly #waiters: Array<{
-    match: (m: ServerMessage) => boolean;
-    resolve: (m: ServerMessage) => void;
-  }> = [];
-  readonly #unread: ServerMessage[] = [];
 
   constructor(
     private readonly transport: InProcessTransport,
@@ -39,14 +34,17 @@ export class InProcessClient {
     else this.host.receiveRequest(this.connection, request);
   }
 
+  /** Every message received, in order. */
+  get received(): readonly ServerMessage[] {
+    return this.#inbox.received;
+  }
+
   /**
    * The first received message that matches and has not been taken yet, waiting for it if
    * needed. Each message is taken at most once; ones that match no caller stay for later.
    */
-  next(match: (m: ServerMessage) => boolean = () => true): Promise<ServerMessage> {
-    const index = this.#unread.findIndex(match);
-    if (index !== -1) return Promise.resolve(this.#unread.splice(index, 1)[0]!);
-    return new Promise((resolve) => this.#waiters.push({ match, resolve }));
+  next(match?: (m: ServerMessage) => boolean): Promise<ServerMessage> {
+    return this.#inbox.next(match);
   }
 
   /** Closes from the client side. */
@@ -63,11 +61,7 @@ export class InProcessClient {
 
   /** @internal */
   deliver(message: ServerMessage): void {
-    if (this.#closed) return;
-    this.received.push(message);
-    const index = this.#waiters.findIndex((waiter) => waiter.match(message));
-    if (index === -1) this.#unread.push(message);
-    else this.#waiters.splice(index, 1)[0]!.resolve(message);
+    if (!this.#closed) this.#inbox.push(message);
   }
 
   /** @internal */

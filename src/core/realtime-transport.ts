@@ -66,6 +66,8 @@ export interface RealtimeTransport {
   disconnect(connectionId: string): void;
   /** Closes every connection and releases what `start` took. */
   stop(): Promise<void>;
+  /** Where clients connect, given the server's base URL (`http://host:port`), if it has a URL. */
+  endpoint?(baseUrl: string): string;
 }
 
 /**

@@ -119,7 +119,7 @@ export class RoomManager implements ClusterBusListener {
       }
     }
     if (allowed !== true) {
-      const verb = what === "say" ? "speak in" : `${what} to`;
+      const verb = { join: "join", listen: "listen to", say: "speak in" }[what];
       throw new ActionwireError("ERR_NOT_AUTHORIZED", `not authorized to ${verb} room`);
     }
   }

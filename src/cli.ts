@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the demo server. Configured from the environment (see docs/getting-started.md):
+ * PORT, HOST, TRANSPORTS, REDIS_URL, NODE_ID, WELCOME_MESSAGE, DEFAULT_ROOM, ROOM_NOTICES,
+ * ACTION_TIMEOUT_MS, RATE_LIMIT, MAX_MESSAGE_BYTES.
+ */
+import type { ActionwireConfig } from "./core/config.js";
+import { ConfigError } from "./core/errors.js";
+import { demoActions } from "./demo/demo-actions.js";
+import { type ActionwireServer, createServer } from "./server/actionwire-server.js";
+
+/** Every transport that exists in this version; `TRANSPORTS` narrows it. */
+const ALL_TRANSPORTS = ["ws"];
+
+/** Reads the demo server's configuration from environment variables. */
+export function configFromEnv(env: NodeJS.ProcessEnv): ActionwireConfig {
+  if (env.REDIS_URL) {
+    throw new ConfigError(
+      "REDIS_URL is set, but this version has no Redis cluster bus yet; unset it to run in memory.",
+    );
+  }
+  const limits: Record<string, number> = {};
+  const number = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value))
+      throw new ConfigError(`${name} must be an integer (got "${raw}").`);
+    return value;
+  };
+  const actionTimeoutMs = number("ACTION_TIMEOUT_MS");
+  if (actionTimeoutMs !== undefined) limits.actionTimeoutMs = actionTimeoutMs;
+  const rate = number("RATE_LIMIT");
+  if (rate !== undefined) limits.rate = rate;
+  const maxMessageBytes = number("MAX_MESSAGE_BYTES");
+  if (maxMessageBytes !== undefined) limits.maxMessageBytes = maxMessageBytes;
+  const notices = (env.ROOM_NOTICES ?? "on").toLowerCase();
+  if (notices !== "on" && notices !== "off") {
+    throw new ConfigError(`ROOM_NOTICES must be "on" or "off" (got "${env.ROOM_NOTICES}").`);
+  }
+  return {
+    port: number("PORT") ?? 8080,
+    host: env.HOST || "0.0.0.0",
+    transports: env.TRANSPORTS
+      ? env.TRANSPORTS.split(",")
+          .map((name) => name.trim())
+          .filter(Boolean)
+      : ALL_TRANSPORTS,
+    ...(env.NODE_ID ? { nodeId: env.NODE_ID } : {}),
+    ...(env.WELCOME_MESSAGE ? { welcomeMessage: env.WELCOME_MESSAGE } : {}),
+    defaultRoom: env.DEFAULT_ROOM ?? "defaultRoom",
+    roomNotices: notices === "on",
+    roomRules: { secureRoom: { authorized: true } },
+    limits,
+    demoPage: true,
+  };
+}
+
+async function main(): Promise<void> {
+  const config = configFromEnv(process.env);
+  const server: ActionwireServer = createServer({
+    ...config,
+    actions: demoActions({
+      get nodeId() {
+        return server.config.nodeId;
+      },
+      connectionCounts: () => server.connectionCounts(),
+    }),
+  });
+  await server.start();
+  const base = server.url;
+  console.log(`actionwire demo on ${base}/ (node ${server.config.nodeId})`);
+  for (const transport of server.transports) {
+    console.log(`actionwire ${transport.name} listening on ${transport.endpoint?.(base) ?? base}`);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`actionwire: ${signal}, stopping`);
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? `actionwire: ${error.message}` : error);
+  process.exit(1);
+});

@@ -1,0 +1,352 @@
+import type { Connector } from "./connector.js";
+import { Emitter } from "./emitter.js";
+import { WsConnector, type WebSocketConstructor } from "./ws-connector.js";
+
+/** A server message as the client receives it. */
+export type ServerPayload = Record<string, unknown> & { context: string };
+
+/** The seeds' callback style: `error` is the error text or `null`. */
+export type Callback<T = ServerPayload> = (error: string | null, response: T) => void;
+
+/** A request that failed: the server's coded error, or a client-side timeout or disconnect. */
+export class RequestError extends Error {
+  constructor(
+    message: string,
+    /** `ERR_…` from the server; `ERR_TIMEOUT` / `ERR_DISCONNECTED` from the client. */
+    readonly code: string,
+    /** The server's reply, when there was one. */
+    readonly response?: ServerPayload,
+  ) {
+    super(message);
+    this.name = "RequestError";
+  }
+}
+
+/** Options of {@link ActionwireClient}. */
+export interface ClientOptions {
+  /** The server's base URL, `http://host:port` (or a full transport URL). */
+  url: string;
+  /** Which transport to use (`ws` for now); ignored when `connector` is given. */
+  transport?: "ws";
+  /** A connector of your own (a custom transport). */
+  connector?: Connector;
+  /** The ws path (default `/ws`). */
+  path?: string;
+  /** A WebSocket class for the ws connector (the global one, else the `ws` package). */
+  WebSocket?: WebSocketConstructor;
+  /** Per-request response timeout in ms (default 30 000). */
+  timeoutMs?: number;
+  /** Reconnect after an unexpected close (default true), with jittered exponential backoff. */
+  reconnect?: boolean;
+  /** First reconnect delay in ms (default 500); doubles up to `maxReconnectDelayMs`. */
+  reconnectDelayMs?: number;
+  maxReconnectDelayMs?: number;
+}
+
+/** Events the client emits. */
+export interface ClientEvents extends Record<string, unknown[]> {
+  welcome: [ServerPayload];
+  say: [ServerPayload];
+  alert: [ServerPayload];
+  /** A push with `context: "api"` other than the welcome (the goodbye, for one). */
+  api: [ServerPayload];
+  connected: [Record<string, unknown>];
+  disconnected: [string];
+  reconnected: [Record<string, unknown>];
+  /** A request got no reply in time: the verb and its params. */
+  timeout: [string, Record<string, unknown>];
+  error: [Error];
+}
+
+interface Pending {
+  event: string;
+  params: Record<string, unknown>;
+  count: number;
+  resolve: (response: ServerPayload) => void;
+  reject: (error: RequestError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * The actionwire client: the API of the seeds' `actionHeroWebSocket`, for Node and browsers.
+ * Every method returns a promise and also accepts the seeds' `(error, response)` callback.
+ */
+export class ActionwireClient extends Emitter<ClientEvents> {
+  /** The connection's details, from `detailsView` after the welcome. */
+  details: Record<string, unknown> = {};
+  /** The current room (kept across reconnects). */
+  room: string | null = null;
+  /** Rooms listened to (re-listened after a reconnect). */
+  readonly listeningRooms = new Set<string>();
+  #connector: Connector | undefined;
+  #state: "idle" | "connecting" | "open" | "closed" = "idle";
+  #sent = 0;
+  #nextId = 0;
+  readonly #pending = new Map<string, Pending>();
+  readonly #byCount = new Map<number, Pending>();
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #attempt = 0;
+  #userClosed = false;
+  #welcome: ((payload: ServerPayload) => void) | undefined;
+
+  constructor(private readonly options: ClientOptions) {
+    super();
+  }
+
+  get connected(): boolean {
+    return this.#state === "open";
+  }
+
+  /** Connects, waits for the welcome, and resolves with the connection's details. */
+  connect(callback?: Callback<Record<string, unknown>>): Promise<Record<string, unknown>> {
+    this.#userClosed = false;
+    return withCallback(this.#open(), callback, {});
+  }
+
+  /** Runs an action; resolves with its flat reply, rejects with a {@link RequestError}. */
+  action(
+    name: string,
+    params?: Record<string, unknown> | null,
+    callback?: Callback,
+  ): Promise<ServerPayload>;
+  action(name: string, callback?: Callback): Promise<ServerPayload>;
+  action(
+    name: string,
+    params?: Record<string, unknown> | null | Callback,
+    callback?: Callback,
+  ): Promise<ServerPayload> {
+    if (typeof params === "function") [callback, params] = [params, undefined];
+    return this.request("action", { ...(params ?? {}), action: name }, callback);
+  }
+
+  say(message: string, callback?: Callback): Promise<ServerPayload> {
+    return this.request("say", { message }, callback);
+  }
+
+  detailsView(callback?: Callback): Promise<ServerPayload> {
+    return this.request("detailsView", {}, callback);
+  }
+
+  roomView(callback?: Callback): Promise<ServerPayload> {
+    return this.request("roomView", {}, callback);
+  }
+
+  roomChange(room: string, callback?: Callback): Promise<ServerPayload> {
+    return this.request("roomChange", { room }, callback, () => {
+      this.room = room;
+      this.listeningRooms.delete(room);
+    });
+  }
+
+  listenToRoom(room: string, callback?: Callback): Promise<ServerPayload> {
+    return this.request("listenToRoom", { room }, callback, () => this.listeningRooms.add(room));
+  }
+
+  silenceRoom(room: string, callback?: Callback): Promise<ServerPayload> {
+    return this.request("silenceRoom", { room }, callback, () => this.listeningRooms.delete(room));
+  }
+
+  /** Tells the server an address; it is stored as `claimedIP` and never trusted. */
+  setIP(ip: string, callback?: Callback): Promise<ServerPayload> {
+    return this.request("setIP", { ip }, callback);
+  }
+
+  documentation(callback?: Callback): Promise<ServerPayload> {
+    return this.request("documentation", {}, callback);
+  }
+
+  /** Says goodbye (`quit`) and closes; no reconnect follows. */
+  disconnect(): void {
+    this.#userClosed = true;
+    clearTimeout(this.#reconnectTimer);
+    if (this.#state === "open") this.#connector?.send({ event: "quit" });
+    this.#connector?.close();
+    this.#connector = undefined;
+    this.#ended("client disconnect");
+  }
+
+  /** Sends any verb; resolves with the reply, rejects with a {@link RequestError}. */
+  request(
+    event: string,
+    params: Record<string, unknown> = {},
+    callback?: Callback,
+    onSuccess?: () => void,
+  ): Promise<ServerPayload> {
+    const promise = new Promise<ServerPayload>((resolve, reject) => {
+      if (this.#state !== "open" || this.#connector === undefined) {
+        reject(new RequestError("not connected", "ERR_DISCONNECTED"));
+        return;
+      }
+      const messageId = `c${++this.#nextId}`;
+      const count = ++this.#sent;
+      const timer = setTimeout(() => {
+        this.#settle(messageId);
+        this.emit("timeout", event, params);
+        reject(new RequestError(`${event} got no reply in time`, "ERR_TIMEOUT"));
+      }, this.options.timeoutMs ?? 30_000);
+      const pending = { event, params, count, resolve, reject, timer };
+      this.#pending.set(messageId, pending);
+      this.#byCount.set(count, pending);
+      this.#connector.send({ event, params, messageId });
+    });
+    const tracked =
+      onSuccess === undefined
+        ? promise
+        : promise.then((response) => {
+            onSuccess();
+            return response;
+          });
+    return withCallback(tracked, callback, { context: "response" });
+  }
+
+  async #open(): Promise<Record<string, unknown>> {
+    if (this.#state === "open" || this.#state === "connecting") {
+      throw new RequestError("already connected", "ERR_ALREADY_CONNECTED");
+    }
+    this.#state = "connecting";
+    const connector = this.options.connector ?? this.#defaultConnector();
+    this.#connector = connector;
+    const welcome = new Promise<ServerPayload>((resolve) => (this.#welcome = resolve));
+    try {
+      await connector.open({
+        message: (message) => this.#onMessage(message as ServerPayload),
+        closed: (reason) => {
+          if (this.#connector === connector) this.#lost(reason);
+        },
+      });
+    } catch (error) {
+      this.#state = "closed";
+      this.#connector = undefined;
+      throw error;
+    }
+    this.#sent = 0;
+    const hello = await welcome;
+    this.#state = "open";
+    this.room = (hello.room as string | null | undefined) ?? null;
+    const details = await this.detailsView();
+    this.details = (details.data as Record<string, unknown>) ?? {};
+    this.emit("connected", this.details);
+    return this.details;
+  }
+
+  #defaultConnector(): Connector {
+    const transport = this.options.transport ?? "ws";
+    if (transport !== "ws") throw new Error(`unknown transport ${String(transport)}`);
+    return new WsConnector({
+      url: this.options.url,
+      path: this.options.path,
+      WebSocket: this.options.WebSocket,
+    });
+  }
+
+  #onMessage(message: ServerPayload): void {
+    switch (message.context) {
+      case "response": {
+        const id = message.messageId;
+        const pending =
+          typeof id === "string"
+            ? this.#pending.get(id)
+            : this.#byCount.get(Number(message.messageCount));
+        if (pending === undefined) return;
+        this.#settle(typeof id === "string" ? id : this.#idOf(pending));
+        if (typeof message.error === "string") {
+          pending.reject(
+            new RequestError(message.error, String(message.code ?? "ERR_UNKNOWN"), message),
+          );
+        } else {
+          pending.resolve(message);
+        }
+        return;
+      }
+      case "user":
+        this.emit("say", message);
+        return;
+      case "alert":
+        this.emit("alert", message);
+        return;
+      default:
+        if ("welcome" in message) {
+          this.#welcome?.(message);
+          this.#welcome = undefined;
+          this.emit("welcome", message);
+        } else {
+          this.emit("api", message);
+        }
+    }
+  }
+
+  #idOf(pending: Pending): string {
+    for (const [id, entry] of this.#pending) if (entry === pending) return id;
+    return "";
+  }
+
+  #settle(messageId: string): void {
+    const pending = this.#pending.get(messageId);
+    if (pending === undefined) return;
+    clearTimeout(pending.timer);
+    this.#pending.delete(messageId);
+    this.#byCount.delete(pending.count);
+  }
+
+  /** The connection ended without the user asking. */
+  #lost(reason: string): void {
+    const wasOpen = this.#state === "open";
+    this.#connector = undefined;
+    this.#ended(reason);
+    if (wasOpen && !this.#userClosed && reason !== "quit" && this.options.reconnect !== false) {
+      this.#scheduleReconnect();
+    }
+  }
+
+  #ended(reason: string): void {
+    const wasClosed = this.#state === "closed" || this.#state === "idle";
+    this.#state = "closed";
+    for (const [id, pending] of this.#pending) {
+      this.#settle(id);
+      pending.reject(new RequestError(`disconnected: ${reason}`, "ERR_DISCONNECTED"));
+    }
+    if (!wasClosed) this.emit("disconnected", reason);
+  }
+
+  #scheduleReconnect(): void {
+    const base = this.options.reconnectDelayMs ?? 500;
+    const max = this.options.maxReconnectDelayMs ?? 10_000;
+    const delay = Math.min(max, base * 2 ** this.#attempt++) * (0.5 + Math.random() / 2);
+    this.#reconnectTimer = setTimeout(() => {
+      const room = this.room;
+      const listening = [...this.listeningRooms];
+      this.#open()
+        .then(async () => {
+          this.#attempt = 0;
+          if (room !== null && room !== this.room) await this.roomChange(room);
+          for (const r of listening) await this.listenToRoom(r).catch(() => undefined);
+          this.emit("reconnected", this.details);
+        })
+        .catch((error: Error) => {
+          this.emit("error", error);
+          if (!this.#userClosed) this.#scheduleReconnect();
+        });
+    }, delay);
+  }
+}
+
+/**
+ * Calls the seeds' `(error, response)` callback when one is given. The returned promise still
+ * settles as usual, but its rejection counts as handled: a callback user need not catch it.
+ */
+function withCallback<T>(
+  promise: Promise<T>,
+  callback: ((error: string | null, value: T) => void) | undefined,
+  empty: T,
+): Promise<T> {
+  if (callback === undefined) return promise;
+  promise.then(
+    (value) => callback(null, value),
+    (error: Error) =>
+      callback(
+        error.message,
+        error instanceof RequestError && error.response ? (error.response as T) : empty,
+      ),
+  );
+  return promise;
+}

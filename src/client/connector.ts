@@ -1,0 +1,17 @@
+/**
+ * How the client reaches the server over one transport: open, send one request object, close,
+ * and report inbound messages and the end of the connection. One per transport.
+ */
+export interface Connector {
+  /** Resolves once requests can be sent; rejects if the connection cannot be made. */
+  open(handlers: ConnectorHandlers): Promise<void>;
+  send(request: Record<string, unknown>): void;
+  close(): void;
+}
+
+export interface ConnectorHandlers {
+  /** A server message (already decoded). */
+  message(message: Record<string, unknown>): void;
+  /** The connection ended; `reason` says why when known. */
+  closed(reason: string): void;
+}

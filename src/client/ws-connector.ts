@@ -1,0 +1,85 @@
+import type { Connector, ConnectorHandlers } from "./connector.js";
+
+/** The parts of the WebSocket API the connector uses (the browser's, or the `ws` package's). */
+export interface WebSocketLike {
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** Options of the ws connector. */
+export interface WsConnectorOptions {
+  /** The server's base URL (`http://host:port`) or a full `ws://` URL. */
+  url: string;
+  /** The ws path, when `url` is a base URL (default `/ws`). */
+  path?: string;
+  /** A WebSocket class; defaults to the global one, else the `ws` package. */
+  WebSocket?: WebSocketConstructor;
+}
+
+/** Connects over a raw WebSocket: one JSON text frame per message. */
+export class WsConnector implements Connector {
+  #socket: WebSocketLike | undefined;
+
+  constructor(private readonly options: WsConnectorOptions) {}
+
+  async open(handlers: ConnectorHandlers): Promise<void> {
+    const WebSocketClass = this.options.WebSocket ?? (await defaultWebSocket());
+    const socket = new WebSocketClass(wsUrl(this.options.url, this.options.path ?? "/ws"));
+    this.#socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      let opened = false;
+      socket.onopen = () => {
+        opened = true;
+        resolve();
+      };
+      socket.onerror = () => {
+        if (!opened) reject(new Error("the WebSocket connection failed"));
+      };
+      socket.onclose = (event) => {
+        if (!opened) reject(new Error(`the WebSocket closed (${event.code})`));
+        handlers.closed(event.reason || `closed (${event.code})`);
+      };
+      socket.onmessage = (event) => {
+        if (typeof event.data !== "string") return;
+        let message: unknown;
+        try {
+          message = JSON.parse(event.data);
+        } catch {
+          return;
+        }
+        if (typeof message === "object" && message !== null) {
+          handlers.message(message as Record<string, unknown>);
+        }
+      };
+    });
+  }
+
+  send(request: Record<string, unknown>): void {
+    this.#socket?.send(JSON.stringify(request));
+  }
+
+  close(): void {
+    this.#socket?.close(1000);
+  }
+}
+
+function wsUrl(url: string, path: string): string {
+  if (/^wss?:/i.test(url)) return url;
+  const base = new URL(url);
+  base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
+  base.pathname = path;
+  return base.toString();
+}
+
+async function defaultWebSocket(): Promise<WebSocketConstructor> {
+  const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (global !== undefined) return global;
+  const ws = await import("ws");
+  return ws.WebSocket as unknown as WebSocketConstructor;
+}
