@@ -1,0 +1,187 @@
+import { expect } from "chai";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createServer } from "../../src/server/actionwire-server.js";
+import { WsTestClient } from "../helpers/ws-test-client.js";
+import { WsFixture } from "../helpers/ws-server.js";
+
+describe("server", () => {
+  it("serves over HTTPS with the tls option", async function () {
+    const dir = mkdtempSync(join(tmpdir(), "actionwire-tls-"));
+    try {
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-days",
+          "1",
+          "-subj",
+          "/CN=localhost",
+          "-keyout",
+          join(dir, "key.pem"),
+          "-out",
+          join(dir, "cert.pem"),
+        ],
+        { stdio: "ignore" },
+      );
+      const tls = {
+        key: readFileSync(join(dir, "key.pem")),
+        cert: readFileSync(join(dir, "cert.pem")),
+      };
+      const fixture = await WsFixture.start({ tls });
+      expect(fixture.server.url).to.match(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const client = await WsTestClient.connect(fixture.wsUrl, { rejectUnauthorized: false });
+      expect(fixture.wsUrl).to.match(/^wss:/);
+      expect((await client.request("roomView")).status).to.equal("OK");
+      await client.close();
+      await fixture.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("honours X-Forwarded-For only from a trusted proxy", async () => {
+    const trusting = await WsFixture.start({ trustedProxies: ["127.0.0.1"] });
+    const viaProxy = await WsTestClient.connect(trusting.wsUrl, {
+      headers: { "x-forwarded-for": "203.0.113.7" },
+    });
+    expect(
+      ((await viaProxy.request("detailsView")).data as { remoteIP: string }).remoteIP,
+    ).to.equal("203.0.113.7");
+    await viaProxy.close();
+    await trusting.stop();
+
+    const plain = await WsFixture.start();
+    const spoofer = await WsTestClient.connect(plain.wsUrl, {
+      headers: { "x-forwarded-for": "203.0.113.7" },
+    });
+    expect(((await spoofer.request("detailsView")).data as { remoteIP: string }).remoteIP).to.equal(
+      "127.0.0.1",
+    );
+    await spoofer.close();
+    await plain.stop();
+  });
+
+  it("attaches to an existing http.Server without taking over its requests", async () => {
+    const http = createHttpServer((_req, res) => res.end("app"));
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const { port } = http.address() as { port: number };
+    const server = await createServer({ server: http, transports: ["ws"] }).start();
+    const client = await WsTestClient.connect(`ws://127.0.0.1:${port}/ws`);
+    expect((await client.request("roomView")).status).to.equal("OK");
+    const body = await new Promise<string>((resolve, reject) =>
+      httpRequest(`http://127.0.0.1:${port}/anything`, (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        res.on("end", () => resolve(text));
+      })
+        .on("error", reject)
+        .end(),
+    );
+    expect(body).to.equal("app");
+    await client.close();
+    await server.stop();
+    expect(http.listening).to.equal(true);
+    http.close();
+  });
+
+  it("waits for actions in flight on stop, then says goodbye to everyone", async () => {
+    const fixture = await WsFixture.start();
+    const client = await fixture.connect();
+    const reply = client.action("sleepTest", { sleepDuration: 100 });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const stopping = fixture.server.stop();
+    expect((await reply).sleepDuration).to.equal(100);
+    expect(await client.next((m) => m.context === "api")).to.deep.equal({
+      context: "api",
+      status: "Bye!",
+      reason: "server shutdown",
+    });
+    await client.closed;
+    await stopping;
+    await fixture.stop();
+  });
+
+  it("gives up waiting for actions after shutdownTimeoutMs", async () => {
+    const fixture = await WsFixture.start({ shutdownTimeoutMs: 50 });
+    const client = await fixture.connect();
+    let replied = false;
+    void client.action("sleepTest", { sleepDuration: 5000 }).then(() => (replied = true));
+    await client.request("roomView"); // the action is in flight once a later request answers
+    await fixture.server.stop();
+    expect(await client.next((m) => m.context === "api")).to.include({ reason: "server shutdown" });
+    await client.closed;
+    expect(replied).to.equal(false);
+    await fixture.stop();
+  });
+});
+
+describe("npm start (the demo CLI)", function () {
+  this.timeout(20_000);
+
+  it("serves the demo page and the ws transport, and stops cleanly on SIGTERM", async () => {
+    const cli = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
+    const child = spawn(process.execPath, [cli], {
+      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NODE_ID: "demo-1", REDIS_URL: "" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const lines = createInterface({ input: child.stdout! });
+    let wsUrl = "";
+    let base = "";
+    for await (const line of lines) {
+      const demo = /^actionwire demo on (\S+)\//.exec(line);
+      if (demo) base = demo[1]!;
+      const ws = /^actionwire ws listening on (\S+)$/.exec(line);
+      if (ws) {
+        wsUrl = ws[1]!;
+        break;
+      }
+    }
+    expect(wsUrl).to.match(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
+    const client = await WsTestClient.connect(wsUrl);
+    const status = await client.action("status");
+    expect(status).to.include({ id: "demo-1" });
+    expect(status.connections).to.deep.equal({ ws: 1 });
+    expect((await client.request("roomChange", { room: "secureRoom" })).code).to.equal(
+      "ERR_NOT_AUTHORIZED",
+    );
+    const page = await new Promise<string>((resolve, reject) =>
+      httpRequest(`${base}/`, (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        res.on("end", () => resolve(text));
+      })
+        .on("error", reject)
+        .end(),
+    );
+    expect(page).to.contain("<html");
+    const goodbye = client.next((m) => m.context === "api");
+    child.kill("SIGTERM");
+    expect(await goodbye).to.include({ reason: "server shutdown" });
+    const [code] = await once(child, "exit");
+    expect(code).to.equal(0);
+  });
+
+  it("refuses a bad environment with a sentence", async () => {
+    const cli = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
+    const child = spawn(process.execPath, [cli], {
+      env: { ...process.env, PORT: "0", ROOM_NOTICES: "maybe" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = await once(child, "exit");
+    expect(code).to.equal(1);
+    expect(stderr).to.contain('ROOM_NOTICES must be "on" or "off" (got "maybe").');
+  });
+});

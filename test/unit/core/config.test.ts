@@ -1,0 +1,81 @@
+import { expect } from "chai";
+import { ConfigError } from "../../../src/core/errors.js";
+import { createServer } from "../../../src/server/actionwire-server.js";
+
+describe("config validation", () => {
+  const fails = (config: Record<string, unknown>) => {
+    try {
+      createServer(config);
+    } catch (error) {
+      expect(error).to.be.instanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error("expected a ConfigError");
+  };
+
+  it("fills defaults and freezes the result", () => {
+    const { config } = createServer({ port: null, transports: ["inprocess"] });
+    expect(config).to.include({
+      host: "0.0.0.0",
+      defaultRoom: "defaultRoom",
+      roomNotices: true,
+      shutdownTimeoutMs: 5000,
+    });
+    expect(config.limits).to.deep.equal({
+      maxMessageBytes: 1024 * 1024,
+      maxDepth: 64,
+      maxPendingActions: 5,
+      actionTimeoutMs: 30_000,
+      rate: 500,
+      rateAbuseMs: 10_000,
+      maxSayLength: 65_536,
+    });
+    expect(Object.isFrozen(config)).to.equal(true);
+    expect(Object.isFrozen(config.limits)).to.equal(true);
+    expect(createServer().config.transports).to.deep.equal(["ws"]);
+  });
+
+  it("rejects an unknown key, naming it", () => {
+    expect(fails({ prot: 80 })).to.equal(
+      "config.prot is not a known option; remove it or check its spelling.",
+    );
+    expect(fails({ limits: { rates: 5 } })).to.equal(
+      "config.limits.rates is not a known option; remove it or check its spelling.",
+    );
+    expect(fails({ ws: { pth: "/x" } })).to.equal(
+      "config.ws.pth is not a known option; remove it or check its spelling.",
+    );
+  });
+
+  it("checks ranges and types with a sentence that says what to fix", () => {
+    expect(fails({ port: 70000 })).to.equal("config.port must be at most 65535.");
+    expect(fails({ limits: { maxPendingActions: 0 } })).to.equal(
+      "config.limits.maxPendingActions must be at least 1.",
+    );
+    expect(fails({ limits: { rate: 1.5 } })).to.equal("config.limits.rate must be an integer.");
+    expect(fails({ roomNotices: "yes" })).to.equal("config.roomNotices must be a boolean.");
+    expect(fails({ allowedVerbs: { ws: ["fly"] } })).to.match(
+      /^config\.allowedVerbs\.ws\.0 must be one of "action", "say"/,
+    );
+  });
+
+  it("turns an empty default room into no default room", () => {
+    expect(createServer({ defaultRoom: "" }).config.defaultRoom).to.equal(null);
+  });
+
+  it("names an unknown transport and the known ones", () => {
+    expect(fails({ transports: ["carrier-pigeon"] })).to.match(
+      /^config\.transports names "carrier-pigeon", which is not a registered transport \(known: ws, inprocess.*\)/,
+    );
+    expect(fails({ transports: ["ws", "ws"] })).to.equal(
+      'config.transports lists "ws" twice; list it once.',
+    );
+  });
+
+  it("refuses two actions with the same name", () => {
+    const action = { name: "twice", run: () => ({}) };
+    expect(fails({ actions: [action, action] })).to.equal(
+      'Action "twice" is defined twice; give one of them another name.',
+    );
+  });
+});
