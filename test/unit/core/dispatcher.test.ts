@@ -262,6 +262,22 @@ describe("Dispatcher (in-process transport)", () => {
     expect(replies[0]).to.include({ status: "OK", messageId: 0 });
   });
 
+  it("closes a connection that stays over the rate, with reason rate limit", async () => {
+    ({ server, connect } = await restartWith({ limits: { rate: 5, rateAbuseMs: 50 } }));
+    const abuser = await connected(connect);
+    const neighbour = await connected(connect);
+    for (let i = 0; i < 100_000 && !abuser.closed; i++) {
+      abuser.send({ event: "roomView" });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(abuser.received.at(-1)).to.deep.equal({
+      context: "api",
+      status: "Bye!",
+      reason: "rate limit",
+    });
+    expect((await request(neighbour, "roomView")).status).to.equal("OK");
+  });
+
   it("answers ERR_SHUTTING_DOWN while draining", async () => {
     const client = await connected(connect);
     const slow = request(client, "action", { action: "sleepTest", sleepDuration: 50 });
