@@ -12,13 +12,7 @@ import { parseWsOptions, type WsOptions } from "./ws-options.js";
  */
 export class WsTransport extends BaseTransport<WebSocket> {
   readonly name: string = "ws";
-  readonly capabilities: TransportCapabilities = {
-    nativeAcks: false,
-    nativeBroadcast: false,
-    binary: true,
-    needsStickySessions: false,
-    maxPayload: null,
-  };
+  #maxPayload: number | null = null;
 
   #server: WebSocketServer | undefined;
   #options: WsOptions | undefined;
@@ -26,6 +20,16 @@ export class WsTransport extends BaseTransport<WebSocket> {
   /** Sockets that have not answered the last ping. */
   readonly #silent = new Set<WebSocket>();
   readonly #live = new Set<WebSocket>();
+
+  get capabilities(): TransportCapabilities {
+    return {
+      nativeAcks: false,
+      nativeBroadcast: false,
+      binary: true,
+      needsStickySessions: false,
+      maxPayload: this.#maxPayload,
+    };
+  }
 
   /** Validates `config.ws`. */
   static validateOptions(raw: unknown): WsOptions {
@@ -38,7 +42,7 @@ export class WsTransport extends BaseTransport<WebSocket> {
       (host.config.transportOptions[this.name] as WsOptions | undefined) ?? parseWsOptions({});
     this.#options = options;
     const maxPayload = host.config.limits.maxMessageBytes;
-    Object.assign(this.capabilities, { maxPayload });
+    this.#maxPayload = maxPayload;
     this.#server = new WebSocketServer({
       noServer: true,
       maxPayload,

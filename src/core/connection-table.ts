@@ -30,8 +30,8 @@ export class ConnectionTable {
     return this.#entries.size;
   }
 
-  connections(): IterableIterator<Connection> {
-    return [...this.#entries.values()].map((entry) => entry.connection)[Symbol.iterator]();
+  *connections(): IterableIterator<Connection> {
+    for (const entry of this.#entries.values()) yield entry.connection;
   }
 
   /** Counts per transport name. */
