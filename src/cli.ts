@@ -34,7 +34,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ActionwireConfig {
   if (rate !== undefined) limits.rate = rate;
   const maxMessageBytes = number("MAX_MESSAGE_BYTES");
   if (maxMessageBytes !== undefined) limits.maxMessageBytes = maxMessageBytes;
-  const notices = (env.ROOM_NOTICES ?? "on").toLowerCase();
+  const notices = (env.ROOM_NOTICES || "on").toLowerCase();
   if (notices !== "on" && notices !== "off") {
     throw new ConfigError(`ROOM_NOTICES must be "on" or "off" (got "${env.ROOM_NOTICES}").`);
   }

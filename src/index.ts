@@ -43,3 +43,6 @@ export { VERBS } from "./core/verbs.js";
 export type { Verb } from "./core/verbs.js";
 export { InProcessClient, InProcessTransport } from "./core/in-process-transport.js";
 export { MessageInbox } from "./core/message-inbox.js";
+export { RequestRouter } from "./core/request-router.js";
+export type { RequestHandler } from "./core/request-router.js";
+export { loadPackage } from "./core/load-package.js";

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { WebSocket, WebSocketServer } from "ws";
 import { BaseTransport } from "../../src/core/base-transport.js";
-import { ConfigError } from "../../src/core/errors.js";
+import { loadPackage } from "../../src/core/load-package.js";
 import type { PreparedMessage } from "../../src/core/prepared-message.js";
 import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
 import { parseWsOptions, type WsOptions } from "./ws-options.js";
@@ -37,7 +37,7 @@ export class WsTransport extends BaseTransport<WebSocket> {
   }
 
   protected async listen(host: TransportHost): Promise<void> {
-    const { WebSocketServer } = await loadWs();
+    const { WebSocketServer } = await loadPackage<typeof import("ws")>("ws", "ws");
     const options =
       (host.config.transportOptions[this.name] as WsOptions | undefined) ?? parseWsOptions({});
     this.#options = options;
@@ -112,15 +112,5 @@ export class WsTransport extends BaseTransport<WebSocket> {
       this.#silent.add(ws);
       ws.ping();
     }
-  }
-}
-
-async function loadWs(): Promise<typeof import("ws")> {
-  try {
-    return await import("ws");
-  } catch {
-    throw new ConfigError(
-      'The ws transport needs the "ws" package. Install it with: npm install ws',
-    );
   }
 }

@@ -1,6 +1,10 @@
 import type { Connector } from "./connector.js";
 import { Emitter } from "./emitter.js";
-import { WsConnector, type WebSocketConstructor } from "./ws-connector.js";
+import {
+  type ClientTransport,
+  type ConnectorOptions,
+  createConnector,
+} from "./create-connector.js";
 
 /** A server message as the client receives it. */
 export type ServerPayload = Record<string, unknown> & { context: string };
@@ -23,17 +27,11 @@ export class RequestError extends Error {
 }
 
 /** Options of {@link ActionwireClient}. */
-export interface ClientOptions {
-  /** The server's base URL, `http://host:port` (or a full transport URL). */
-  url: string;
-  /** Which transport to use (`ws` for now); ignored when `connector` is given. */
-  transport?: "ws";
+export interface ClientOptions extends ConnectorOptions {
+  /** Which transport to use (default `ws`); ignored when `connector` is given. */
+  transport?: ClientTransport;
   /** A connector of your own (a custom transport). */
   connector?: Connector;
-  /** The ws path (default `/ws`). */
-  path?: string;
-  /** A WebSocket class for the ws connector (the global one, else the `ws` package). */
-  WebSocket?: WebSocketConstructor;
   /** Per-request response timeout in ms (default 30 000). */
   timeoutMs?: number;
   /** Reconnect after an unexpected close (default true), with jittered exponential backoff. */
@@ -57,6 +55,14 @@ export interface ClientEvents extends Record<string, unknown[]> {
   timeout: [string, Record<string, unknown>];
   error: [Error];
 }
+
+/** Goodbye reasons after which the client does not reconnect by itself. */
+const FINAL_GOODBYES = new Set([
+  "quit",
+  "disconnected by server",
+  "rate limit",
+  "message too large",
+]);
 
 interface Pending {
   event: string;
@@ -88,6 +94,8 @@ export class ActionwireClient extends Emitter<ClientEvents> {
   #attempt = 0;
   #userClosed = false;
   #welcome: ((payload: ServerPayload) => void) | undefined;
+  /** The reason of the goodbye push, if the server sent one on this connection. */
+  #goodbye: string | undefined;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -206,12 +214,26 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     this.#state = "connecting";
     const connector = this.options.connector ?? this.#defaultConnector();
     this.#connector = connector;
-    const welcome = new Promise<ServerPayload>((resolve) => (this.#welcome = resolve));
+    this.#goodbye = undefined;
+    let closedEarly: (error: Error) => void = () => undefined;
+    const welcome = new Promise<ServerPayload>((resolve, reject) => {
+      this.#welcome = resolve;
+      closedEarly = reject;
+    });
     try {
       await connector.open({
         message: (message) => this.#onMessage(message as ServerPayload),
         closed: (reason) => {
-          if (this.#connector === connector) this.#lost(reason);
+          if (this.#connector !== connector) return;
+          if (this.#state === "connecting") {
+            this.#state = "closed";
+            this.#connector = undefined;
+            closedEarly(
+              new RequestError(`closed before the welcome: ${reason}`, "ERR_DISCONNECTED"),
+            );
+          } else {
+            this.#lost(reason);
+          }
         },
       });
     } catch (error) {
@@ -230,13 +252,7 @@ export class ActionwireClient extends Emitter<ClientEvents> {
   }
 
   #defaultConnector(): Connector {
-    const transport = this.options.transport ?? "ws";
-    if (transport !== "ws") throw new Error(`unknown transport ${String(transport)}`);
-    return new WsConnector({
-      url: this.options.url,
-      path: this.options.path,
-      WebSocket: this.options.WebSocket,
-    });
+    return createConnector(this.options.transport ?? "ws", this.options);
   }
 
   #onMessage(message: ServerPayload): void {
@@ -270,6 +286,9 @@ export class ActionwireClient extends Emitter<ClientEvents> {
           this.#welcome = undefined;
           this.emit("welcome", message);
         } else {
+          if (message.status === "Bye!" && typeof message.reason === "string") {
+            this.#goodbye = message.reason;
+          }
           this.emit("api", message);
         }
     }
@@ -288,12 +307,21 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     this.#byCount.delete(pending.count);
   }
 
-  /** The connection ended without the user asking. */
+  /**
+   * The connection ended without the user asking. It reconnects unless the server said goodbye
+   * for a reason that a reconnect would only repeat (quit, a server-side disconnect, abuse).
+   */
   #lost(reason: string): void {
     const wasOpen = this.#state === "open";
+    const why = this.#goodbye ?? reason;
     this.#connector = undefined;
-    this.#ended(reason);
-    if (wasOpen && !this.#userClosed && reason !== "quit" && this.options.reconnect !== false) {
+    this.#ended(why);
+    if (
+      wasOpen &&
+      !this.#userClosed &&
+      !FINAL_GOODBYES.has(why) &&
+      this.options.reconnect !== false
+    ) {
       this.#scheduleReconnect();
     }
   }
@@ -334,6 +362,11 @@ export class ActionwireClient extends Emitter<ClientEvents> {
  * Calls the seeds' `(error, response)` callback when one is given. The returned promise still
  * settles as usual, but its rejection counts as handled: a callback user need not catch it.
  */
+/** Creates a client: `createClient({ url, transport: "socketio" })`. */
+export function createClient(options: ClientOptions): ActionwireClient {
+  return new ActionwireClient(options);
+}
+
 function withCallback<T>(
   promise: Promise<T>,
   callback: ((error: string | null, value: T) => void) | undefined,

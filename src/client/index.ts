@@ -1,4 +1,10 @@
-export { ActionwireClient, RequestError } from "./actionwire-client.js";
+export { ActionwireClient, createClient, RequestError } from "./actionwire-client.js";
+export { createConnector } from "./create-connector.js";
+export type { ClientTransport, ConnectorOptions } from "./create-connector.js";
+export { SocketIoConnector } from "./socketio-connector.js";
+export type { SocketIoConnectorOptions } from "./socketio-connector.js";
+export { FayeConnector } from "./faye-connector.js";
+export type { FayeConnectorOptions } from "./faye-connector.js";
 export type { Callback, ClientEvents, ClientOptions, ServerPayload } from "./actionwire-client.js";
 export type { Connector, ConnectorHandlers } from "./connector.js";
 export { WsConnector } from "./ws-connector.js";

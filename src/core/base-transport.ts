@@ -61,6 +61,11 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
     return connection;
   }
 
+  /** The native socket of a connection this transport holds. */
+  protected socketOf(connectionId: string): Socket | undefined {
+    return this.#sockets.get(connectionId)?.socket;
+  }
+
   /** The native socket closed (or is being closed): the core forgets the connection. Idempotent. */
   protected release(connectionId: string): void {
     const entry = this.#sockets.get(connectionId);

@@ -7,7 +7,7 @@ import type { ActionMiddleware } from "./actions/action-middleware.js";
 import { ConfigError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { RoomHooks } from "./rooms/room-hooks.js";
-import type { TransportClass } from "./realtime-transport.js";
+import type { LegacyTranslation, TransportClass } from "./realtime-transport.js";
 import { VERBS } from "./verbs.js";
 
 const MAX_TIMER_MS = 2_147_483_647;
@@ -68,10 +68,51 @@ const coreSchema = z.strictObject({
   trustedProxies: z.array(z.string().min(1)).default([]),
   shutdownTimeoutMs: int(0, MAX_TIMER_MS).default(5_000),
   limits: limitsSchema.default(() => limitsSchema.parse({})),
-  actions: z.array(z.custom<ActionDefinition>()).default([]),
-  middleware: z.array(z.custom<ActionMiddleware>()).default([]),
-  roomHooks: z.custom<RoomHooks>().default({}),
-  logger: z.custom<Logger>().optional(),
+  actions: z
+    .array(
+      z.custom<ActionDefinition>((value) => typeof value === "object" && value !== null, {
+        message: "must be an action (see defineAction)",
+      }),
+    )
+    .default([]),
+  middleware: z
+    .array(
+      z.custom<ActionMiddleware>(
+        (value) =>
+          typeof value === "object" &&
+          value !== null &&
+          typeof (value as ActionMiddleware).name === "string" &&
+          ["before", "after"].every((hook) => {
+            const fn = (value as Record<string, unknown>)[hook];
+            return fn === undefined || typeof fn === "function";
+          }),
+        { message: "must be a middleware: { name, before?(call), after?(call, result) }" },
+      ),
+    )
+    .default([]),
+  roomHooks: z
+    .custom<RoomHooks>(
+      (value) =>
+        typeof value === "object" &&
+        value !== null &&
+        Object.values(value).every((hook) => typeof hook === "function"),
+      {
+        message:
+          "must be an object of hook functions (authorizeJoin, authorizeListen, authorizeSay)",
+      },
+    )
+    .default({}),
+  logger: z
+    .custom<Logger>(
+      (value) =>
+        typeof value === "object" &&
+        value !== null &&
+        ["debug", "info", "warn", "error"].every(
+          (level) => typeof (value as Record<string, unknown>)[level] === "function",
+        ),
+      { message: "must be a logger with debug, info, warn and error functions" },
+    )
+    .optional(),
   /** Serve the demo page at `/` (the CLI turns it on). */
   demoPage: z.boolean().default(false),
 });
@@ -87,6 +128,8 @@ export type ResolvedConfig = Readonly<z.output<typeof coreSchema>> & {
   readonly limits: Readonly<z.output<typeof limitsSchema>>;
   /** Validated options per transport name. */
   readonly transportOptions: Readonly<Record<string, unknown>>;
+  /** Options from older APIs that were ignored, by name (also logged at start). */
+  readonly warnings: readonly string[];
 };
 
 /** The limits part of {@link ResolvedConfig}. */
@@ -94,31 +137,74 @@ export type Limits = ResolvedConfig["limits"];
 
 /**
  * Validates the configuration once, at the door: unknown keys are rejected by name, ranges are
- * checked, and the message says what to fix. `transportOptionKeys` are the names under which
- * transport options may appear, each with its own validator.
+ * checked, and the message says what to fix. Keys named after a registered transport hold that
+ * transport's options (checked by its own `validateOptions`); a transport's legacy key (the
+ * seeds' `webSockets` for socket.io) is translated into its options first.
  */
 export function resolveConfig(
   input: Record<string, unknown>,
-  transportValidators: ReadonlyMap<string, (raw: unknown) => unknown>,
+  transports: ReadonlyMap<string, TransportClass>,
 ): ResolvedConfig {
   if (typeof input !== "object" || input === null) {
     throw new ConfigError("The configuration must be an object.");
   }
   const core: Record<string, unknown> = {};
-  const transportOptions: Record<string, unknown> = {};
+  const rawOptions = new Map<string, Record<string, unknown>>();
+  const legacy = new Map<string, LegacyTranslation>();
+  const legacyKeys = new Map<string, string>();
+  for (const [name, cls] of transports) {
+    if (cls.legacyConfigKey !== undefined) legacyKeys.set(cls.legacyConfigKey, name);
+  }
   for (const [key, value] of Object.entries(input)) {
-    const validate = transportValidators.get(key);
-    if (validate !== undefined && !(key in coreSchema.shape)) {
-      transportOptions[key] = validate(value);
-    } else {
-      core[key] = value;
-    }
+    if (key in coreSchema.shape) core[key] = value;
+    else if (transports.has(key)) rawOptions.set(key, value as Record<string, unknown>);
+    else if (legacyKeys.has(key) && value !== undefined) {
+      const name = legacyKeys.get(key)!;
+      legacy.set(name, transports.get(name)!.translateLegacyConfig!(value));
+    } else core[key] = value; // rejected below, by name
   }
   const parsed = coreSchema.safeParse(core);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, "config"));
-  const resolved = { ...parsed.data, transportOptions: Object.freeze(transportOptions) };
-  Object.freeze(resolved.limits);
-  return Object.freeze(resolved) as ResolvedConfig;
+  const data = parsed.data;
+
+  const warnings: string[] = [];
+  let chosen = [...data.transports];
+  for (const [name, translation] of legacy) {
+    warnings.push(...translation.warnings);
+    const listed = chosen.includes(name);
+    if (translation.enable && !listed) chosen.push(name);
+    if (!translation.enable) chosen = chosen.filter((entry) => entry !== name);
+  }
+  if (chosen.length === 0) {
+    throw new ConfigError("No transport is left to run: enable one in config.transports.");
+  }
+  const transportOptions: Record<string, unknown> = {};
+  for (const [name, cls] of transports) {
+    const explicit = rawOptions.get(name);
+    const translated = legacy.get(name)?.options;
+    if (explicit === undefined && translated === undefined) continue;
+    if (explicit !== undefined && (typeof explicit !== "object" || explicit === null)) {
+      throw new ConfigError(`config.${name} must be an object of ${name} options.`);
+    }
+    const merged = { ...translated, ...explicit };
+    transportOptions[name] = cls.validateOptions ? cls.validateOptions(merged) : merged;
+  }
+  return deepFreeze({
+    ...data,
+    transports: chosen,
+    transportOptions,
+    warnings,
+  }) as ResolvedConfig;
+}
+
+/** Freezes the data of the config; functions, classes and servers are left as they are. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return value;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
+  return value;
 }
 
 /**
@@ -142,15 +228,21 @@ export function describeIssues(error: z.ZodError, root: string): string {
 function humanize(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "too_small":
+      if (issue.origin === "array") return `must have at least ${String(issue.minimum)} entry`;
+      if (issue.origin === "string") return "must not be empty";
       return `must be at least ${String(issue.minimum)}`;
     case "too_big":
       return `must be at most ${String(issue.maximum)}`;
-    case "invalid_type":
-      return `must be ${issue.expected === "int" ? "an integer" : `a ${issue.expected}`}`;
+    case "invalid_type": {
+      const expected = issue.expected === "int" ? "integer" : issue.expected;
+      return `must be ${/^[aeiou]/.test(expected) ? "an" : "a"} ${expected}`;
+    }
     case "invalid_value":
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "invalid_format":
+      return `must match the format ${issue.format}${"prefix" in issue ? ` (start with "${String(issue.prefix)}")` : ""}`;
     default:
-      return issue.message.replace(/^Invalid input: /, "is invalid: ").toLowerCase();
+      return issue.message.startsWith("must ") ? issue.message : `is invalid: ${issue.message}`;
   }
 }
 

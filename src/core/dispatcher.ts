@@ -40,6 +40,8 @@ export class Dispatcher {
   readonly #buckets = new Map<string, TokenBucket>();
   readonly #allowedVerbs = new Map<string, ReadonlySet<string>>();
   readonly #pending = new Set<Promise<unknown>>();
+  /** Abort controllers of the actions running per connection, aborted when it closes. */
+  readonly #running = new Map<string, Set<AbortController>>();
   /** Connections still joining their default room: their requests wait for it. */
   readonly #joining = new Map<string, Promise<void>>();
   #draining = false;
@@ -69,21 +71,39 @@ export class Dispatcher {
     return connection;
   }
 
+  /**
+   * Sends the welcome, then joins the default room. The default room is authorized like any
+   * other join; if refused, the connection starts in no room (the welcome says `room: null`).
+   * The connection's requests wait until this is done.
+   */
   admit(connection: Connection): void {
-    const room = this.config.defaultRoom;
-    if (room !== null) connection.room = room;
+    const admitted = this.enter(connection).finally(() => this.#joining.delete(connection.id));
+    this.#joining.set(connection.id, admitted);
+    this.track(admitted, "admitting a connection");
+  }
+
+  private async enter(connection: Connection): Promise<void> {
+    let room = this.config.defaultRoom;
+    if (room !== null) {
+      try {
+        await this.rooms.authorize("join", connection, room);
+      } catch (error) {
+        if (!(error instanceof ActionwireError)) throw error;
+        room = null;
+      }
+    }
     this.push(connection.id, { context: "api", welcome: this.config.welcomeMessage, room });
-    if (room === null) return;
-    const joined = this.rooms
-      .join(connection, room)
-      .finally(() => this.#joining.delete(connection.id));
-    this.#joining.set(connection.id, joined);
-    this.track(joined, "joining the default room");
+    if (room !== null) await this.rooms.join(connection, room);
   }
 
   connectionClosed(connection: Connection): void {
     if (!connection.open) return;
     connection.open = false;
+    const running = this.#running.get(connection.id);
+    this.#running.delete(connection.id);
+    for (const controller of running ?? []) {
+      controller.abort(new ActionwireError("ERR_ACTION_FAILED", "the connection closed"));
+    }
     this.table.remove(connection.id);
     this.#buckets.delete(connection.id);
     this.track(this.rooms.drop(connection), "leaving rooms");
@@ -288,6 +308,9 @@ export class Dispatcher {
     connection.pendingActions++;
     connection.totalActions++;
     const controller = new AbortController();
+    let running = this.#running.get(connection.id);
+    if (running === undefined) this.#running.set(connection.id, (running = new Set()));
+    running.add(controller);
     const timeoutMs = action.timeoutMs ?? this.config.limits.actionTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     let finished = false;
@@ -302,6 +325,7 @@ export class Dispatcher {
       finished = true;
       clearTimeout(timer);
       connection.pendingActions--;
+      running.delete(controller);
     };
     const run = this.invoke(action, connection, params, controller.signal).finally(finish);
     try {

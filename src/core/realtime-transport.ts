@@ -3,6 +3,7 @@ import type { Connection, ConnectionInfo } from "./connection.js";
 import type { ResolvedConfig } from "./config.js";
 import type { Logger } from "./logger.js";
 import type { PreparedMessage } from "./prepared-message.js";
+import type { RequestRouter } from "./request-router.js";
 import type { UpgradeRouter } from "./upgrade-router.js";
 
 /**
@@ -36,6 +37,8 @@ export interface TransportHost {
   readonly httpServer: HttpServer | null;
   /** Routes `upgrade` requests by path, so several transports share one server. */
   readonly upgrades: UpgradeRouter;
+  /** Routes plain HTTP requests by path prefix (long-polling, client scripts). */
+  readonly requests: RequestRouter;
   /** The client's address for a request, honouring `X-Forwarded-For` only from trusted proxies. */
   remoteAddress(request: IncomingMessage): { ip: string; port: number };
   /** Registers a new connection (no message is sent yet). */
@@ -78,4 +81,18 @@ export interface RealtimeTransport {
 export interface TransportClass {
   new (...args: never[]): RealtimeTransport;
   validateOptions?(raw: unknown): unknown;
+  /** A top-level config key from an older API that this transport also reads. */
+  readonly legacyConfigKey?: string;
+  /** Turns the block under {@link TransportClass.legacyConfigKey} into this transport's options. */
+  translateLegacyConfig?(raw: unknown): LegacyTranslation;
+}
+
+/** A legacy config block, translated (see {@link TransportClass.translateLegacyConfig}). */
+export interface LegacyTranslation {
+  /** Whether the transport runs (added to, or removed from, `transports`). */
+  enable: boolean;
+  /** Options for the transport; explicit options under its own name win. */
+  options: Record<string, unknown>;
+  /** Sentences naming what has no meaning any more (logged at start, kept in `config.warnings`). */
+  warnings: string[];
 }

@@ -39,12 +39,8 @@ export class TransportRegistry {
     return [...this.#classes.keys()];
   }
 
-  /** Option validators by transport name, for config validation. */
-  validators(): Map<string, (raw: unknown) => unknown> {
-    const out = new Map<string, (raw: unknown) => unknown>();
-    for (const [name, cls] of this.#classes) {
-      out.set(name, (raw) => (cls.validateOptions ? cls.validateOptions(raw) : raw));
-    }
-    return out;
+  /** Every registered class by name. */
+  entries(): ReadonlyMap<string, TransportClass> {
+    return this.#classes;
   }
 }

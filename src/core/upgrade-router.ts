@@ -1,13 +1,13 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import { ConfigError } from "./errors.js";
 
 /** Handles one HTTP upgrade request. */
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /**
- * The one `upgrade` listener of a shared HTTP server. Each transport claims a path; an upgrade
- * on a path nobody claims is answered with 404 and closed, so no library destroys upgrades that
- * belong to another.
+ * The upgrade paths of a shared HTTP server. Each transport claims a path; the server's one
+ * `upgrade` listener routes by path, so no library destroys upgrades that belong to another.
  */
 export class UpgradeRouter {
   readonly #routes = new Map<string, UpgradeHandler>();
@@ -15,7 +15,9 @@ export class UpgradeRouter {
   /** Claims `path` (exact match, query string ignored). */
   add(path: string, handler: UpgradeHandler): void {
     if (this.#routes.has(path)) {
-      throw new Error(`Two transports claim the upgrade path ${path}; give one another path.`);
+      throw new ConfigError(
+        `Two transports claim the upgrade path ${path}; give one another path.`,
+      );
     }
     this.#routes.set(path, handler);
   }
@@ -24,17 +26,14 @@ export class UpgradeRouter {
     this.#routes.delete(path);
   }
 
-  /** The `upgrade` event listener. */
-  readonly handle = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  /** Hands the upgrade to the transport that claimed its path; `false` if none did. */
+  route(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = request.url ?? "/";
     const query = url.indexOf("?");
     const path = query === -1 ? url : url.slice(0, query);
     const handler = this.#routes.get(path) ?? this.#routes.get(path.replace(/\/+$/, ""));
-    if (handler !== undefined) {
-      handler(request, socket, head);
-      return;
-    }
-    socket.on("error", () => socket.destroy());
-    socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-  };
+    if (handler === undefined) return false;
+    handler(request, socket, head);
+    return true;
+  }
 }

@@ -4,8 +4,9 @@ import {
   type Server as HttpServer,
   type ServerResponse,
 } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { DependencyContainer } from "tsyringe";
 import type { ClusterBus } from "../core/cluster-bus.js";
 import { type ActionwireConfig, resolveConfig, type ResolvedConfig } from "../core/config.js";
@@ -20,10 +21,14 @@ import type {
   TransportHost,
 } from "../core/realtime-transport.js";
 import { TOKENS } from "../core/tokens.js";
+import { RequestRouter } from "../core/request-router.js";
 import { UpgradeRouter } from "../core/upgrade-router.js";
 import "./built-in-transports.js";
 import { DemoPage } from "./demo-page.js";
 import { remoteAddress } from "./remote-address.js";
+
+type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /**
  * An actionwire server: the dispatcher, the chosen transports and the HTTP(S) server they share
@@ -36,6 +41,7 @@ export class ActionwireServer {
   readonly dispatcher: Dispatcher;
   readonly transports: readonly RealtimeTransport[];
   readonly upgrades = new UpgradeRouter();
+  readonly requests = new RequestRouter();
   readonly #logger: Logger;
   readonly #table: ConnectionTable;
   readonly #bus: ClusterBus;
@@ -43,10 +49,11 @@ export class ActionwireServer {
   #ownsHttp = false;
   #state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   readonly #demo = new DemoPage();
+  #savedListeners: { requests: RequestListener[]; upgrades: UpgradeListener[] } | undefined;
 
   constructor(config: ActionwireConfig = {}) {
     const registry = transportRegistry();
-    this.config = resolveConfig(config, registry.validators());
+    this.config = resolveConfig(config, registry.entries());
     const classes = this.config.transports.map((entry) =>
       typeof entry === "string" ? registry.get(entry) : entry,
     );
@@ -85,7 +92,8 @@ export class ActionwireServer {
     const { address, port, family } = this.address;
     const host = address === "0.0.0.0" || address === "::" ? "127.0.0.1" : address;
     const shown = family === "IPv6" && host.includes(":") ? `[${host}]` : host;
-    return `${this.config.tls ? "https" : "http"}://${shown}:${port}`;
+    const secure = this.config.tls !== undefined || this.#http instanceof HttpsServer;
+    return `${secure ? "https" : "http"}://${shown}:${port}`;
   }
 
   /** The running transport with this name. */
@@ -110,14 +118,14 @@ export class ActionwireServer {
     if (this.#state !== "new") throw new Error(`cannot start a server that is ${this.#state}`);
     this.#state = "starting";
     const { config } = this;
+    for (const warning of config.warnings) this.#logger.warn(warning);
     if (config.server !== undefined) {
       this.#http = config.server;
     } else if (config.port !== null) {
       this.#http = config.tls ? createHttpsServer(config.tls) : createHttpServer();
       this.#ownsHttp = true;
-      this.#http.on("request", (req, res) => this.#onRequest(req, res));
     }
-    this.#http?.on("upgrade", this.upgrades.handle);
+    if (this.#http !== null) this.#takeListeners(this.#http);
     await this.#bus.start(this.container.resolve(TOKENS.RoomManager));
     const host = this.#host();
     for (const transport of this.transports) await transport.start(host);
@@ -162,7 +170,7 @@ export class ActionwireServer {
     await this.#bus.stop();
     const http = this.#http;
     if (http !== null) {
-      http.off("upgrade", this.upgrades.handle);
+      this.#restoreListeners(http);
       if (this.#ownsHttp) {
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
@@ -191,6 +199,7 @@ export class ActionwireServer {
       logger: this.#logger,
       httpServer: this.#http,
       upgrades: this.upgrades,
+      requests: this.requests,
       remoteAddress: (request) => remoteAddress(request, trusted),
       createConnection: (transport, info) => dispatcher.createConnection(transport, info),
       admit: (connection) => dispatcher.admit(connection),
@@ -201,10 +210,46 @@ export class ActionwireServer {
     };
   }
 
-  #onRequest(request: IncomingMessage, response: ServerResponse): void {
-    if (this.config.demoPage && this.#demo.handle(request, response)) return;
-    response.writeHead(404, { "content-type": "application/json" });
-    response.end(JSON.stringify({ error: "not found" }));
+  /**
+   * Becomes the HTTP server's one `request` and one `upgrade` listener: paths a transport
+   * claimed go to it; the rest go to the listeners the application had (when embedded) or get
+   * a 404. Libraries attached later (socket.io) wrap these in turn; {@link #restoreListeners}
+   * puts the application's own back.
+   */
+  #takeListeners(http: HttpServer): void {
+    const requests = http.listeners("request") as RequestListener[];
+    const upgrades = http.listeners("upgrade") as UpgradeListener[];
+    this.#savedListeners = { requests, upgrades };
+    http.removeAllListeners("request");
+    http.removeAllListeners("upgrade");
+    http.on("request", (request: IncomingMessage, response: ServerResponse) => {
+      if (this.requests.handle(request, response)) return;
+      if (requests.length > 0) {
+        for (const listener of requests) listener.call(http, request, response);
+        return;
+      }
+      if (this.config.demoPage && this.#demo.handle(request, response)) return;
+      response.writeHead(404, { "content-type": "application/json" });
+      response.end(JSON.stringify({ error: "not found" }));
+    });
+    http.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.upgrades.route(request, socket, head)) return;
+      if (upgrades.length > 0) {
+        for (const listener of upgrades) listener.call(http, request, socket, head);
+        return;
+      }
+      socket.on("error", () => socket.destroy());
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    });
+  }
+
+  #restoreListeners(http: HttpServer): void {
+    const saved = this.#savedListeners;
+    if (saved === undefined) return;
+    http.removeAllListeners("request");
+    http.removeAllListeners("upgrade");
+    for (const listener of saved.requests) http.on("request", listener);
+    for (const listener of saved.upgrades) http.on("upgrade", listener);
   }
 }
 

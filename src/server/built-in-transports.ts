@@ -1,7 +1,9 @@
+import { SocketIoTransport } from "../../adapters/socketio/socketio-transport.js";
 import { WsTransport } from "../../adapters/ws/ws-transport.js";
 import { registerTransport } from "../core/container.js";
 import { InProcessTransport } from "../core/in-process-transport.js";
 
 // The built-in adapters register through the same public API a third party uses.
 registerTransport("ws", WsTransport);
+registerTransport("socketio", SocketIoTransport);
 registerTransport("inprocess", InProcessTransport);

@@ -104,12 +104,12 @@ describe("ActionwireClient over ws", () => {
     const pending = c.action("sleepTest", { sleepDuration: 2000 }).catch((e: unknown) => e);
     await new Promise((resolve) => setTimeout(resolve, 20));
     fixture.server.disconnect(String(c.details.id));
-    expect(await disconnected).to.be.a("string");
+    expect(await disconnected).to.equal("disconnected by server");
     expect(await pending).to.include({ code: "ERR_DISCONNECTED" });
     expect(c.connected).to.equal(false);
   });
 
-  it("reconnects after an unexpected close and rejoins its room and listened rooms", async () => {
+  it("reconnects after a server restart and rejoins its room and listened rooms", async () => {
     const c = client({ reconnectDelayMs: 20 });
     await c.connect();
     await c.roomChange("kitchen");
@@ -118,12 +118,25 @@ describe("ActionwireClient over ws", () => {
     const reconnected = new Promise<Record<string, unknown>>((resolve) =>
       c.on("reconnected", resolve),
     );
-    fixture.server.disconnect(String(firstId));
+    const { port } = fixture.server.address;
+    await fixture.stop();
+    fixture = await WsFixture.start({ port });
     const details = await reconnected;
     expect(details.id).not.to.equal(firstId);
     const now = (await c.detailsView()).data as { room: string; listeningRooms: string[] };
     expect(now.room).to.equal("kitchen");
     expect(now.listeningRooms).to.deep.equal(["garden"]);
+  });
+
+  it("does not reconnect after the server disconnects it on purpose", async () => {
+    const c = client({ reconnectDelayMs: 10 });
+    await c.connect();
+    const disconnected = new Promise<string>((resolve) => c.on("disconnected", resolve));
+    fixture.server.disconnect(String(c.details.id));
+    expect(await disconnected).to.equal("disconnected by server");
+    // Five reconnect delays later, still nobody: the server holds no connection.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fixture.server.connectionCount).to.equal(0);
   });
 
   it("does not reconnect after disconnect() and rejects new requests", async () => {
@@ -136,6 +149,18 @@ describe("ActionwireClient over ws", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(c.connected).to.equal(false);
     expect(fixture.server.connectionCount).to.equal(0);
+  });
+
+  it("rejects connect() when the server closes before the welcome", async () => {
+    const { WebSocketServer } = await import("ws");
+    const rude = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    rude.on("connection", (socket) => socket.close(1011));
+    await new Promise((resolve) => rude.once("listening", resolve));
+    const { port } = rude.address() as { port: number };
+    const c = new ActionwireClient({ url: `http://127.0.0.1:${port}`, reconnect: false });
+    const error = await c.connect().catch((e: unknown) => e);
+    expect(error).to.include({ code: "ERR_DISCONNECTED" });
+    await new Promise((resolve) => rude.close(resolve));
   });
 
   it("fails to connect to a server that is not there", async () => {

@@ -70,19 +70,22 @@ export class ActionRegistry {
     if (action.acceptUndeclaredParams === true) Object.assign(out, raw);
     for (const [name, input] of Object.entries(inputs)) {
       let value = Object.hasOwn(raw, name) ? raw[name] : undefined;
-      if (isMissing(value) && input.default !== undefined) {
-        value =
-          typeof input.default === "function" ? (input.default as () => unknown)() : input.default;
-      }
       if (isMissing(value)) {
-        if (input.required === true) {
+        if (input.default !== undefined) {
+          // A default is a value even when it is "" or null: it is what the action asked for.
+          value =
+            typeof input.default === "function"
+              ? (input.default as () => unknown)()
+              : input.default;
+        } else if (input.required === true) {
           throw new ActionwireError(
             "ERR_MISSING_PARAM",
             `${name} is a required parameter for this action`,
           );
+        } else {
+          delete out[name];
+          continue;
         }
-        delete out[name];
-        continue;
       }
       out[name] = checkInput(name, input, value);
     }

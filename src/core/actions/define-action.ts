@@ -23,12 +23,21 @@ export interface ActionInput<T = unknown> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each input has its own value type
 export type ActionInputs = Record<string, ActionInput<any>>;
 
+/** A default of `1` means a number input, not the literal type `1`. */
+type Widen<T> = T extends string
+  ? string
+  : T extends number
+    ? number
+    : T extends boolean
+      ? boolean
+      : T;
+
 type InputValue<I> = I extends { formatter: (raw: never) => infer R }
   ? R
   : I extends { default: infer D }
     ? D extends () => infer R
-      ? R
-      : D
+      ? Widen<R>
+      : Widen<D>
     : unknown;
 
 type IsPresent<I> = I extends { required: true }

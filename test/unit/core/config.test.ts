@@ -59,13 +59,34 @@ describe("config validation", () => {
     );
   });
 
+  it("checks hooks, middleware and the logger by shape", () => {
+    expect(fails({ roomHooks: null })).to.equal(
+      "config.roomHooks must be an object of hook functions (authorizeJoin, authorizeListen, authorizeSay).",
+    );
+    expect(fails({ middleware: [null] })).to.equal(
+      "config.middleware.0 must be a middleware: { name, before?(call), after?(call, result) }.",
+    );
+    expect(fails({ logger: console.log })).to.equal(
+      "config.logger must be a logger with debug, info, warn and error functions.",
+    );
+    expect(fails({ transports: [] })).to.equal("config.transports must have at least 1 entry.");
+    expect(fails({ host: "" })).to.equal("config.host must not be empty.");
+    expect(fails({ limits: "none" })).to.equal("config.limits must be an object.");
+  });
+
+  it("freezes nested config data", () => {
+    const { config } = createServer({ roomRules: { vip: { vip: true } }, port: null });
+    expect(Object.isFrozen(config.roomRules)).to.equal(true);
+    expect(Object.isFrozen(config.roomRules.vip)).to.equal(true);
+  });
+
   it("turns an empty default room into no default room", () => {
     expect(createServer({ defaultRoom: "" }).config.defaultRoom).to.equal(null);
   });
 
   it("names an unknown transport and the known ones", () => {
     expect(fails({ transports: ["carrier-pigeon"] })).to.match(
-      /^config\.transports names "carrier-pigeon", which is not a registered transport \(known: ws, inprocess.*\)/,
+      /^config\.transports names "carrier-pigeon", which is not a registered transport \(known: ws, socketio, .*inprocess.*\)/,
     );
     expect(fails({ transports: ["ws", "ws"] })).to.equal(
       'config.transports lists "ws" twice; list it once.',

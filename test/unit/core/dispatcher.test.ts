@@ -187,6 +187,50 @@ describe("Dispatcher (in-process transport)", () => {
     expect((details.data as { pendingActions: number }).pendingActions).to.equal(0);
   });
 
+  it("aborts a running action's signal when its connection closes", async () => {
+    let aborted: unknown;
+    let markStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
+    ({ server, connect } = await restartWith({
+      actions: [
+        {
+          name: "wait",
+          run: (_params, { signal }) =>
+            new Promise((resolve) => {
+              signal.addEventListener("abort", () => {
+                aborted = signal.reason;
+                resolve({});
+              });
+              markStarted();
+            }),
+        },
+      ],
+    }));
+    const client = await connected(connect);
+    client.send({ event: "action", params: { action: "wait" } });
+    await started;
+    client.close();
+    expect(aborted).to.be.instanceOf(Error);
+    expect((aborted as Error).message).to.equal("the connection closed");
+  });
+
+  it("keeps a default of an empty string or null", async () => {
+    ({ server, connect } = await restartWith({
+      actions: [
+        {
+          name: "defaults",
+          inputs: { s: { default: "" }, n: { default: null } },
+          run: (params) => ({ got: { ...params } }),
+        },
+      ],
+    }));
+    const client = await connected(connect);
+    expect((await request(client, "action", { action: "defaults" })).got).to.deep.equal({
+      s: "",
+      n: null,
+    });
+  });
+
   it("runs middleware before and after, and lets before refuse", async () => {
     const seen: string[] = [];
     ({ server, connect } = await restartWith({

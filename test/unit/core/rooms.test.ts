@@ -89,6 +89,13 @@ describe("rooms (in-process transport)", () => {
     );
   });
 
+  it("authorizes the default room too: refused, the connection starts in no room", async () => {
+    const connect = await start({ roomRules: { defaultRoom: { staff: true } } });
+    const client = await connect();
+    expect(client.received[0]).to.deep.include({ context: "api", room: null });
+    expect(((await request(client, "detailsView")).data as { room: unknown }).room).to.equal(null);
+  });
+
   it("checks say and room params", async () => {
     const connect = await start({ limits: { maxSayLength: 5 } });
     const a = await connect();

@@ -1,0 +1,2 @@
+export { SocketIoTransport } from "./socketio-transport.js";
+export type { SocketIoOptions } from "./socketio-options.js";

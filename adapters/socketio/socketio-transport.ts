@@ -1,0 +1,142 @@
+import type { Server, Socket } from "socket.io";
+import { BaseTransport } from "../../src/core/base-transport.js";
+import type { Connection } from "../../src/core/connection.js";
+import { isPlainObject } from "../../src/core/inbound-request.js";
+import { loadPackage } from "../../src/core/load-package.js";
+import type { PreparedMessage } from "../../src/core/prepared-message.js";
+import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
+import { translateWebSocketsConfig } from "./legacy-websockets-config.js";
+import { parseSocketIoOptions, type SocketIoOptions } from "./socketio-options.js";
+
+/**
+ * socket.io 4 on the shared HTTP server. The client emits the verb as the event name with the
+ * params as payload; an ack callback gets the reply, otherwise it comes as a `response` event.
+ * Pushes are `say`, `welcome`, `alert` and `api` events. Room broadcasts use socket.io's own
+ * multi-socket emit, which encodes the packet once.
+ */
+export class SocketIoTransport extends BaseTransport<Socket> {
+  readonly name: string = "socketio";
+  #io: Server | undefined;
+  #options: SocketIoOptions = parseSocketIoOptions({});
+  #maxPayload: number | null = null;
+
+  get capabilities(): TransportCapabilities {
+    return {
+      nativeAcks: true,
+      nativeBroadcast: true,
+      binary: true,
+      needsStickySessions: this.#options.transports.includes("polling"),
+      maxPayload: this.#maxPayload,
+    };
+  }
+
+  /** Validates `config.socketio`. */
+  static validateOptions(raw: unknown): SocketIoOptions {
+    return parseSocketIoOptions(raw);
+  }
+
+  /** The seeds' `webSockets` block, translated to socket.io 4 (see docs/transports.md). */
+  static readonly legacyConfigKey = "webSockets";
+  static translateLegacyConfig = translateWebSocketsConfig;
+
+  endpoint(baseUrl: string): string {
+    return `${baseUrl}${this.#options.path}`;
+  }
+
+  protected async listen(host: TransportHost): Promise<void> {
+    const http = host.httpServer;
+    if (http === null) {
+      throw new Error(
+        "the socketio transport needs an HTTP server: set config.port or config.server",
+      );
+    }
+    const { Server } = await loadPackage<typeof import("socket.io")>("socket.io", "socketio");
+    this.#options =
+      (host.config.transportOptions[this.name] as SocketIoOptions | undefined) ?? this.#options;
+    const options = this.#options;
+    this.#maxPayload = host.config.limits.maxMessageBytes;
+    const before = new Set(http.listeners("upgrade"));
+    const io = new Server(http, {
+      path: options.path,
+      transports: options.transports,
+      pingInterval: options.pingInterval,
+      pingTimeout: options.pingTimeout,
+      serveClient: options.serveClient,
+      maxHttpBufferSize: this.#maxPayload,
+      destroyUpgrade: false,
+      ...(options.cors ? { cors: options.cors } : {}),
+    });
+    this.#io = io;
+    // engine.io added its own upgrade listener; upgrades reach it through the one router instead.
+    for (const listener of http.listeners("upgrade")) {
+      if (!before.has(listener)) http.off("upgrade", listener as (...args: unknown[]) => void);
+    }
+    if (options.transports.includes("websocket")) {
+      host.upgrades.add(`${options.path}/`, (request, socket, head) =>
+        io.engine.handleUpgrade(request, socket, head),
+      );
+    }
+    io.on("connection", (socket) => this.#open(socket));
+  }
+
+  /** One socket: one write. Many: one socket.io broadcast, encoded once. */
+  override send(connectionIds: Iterable<string>, message: PreparedMessage): void {
+    const ids = Array.isArray(connectionIds) ? (connectionIds as string[]) : [...connectionIds];
+    if (ids.length < 2 || this.#io === undefined) {
+      super.send(ids, message);
+      return;
+    }
+    const socketIds: string[] = [];
+    for (const id of ids) {
+      const socket = this.socketOf(id);
+      if (socket !== undefined) socketIds.push(socket.id);
+    }
+    if (socketIds.length > 0) this.#io.to(socketIds).emit(message.event, message.payload);
+  }
+
+  protected write(socket: Socket, message: PreparedMessage): void {
+    socket.emit(message.event, message.payload);
+  }
+
+  protected terminate(socket: Socket): void {
+    // The engine flushes what was already written (the goodbye) before it closes.
+    socket.disconnect(true);
+  }
+
+  protected async shutdown(): Promise<void> {
+    const io = this.#io;
+    if (io === undefined) return;
+    this.host.upgrades.remove(`${this.#options.path}/`);
+    io.disconnectSockets(true);
+    // Not io.close(): that would close the HTTP server, which may be the application's.
+    io.engine.close();
+    this.#io = undefined;
+  }
+
+  #open(socket: Socket): void {
+    const { ip, port } = this.host.remoteAddress(socket.request);
+    const connection = this.accept(socket, {
+      remoteIP: ip,
+      remotePort: port,
+      request: socket.request,
+    });
+    socket.onAny((event: string, ...args: unknown[]) => this.#receive(connection, event, args));
+    socket.on("disconnect", () => this.release(connection.id));
+  }
+
+  #receive(connection: Connection, event: string, args: unknown[]): void {
+    const ack =
+      typeof args.at(-1) === "function" ? (args.pop() as (reply: unknown) => void) : undefined;
+    const payload = args[0];
+    let params: unknown = payload;
+    let messageId: unknown;
+    if (isPlainObject(payload) && Object.hasOwn(payload, "messageId")) {
+      ({ messageId, ...params } = payload as Record<string, unknown>);
+    }
+    this.host.receiveRequest(
+      connection,
+      { event, params, messageId },
+      ack && ((message: PreparedMessage) => ack(message.payload)),
+    );
+  }
+}

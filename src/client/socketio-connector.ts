@@ -1,0 +1,59 @@
+import type { Socket } from "socket.io-client";
+import type { Connector, ConnectorHandlers } from "./connector.js";
+
+/** Options of the socket.io connector. */
+export interface SocketIoConnectorOptions {
+  /** The server's base URL, `http://host:port`. */
+  url: string;
+  /** socket.io's path (default `/socket.io`). */
+  path?: string;
+  /** Engine transports, in order of preference (default websocket, then polling). */
+  transports?: Array<"websocket" | "polling">;
+}
+
+/**
+ * Connects with socket.io-client: the verb is the event name, params the payload; replies come
+ * back on `response` (the client does not use acks, so replies are matched like on any other
+ * transport), pushes on `say`, `welcome`, `alert` and `api`.
+ */
+export class SocketIoConnector implements Connector {
+  #socket: Socket | undefined;
+
+  constructor(private readonly options: SocketIoConnectorOptions) {}
+
+  async open(handlers: ConnectorHandlers): Promise<void> {
+    const { io } = await import("socket.io-client");
+    const socket = io(this.options.url, {
+      path: this.options.path ?? "/socket.io",
+      transports: this.options.transports ?? ["websocket", "polling"],
+      reconnection: false,
+      forceNew: true,
+    });
+    this.#socket = socket;
+    for (const event of ["response", "say", "welcome", "alert", "api"]) {
+      socket.on(event, (message: unknown) => {
+        if (typeof message === "object" && message !== null) {
+          handlers.message(message as Record<string, unknown>);
+        }
+      });
+    }
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", () => resolve());
+      socket.once("connect_error", (error) => reject(error));
+    });
+    socket.on("disconnect", (reason) => handlers.closed(reason));
+  }
+
+  send(request: Record<string, unknown>): void {
+    const { event, params, messageId } = request as {
+      event: string;
+      params?: Record<string, unknown>;
+      messageId?: unknown;
+    };
+    this.#socket?.emit(event, messageId === undefined ? (params ?? {}) : { ...params, messageId });
+  }
+
+  close(): void {
+    this.#socket?.disconnect();
+  }
+}

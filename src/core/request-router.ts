@@ -1,0 +1,44 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ConfigError } from "./errors.js";
+
+/** Handles one HTTP request that a transport claimed. */
+export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/**
+ * Plain HTTP requests by path prefix, for transports that also answer HTTP (faye's
+ * long-polling, its client script). The longest claimed prefix wins; a request nobody claims
+ * goes to the server's own handler (or, when embedded, the application's).
+ */
+export class RequestRouter {
+  readonly #routes: Array<{ prefix: string; handler: RequestHandler }> = [];
+
+  /** Claims every path equal to `prefix` or under `prefix/`. */
+  add(prefix: string, handler: RequestHandler): void {
+    const clean = prefix.replace(/\/+$/, "") || "/";
+    if (this.#routes.some((route) => route.prefix === clean)) {
+      throw new ConfigError(`Two transports claim the HTTP path ${clean}; give one another path.`);
+    }
+    this.#routes.push({ prefix: clean, handler });
+    this.#routes.sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  remove(prefix: string): void {
+    const clean = prefix.replace(/\/+$/, "") || "/";
+    const index = this.#routes.findIndex((route) => route.prefix === clean);
+    if (index !== -1) this.#routes.splice(index, 1);
+  }
+
+  /** Answers the request if a transport claimed its path; `false` otherwise. */
+  handle(request: IncomingMessage, response: ServerResponse): boolean {
+    const url = request.url ?? "/";
+    const query = url.indexOf("?");
+    const path = query === -1 ? url : url.slice(0, query);
+    for (const { prefix, handler } of this.#routes) {
+      if (path === prefix || path.startsWith(`${prefix}/`) || prefix === "/") {
+        handler(request, response);
+        return true;
+      }
+    }
+    return false;
+  }
+}
