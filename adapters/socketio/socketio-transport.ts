@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import type { Server, Socket } from "socket.io";
 import { BaseTransport } from "../../src/core/base-transport.js";
 import type { Connection } from "../../src/core/connection.js";
@@ -19,6 +20,8 @@ export class SocketIoTransport extends BaseTransport<Socket> {
   #io: Server | undefined;
   #options: SocketIoOptions = parseSocketIoOptions({});
   #maxPayload: number | null = null;
+  /** Engine connections told to close that may still be flushing. */
+  readonly #closing = new Set<Promise<unknown>>();
 
   get capabilities(): TransportCapabilities {
     return {
@@ -100,6 +103,11 @@ export class SocketIoTransport extends BaseTransport<Socket> {
 
   protected terminate(socket: Socket): void {
     // The engine flushes what was already written (the goodbye) before it closes.
+    const conn = socket.conn;
+    if (conn.readyState !== "closed") {
+      const closed: Promise<unknown> = once(conn, "close").then(() => this.#closing.delete(closed));
+      this.#closing.add(closed);
+    }
     socket.disconnect(true);
   }
 
@@ -108,6 +116,14 @@ export class SocketIoTransport extends BaseTransport<Socket> {
     if (io === undefined) return;
     this.host.upgrades.remove(`${this.#options.path}/`);
     io.disconnectSockets(true);
+    // Closing sockets flush what they still buffer (a goodbye, perhaps waiting for the next
+    // poll) first; engine.close() would discard it, so give them shutdownTimeoutMs to finish.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise((resolve) => {
+      timer = setTimeout(resolve, this.host.config.shutdownTimeoutMs);
+    });
+    await Promise.race([Promise.all(this.#closing), deadline]);
+    clearTimeout(timer);
     // Not io.close(): that would close the HTTP server, which may be the application's.
     io.engine.close();
     this.#io = undefined;

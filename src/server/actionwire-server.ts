@@ -49,6 +49,8 @@ export class ActionwireServer {
   #ownsHttp = false;
   #state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   readonly #demo = new DemoPage();
+  /** Transports whose start completed, in order: the ones stop must stop. */
+  readonly #started: RealtimeTransport[] = [];
   #savedListeners: { requests: RequestListener[]; upgrades: UpgradeListener[] } | undefined;
 
   constructor(config: ActionwireConfig = {}) {
@@ -119,26 +121,36 @@ export class ActionwireServer {
     this.#state = "starting";
     const { config } = this;
     for (const warning of config.warnings) this.#logger.warn(warning);
-    if (config.server !== undefined) {
-      this.#http = config.server;
-    } else if (config.port !== null) {
-      this.#http = config.tls ? createHttpsServer(config.tls) : createHttpServer();
-      this.#ownsHttp = true;
-    }
-    if (this.#http !== null) this.#takeListeners(this.#http);
-    await this.#bus.start(this.container.resolve(TOKENS.RoomManager));
-    const host = this.#host();
-    for (const transport of this.transports) await transport.start(host);
-    const http = this.#http;
-    if (this.#ownsHttp && http !== null) {
-      const port = config.port ?? 0;
-      await new Promise<void>((resolve, reject) => {
-        http.once("error", reject);
-        http.listen(port, config.host, () => {
-          http.off("error", reject);
-          resolve();
+    try {
+      if (config.server !== undefined) {
+        this.#http = config.server;
+      } else if (config.port !== null) {
+        this.#http = config.tls ? createHttpsServer(config.tls) : createHttpServer();
+        this.#ownsHttp = true;
+      }
+      if (this.#http !== null) this.#takeListeners(this.#http);
+      await this.#bus.start(this.container.resolve(TOKENS.RoomManager));
+      const host = this.#host();
+      for (const transport of this.transports) {
+        await transport.start(host);
+        this.#started.push(transport);
+      }
+      const http = this.#http;
+      if (this.#ownsHttp && http !== null) {
+        const port = config.port ?? 0;
+        await new Promise<void>((resolve, reject) => {
+          http.once("error", reject);
+          http.listen(port, config.host, () => {
+            http.off("error", reject);
+            resolve();
+          });
         });
-      });
+      }
+    } catch (error) {
+      // Undo what started, so a failed start leaves no listener, timer or socket behind.
+      this.#state = "running";
+      await this.stop();
+      throw error;
     }
     this.#state = "running";
     return this;
@@ -166,12 +178,12 @@ export class ActionwireServer {
     for (const connection of [...this.#table.connections()]) {
       this.dispatcher.disconnect(connection.id, "server shutdown");
     }
-    for (const transport of this.transports) await transport.stop();
+    for (const transport of this.#started.splice(0)) await transport.stop();
     await this.#bus.stop();
     const http = this.#http;
     if (http !== null) {
       this.#restoreListeners(http);
-      if (this.#ownsHttp) {
+      if (this.#ownsHttp && http.listening) {
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
           http.closeAllConnections();

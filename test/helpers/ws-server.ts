@@ -1,6 +1,6 @@
 import type { ActionwireConfig } from "../../src/core/config.js";
-import { demoActions } from "../../src/demo/demo-actions.js";
-import { type ActionwireServer, createServer } from "../../src/server/actionwire-server.js";
+import type { ActionwireServer } from "../../src/server/actionwire-server.js";
+import { startDemoServer } from "./demo-server.js";
 import { WsTestClient } from "./ws-test-client.js";
 
 /** A demo-action server with the ws transport on 127.0.0.1, port 0, and its clients. */
@@ -10,19 +10,7 @@ export class WsFixture {
   private constructor(readonly server: ActionwireServer) {}
 
   static async start(config: ActionwireConfig = {}): Promise<WsFixture> {
-    const server: ActionwireServer = createServer({
-      transports: ["ws"],
-      port: 0,
-      host: "127.0.0.1",
-      roomRules: { secureRoom: { authorized: true } },
-      actions: demoActions({
-        nodeId: "test-node",
-        connectionCounts: () => server.connectionCounts(),
-      }),
-      ...config,
-    });
-    await server.start();
-    return new WsFixture(server);
+    return new WsFixture(await startDemoServer({ transports: ["ws"], ...config }));
   }
 
   get wsUrl(): string {

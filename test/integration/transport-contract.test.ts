@@ -1,0 +1,8 @@
+import { describeTransportContract } from "../contract/transport-contract.js";
+import { socketIoContract } from "../helpers/socketio-contract-client.js";
+import { wsContract } from "../helpers/ws-contract-client.js";
+
+// One suite, every kind of client: a transport is done when its suite passes.
+describeTransportContract(wsContract());
+describeTransportContract(socketIoContract("websocket"));
+describeTransportContract(socketIoContract("polling"));
