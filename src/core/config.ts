@@ -113,6 +113,13 @@ const coreSchema = z.strictObject({
       { message: "must be a logger with debug, info, warn and error functions" },
     )
     .optional(),
+  /** The actions over plain HTTP (`GET`/`POST <path>/<action>`), on the server's HTTP server. */
+  httpActions: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      path: z.string().startsWith("/").default("/api"),
+    })
+    .default({ enabled: true, path: "/api" }),
   /** Serve the demo page at `/` (the CLI turns it on). */
   demoPage: z.boolean().default(false),
 });

@@ -131,6 +131,24 @@ export class Dispatcher {
     this.receive(connection, reply, 0, () => toInboundRequest(raw, this.config.limits.maxDepth));
   }
 
+  /**
+   * A frame over the limit that the transport cannot take in (a tcp line): it counts, gets
+   * `ERR_MESSAGE_TOO_LARGE`, then the goodbye (`message too large`) and the close.
+   */
+  frameTooLarge(connection: Connection): void {
+    const count = ++connection.messageCount;
+    this.replier(connection, count, undefined, undefined)(this.tooLarge());
+    this.disconnect(connection.id, "message too large");
+  }
+
+  private tooLarge(): ActionwireError {
+    const limit = this.config.limits.maxMessageBytes;
+    return new ActionwireError(
+      "ERR_MESSAGE_TOO_LARGE",
+      `the message is larger than the limit of ${limit} bytes`,
+    );
+  }
+
   /** Pushes an alert (`context: "alert"`) to a local connection. */
   alert(connectionId: string, message: string, extra: Record<string, unknown> = {}): boolean {
     if (this.table.get(connectionId) === undefined) return false;
@@ -171,12 +189,7 @@ export class Dispatcher {
     const count = ++connection.messageCount;
     let send = this.replier(connection, count, undefined, reply);
     if (size > this.config.limits.maxMessageBytes) {
-      send(
-        new ActionwireError(
-          "ERR_MESSAGE_TOO_LARGE",
-          `the message is larger than the limit of ${this.config.limits.maxMessageBytes} bytes`,
-        ),
-      );
+      send(this.tooLarge());
       return;
     }
     const bucket = this.#buckets.get(connection.id);
@@ -280,6 +293,28 @@ export class Dispatcher {
       case "documentation":
         return ok(this.actions.documentation());
     }
+  }
+
+  /**
+   * Runs an action for a caller that is not a socket (HTTP actions): the same checks, limits,
+   * middleware and deadline, for a connection of the caller's making. Resolves with the flat
+   * result; rejects with an {@link ActionwireError}.
+   */
+  async callAction(
+    connection: Connection,
+    params: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    if (this.#draining) {
+      throw new ActionwireError("ERR_SHUTTING_DOWN", "the server is shutting down");
+    }
+    const work = this.runAction(connection, params);
+    this.track(work, "an HTTP action");
+    return (await work) ?? {};
+  }
+
+  /** The `documentation` verb's data. */
+  documentation(): ReturnType<ActionRegistry["documentation"]> {
+    return this.actions.documentation();
   }
 
   private async runAction(

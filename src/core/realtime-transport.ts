@@ -49,6 +49,11 @@ export interface TransportHost {
   receiveText(connection: Connection, data: string | Buffer, reply?: ReplyFn): void;
   /** An already-decoded request arrived (`{event, params, messageId}`); the core checks it. */
   receiveRequest(connection: Connection, request: unknown, reply?: ReplyFn): void;
+  /**
+   * A frame over `limits.maxMessageBytes` that the transport will not read to its end: the core
+   * counts it, answers `ERR_MESSAGE_TOO_LARGE`, says goodbye and closes the connection.
+   */
+  frameTooLarge(connection: Connection): void;
   /** The connection is gone (closed by either side); the core leaves its rooms. */
   connectionClosed(connection: Connection): void;
 }

@@ -25,6 +25,7 @@ import { RequestRouter } from "../core/request-router.js";
 import { UpgradeRouter } from "../core/upgrade-router.js";
 import "./built-in-transports.js";
 import { DemoPage } from "./demo-page.js";
+import { HttpActions } from "./http-actions.js";
 import { remoteAddress } from "./remote-address.js";
 
 type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
@@ -131,6 +132,10 @@ export class ActionwireServer {
       if (this.#http !== null) this.#takeListeners(this.#http);
       await this.#bus.start(this.container.resolve(TOKENS.RoomManager));
       const host = this.#host();
+      if (this.#http !== null && config.httpActions.enabled) {
+        const actions = new HttpActions(config, this.dispatcher, host.remoteAddress);
+        this.requests.add(config.httpActions.path, actions.handle);
+      }
       for (const transport of this.transports) {
         await transport.start(host);
         this.#started.push(transport);
@@ -218,6 +223,7 @@ export class ActionwireServer {
       receiveText: (connection, data, reply) => dispatcher.receiveText(connection, data, reply),
       receiveRequest: (connection, request, reply) =>
         dispatcher.receiveRequest(connection, request, reply),
+      frameTooLarge: (connection) => dispatcher.frameTooLarge(connection),
       connectionClosed: (connection) => dispatcher.connectionClosed(connection),
     };
   }

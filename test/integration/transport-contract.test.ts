@@ -1,8 +1,10 @@
 import { describeTransportContract } from "../contract/transport-contract.js";
 import { socketIoContract } from "../helpers/socketio-contract-client.js";
+import { tcpContract } from "../helpers/tcp-test-client.js";
 import { wsContract } from "../helpers/ws-contract-client.js";
 
 // One suite, every kind of client: a transport is done when its suite passes.
 describeTransportContract(wsContract());
 describeTransportContract(socketIoContract("websocket"));
 describeTransportContract(socketIoContract("polling"));
+describeTransportContract(tcpContract());
