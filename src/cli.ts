@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 /**
  * `npm start`: the demo server. Configured from the environment (see docs/getting-started.md):
- * PORT, HOST, TRANSPORTS, REDIS_URL, NODE_ID, WELCOME_MESSAGE, DEFAULT_ROOM, ROOM_NOTICES,
- * ACTION_TIMEOUT_MS, RATE_LIMIT, MAX_MESSAGE_BYTES.
+ * PORT, HOST, TRANSPORTS, TCP_PORT, REDIS_URL, NODE_ID, WELCOME_MESSAGE, DEFAULT_ROOM,
+ * ROOM_NOTICES, ACTION_TIMEOUT_MS, RATE_LIMIT, MAX_MESSAGE_BYTES.
  */
 import type { ActionwireConfig } from "./core/config.js";
 import { ConfigError } from "./core/errors.js";
 import { demoActions } from "./demo/demo-actions.js";
 import { type ActionwireServer, createServer } from "./server/actionwire-server.js";
 
-/** Every transport that exists in this version; `TRANSPORTS` narrows it. */
-const ALL_TRANSPORTS = ["ws"];
+/** The transports the demo runs on its HTTP server; `TRANSPORTS` chooses others. */
+const HTTP_TRANSPORTS = ["ws", "socketio", "faye"];
 
 /** Reads the demo server's configuration from environment variables. */
 export function configFromEnv(env: NodeJS.ProcessEnv): ActionwireConfig {
@@ -38,14 +38,19 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ActionwireConfig {
   if (notices !== "on" && notices !== "off") {
     throw new ConfigError(`ROOM_NOTICES must be "on" or "off" (got "${env.ROOM_NOTICES}").`);
   }
+  const transports = env.TRANSPORTS
+    ? env.TRANSPORTS.split(",")
+        .map((name) => name.trim())
+        .filter(Boolean)
+    : [...HTTP_TRANSPORTS];
+  // TCP_PORT alone turns the tcp transport on, bound to HOST.
+  const tcpPort = number("TCP_PORT");
+  if (tcpPort !== undefined && !transports.includes("tcp")) transports.push("tcp");
   return {
     port: number("PORT") ?? 8080,
     host: env.HOST || "0.0.0.0",
-    transports: env.TRANSPORTS
-      ? env.TRANSPORTS.split(",")
-          .map((name) => name.trim())
-          .filter(Boolean)
-      : ALL_TRANSPORTS,
+    transports,
+    ...(tcpPort !== undefined ? { tcp: { port: tcpPort } } : {}),
     ...(env.NODE_ID ? { nodeId: env.NODE_ID } : {}),
     ...(env.WELCOME_MESSAGE ? { welcomeMessage: env.WELCOME_MESSAGE } : {}),
     defaultRoom: env.DEFAULT_ROOM ?? "defaultRoom",

@@ -20,8 +20,8 @@ export class SocketIoTransport extends BaseTransport<Socket> {
   #io: Server | undefined;
   #options: SocketIoOptions = parseSocketIoOptions({});
   #maxPayload: number | null = null;
-  /** Engine connections told to close that may still be flushing. */
-  readonly #closing = new Set<Promise<unknown>>();
+  /** Engine connections told to close that may still be flushing, with their close. */
+  readonly #closing = new Map<EngineSocket, Promise<unknown>>();
 
   get capabilities(): TransportCapabilities {
     return {
@@ -103,10 +103,13 @@ export class SocketIoTransport extends BaseTransport<Socket> {
 
   protected terminate(socket: Socket): void {
     // The engine flushes what was already written (the goodbye) before it closes.
-    const conn = socket.conn;
-    if (conn.readyState !== "closed") {
-      const closed: Promise<unknown> = once(conn, "close").then(() => this.#closing.delete(closed));
-      this.#closing.add(closed);
+    const conn = socket.conn as unknown as EngineSocket;
+    if (socket.conn.readyState !== "closed") {
+      const closed = once(socket.conn, "close").then(() => {
+        this.#closing.delete(conn);
+        releasePendingClose(conn);
+      });
+      this.#closing.set(conn, closed);
     }
     socket.disconnect(true);
   }
@@ -122,8 +125,9 @@ export class SocketIoTransport extends BaseTransport<Socket> {
     const deadline = new Promise((resolve) => {
       timer = setTimeout(resolve, this.host.config.shutdownTimeoutMs);
     });
-    await Promise.race([Promise.all(this.#closing), deadline]);
+    await Promise.race([Promise.all(this.#closing.values()), deadline]);
     clearTimeout(timer);
+    for (const conn of this.#closing.keys()) releasePendingClose(conn);
     // Not io.close(): that would close the HTTP server, which may be the application's.
     io.engine.close();
     this.#io = undefined;
@@ -154,5 +158,25 @@ export class SocketIoTransport extends BaseTransport<Socket> {
       { event, params, messageId },
       ack && ((message: PreparedMessage) => ack(message.payload)),
     );
+  }
+}
+
+/** The part of an engine.io socket that {@link releasePendingClose} touches. */
+interface EngineSocket {
+  transport?: { shouldClose?: (() => void) | null };
+}
+
+/**
+ * engine.io (6.x) arms a 30 s timer when a polling socket is closed between two polls (to send
+ * the close packet on the next poll), and never clears it if the socket then closes another way
+ * (the client's own close packet, a discard): the timer would keep a stopped server's process
+ * alive for 30 s. Running the pending close, as the next poll would have, clears it.
+ */
+function releasePendingClose(conn: EngineSocket): void {
+  const transport = conn.transport;
+  const pendingClose = transport?.shouldClose;
+  if (transport !== undefined && typeof pendingClose === "function") {
+    transport.shouldClose = null;
+    pendingClose();
   }
 }

@@ -1,3 +1,4 @@
+import type { Client, Message, SchedulerConstructor } from "faye";
 import type { Connector, ConnectorHandlers } from "./connector.js";
 
 /** Options of the faye connector. */
@@ -10,15 +11,154 @@ export interface FayeConnectorOptions {
   disable?: string[];
 }
 
-/** Connects with faye's own client (written in the transports issue). */
+/** The parts of the faye module the connector uses (the package, or the browser's `Faye`). */
+type FayeModule = Pick<typeof import("faye").default, "Client" | "Scheduler">;
+
+/**
+ * Connects with faye's own client: subscribes to `/actionwire/out/<clientId>` and publishes
+ * requests to `/actionwire/in/<clientId>`.
+ *
+ * faye hides the end of a session: when the server ends it (quit, a server-side disconnect,
+ * shutdown), the client's next `/meta/connect` is refused and faye quietly handshakes again
+ * under a new clientId. The connector reports that refusal (or a new clientId) as the end of the
+ * connection and disconnects the fresh session. After a goodbye, a failing transport also ends
+ * it: the server is going away.
+ */
 export class FayeConnector implements Connector {
+  #client: Client | undefined;
+  #handlers: ConnectorHandlers | undefined;
+  /** The clientId of the session this connector's connection lives in. */
+  #clientId: string | undefined;
+  /** Reported closed; from now on faye retries nothing. */
+  #ended = false;
+  /** The session and its transport are gone: faye sends nothing at all any more. */
+  #dead = false;
+  /** The server said goodbye: it is about to end the session. */
+  #byeSeen = false;
+
   constructor(private readonly options: FayeConnectorOptions) {}
 
-  async open(_handlers: ConnectorHandlers): Promise<void> {
-    throw new Error(`the faye connector is not written yet (${this.options.url})`);
+  async open(handlers: ConnectorHandlers): Promise<void> {
+    const faye = await loadFaye();
+    this.#handlers = handlers;
+    const client = new faye.Client(this.options.url + (this.options.mount ?? "/faye"), {
+      scheduler: this.#scheduler(faye.Scheduler),
+    });
+    this.#client = client;
+    for (const feature of this.options.disable ?? []) client.disable(feature);
+    client.addExtension({ incoming: (message, callback) => this.#incoming(message, callback) });
+    await new Promise<void>((resolve, reject) => {
+      client.on("transport:down", () => {
+        if (this.#clientId === undefined) {
+          this.#end("cannot reach the server", true);
+          reject(new Error(`cannot reach the faye server at ${this.options.url}`));
+        } else if (this.#byeSeen) {
+          this.#end("session ended", true);
+        }
+      });
+      client.connect(() => resolve());
+    });
+    const clientId = this.#clientId;
+    if (this.#ended) throw new Error("the faye connector was closed while connecting");
+    if (clientId === undefined) throw new Error("the faye handshake gave no clientId");
+    const subscription = client.subscribe(`/actionwire/out/${clientId}`, (data) => {
+      if (this.#ended || typeof data !== "object" || data === null) return;
+      const message = data as Record<string, unknown>;
+      if (message.context === "api" && message.status === "Bye!") this.#byeSeen = true;
+      handlers.message(message);
+    });
+    try {
+      await subscription;
+    } catch (error) {
+      this.#end("subscription refused");
+      this.#disconnect();
+      throw new Error(`the faye server refused the subscription: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
   }
 
-  send(): void {}
+  send(request: Record<string, unknown>): void {
+    if (this.#ended || this.#clientId === undefined) return;
+    this.#client?.publish(`/actionwire/in/${this.#clientId}`, request);
+  }
 
-  close(): void {}
+  close(): void {
+    if (this.#ended) return;
+    this.#end("closed by the client");
+    this.#disconnect();
+  }
+
+  /** Learns the clientId and watches for the end of the session. */
+  #incoming(message: Message, callback: (message: Message) => void): void {
+    // Callback first: faye finishes a handshake before the connector acts on it.
+    callback(message);
+    if (message.channel === "/meta/connect" && message.successful === false) {
+      // The server no longer knows this session; faye will handshake again (below).
+      if (this.#clientId !== undefined) this.#end("session ended");
+      return;
+    }
+    if (message.channel !== "/meta/handshake" || message.successful !== true) return;
+    if (typeof message.clientId !== "string") return;
+    if (this.#ended) {
+      // A fresh session after the end (faye's own re-handshake, or one in flight at close).
+      this.#disconnect();
+    } else if (this.#clientId === undefined) {
+      this.#clientId = message.clientId;
+    } else if (message.clientId !== this.#clientId) {
+      this.#end("session ended");
+      this.#disconnect();
+    }
+  }
+
+  #end(reason: string, dead = false): void {
+    if (dead) this.#dead = true;
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#handlers?.closed(reason);
+  }
+
+  /**
+   * Disconnects the faye client, which also closes its transport. Called from inside faye (a
+   * handshake reply), so it runs once faye has finished handling that reply. A client still
+   * handshaking cannot disconnect yet: the handshake's reply, seen in {@link #incoming}, does.
+   */
+  #disconnect(): void {
+    const client = this.#client;
+    if (client !== undefined && !this.#dead) setTimeout(() => client.disconnect(), 0);
+  }
+
+  /**
+   * faye retries a failed request every few seconds, forever. Once this connector is done,
+   * nothing gets a second attempt (and once the session is dead, not even a first), and the
+   * retry comes at once, to be dropped: the client goes quiet instead of calling on a server
+   * that is gone, and leaves no timer behind.
+   */
+  #scheduler(Base: SchedulerConstructor): SchedulerConstructor {
+    const dead = () => this.#dead;
+    // After a goodbye the session is about to end: nothing needs retrying either.
+    const done = () => this.#ended || this.#byeSeen;
+    return class extends Base {
+      override isDeliverable(): boolean {
+        if (dead() || (done() && this.attempts > 0)) return false;
+        return super.isDeliverable();
+      }
+      override getInterval(): number {
+        return done() ? 0 : super.getInterval();
+      }
+    };
+  }
+}
+
+async function loadFaye(): Promise<FayeModule> {
+  // In a browser, the page loads `<mount>/client.js`, which defines the global `Faye`.
+  const global = (globalThis as { Faye?: FayeModule }).Faye;
+  if (global !== undefined) return global;
+  return (await import("faye")).default;
+}
+
+function describeError(error: unknown): string {
+  return typeof error === "object" && error !== null && "message" in error
+    ? String(error.message)
+    : String(error);
 }

@@ -4,11 +4,16 @@ import { loadPackage } from "../../src/core/load-package.js";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
 import type { ContractClient, ContractTransport } from "../contract/contract-client.js";
 import { startDemoServer } from "../helpers/demo-server.js";
+import { fayeContract } from "../helpers/faye-contract-client.js";
 import { socketIoContract } from "../helpers/socketio-contract-client.js";
 import { wsContract } from "../helpers/ws-contract-client.js";
 
 /** One client kind per transport, all on one server. */
-const KINDS: ContractTransport[] = [wsContract(), socketIoContract("websocket")];
+const KINDS: ContractTransport[] = [
+  wsContract(),
+  socketIoContract("websocket"),
+  fayeContract("websocket"),
+];
 
 describe("several transports on one server", () => {
   let server: ActionwireServer;

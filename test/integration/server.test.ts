@@ -132,26 +132,35 @@ describe("npm start (the demo CLI)", function () {
   it("serves the demo page and the ws transport, and stops cleanly on SIGTERM", async () => {
     const cli = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
     const child = spawn(process.execPath, [cli], {
-      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NODE_ID: "demo-1", REDIS_URL: "" },
+      env: {
+        ...process.env,
+        PORT: "0",
+        TCP_PORT: "0",
+        HOST: "127.0.0.1",
+        NODE_ID: "demo-1",
+        REDIS_URL: "",
+      },
       stdio: ["ignore", "pipe", "inherit"],
     });
     const lines = createInterface({ input: child.stdout! });
-    let wsUrl = "";
     let base = "";
+    const endpoints: Record<string, string> = {};
     for await (const line of lines) {
       const demo = /^actionwire demo on (\S+)\//.exec(line);
       if (demo) base = demo[1]!;
-      const ws = /^actionwire ws listening on (\S+)$/.exec(line);
-      if (ws) {
-        wsUrl = ws[1]!;
-        break;
-      }
+      const listening = /^actionwire (\w+) listening on (\S+)$/.exec(line);
+      if (listening) endpoints[listening[1]!] = listening[2]!;
+      if (Object.keys(endpoints).length === 4) break;
     }
-    expect(wsUrl).to.match(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
+    expect(endpoints.ws).to.equal(`${base.replace("http", "ws")}/ws`);
+    expect(endpoints.socketio).to.equal(`${base}/socket.io`);
+    expect(endpoints.faye).to.equal(`${base}/faye`);
+    expect(endpoints.tcp).to.match(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    const wsUrl = endpoints.ws!;
     const client = await WsTestClient.connect(wsUrl);
     const status = await client.action("status");
     expect(status).to.include({ id: "demo-1" });
-    expect(status.connections).to.deep.equal({ ws: 1 });
+    expect(status.connections).to.deep.equal({ ws: 1, socketio: 0, faye: 0, tcp: 0 });
     expect((await client.request("roomChange", { room: "secureRoom" })).code).to.equal(
       "ERR_NOT_AUTHORIZED",
     );

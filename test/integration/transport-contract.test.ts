@@ -1,4 +1,5 @@
 import { describeTransportContract } from "../contract/transport-contract.js";
+import { fayeContract } from "../helpers/faye-contract-client.js";
 import { socketIoContract } from "../helpers/socketio-contract-client.js";
 import { tcpContract } from "../helpers/tcp-test-client.js";
 import { wsContract } from "../helpers/ws-contract-client.js";
@@ -7,4 +8,6 @@ import { wsContract } from "../helpers/ws-contract-client.js";
 describeTransportContract(wsContract());
 describeTransportContract(socketIoContract("websocket"));
 describeTransportContract(socketIoContract("polling"));
+describeTransportContract(fayeContract("websocket"));
+describeTransportContract(fayeContract("long-polling"));
 describeTransportContract(tcpContract());

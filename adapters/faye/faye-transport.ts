@@ -1,0 +1,348 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Client, Message, NodeAdapter, Publication } from "faye";
+import { BaseTransport } from "../../src/core/base-transport.js";
+import type { Connection } from "../../src/core/connection.js";
+import { loadPackage } from "../../src/core/load-package.js";
+import type { PreparedMessage } from "../../src/core/prepared-message.js";
+import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
+import { parseFayeOptions, type FayeOptions } from "./faye-options.js";
+
+/** A client hears the server on `OUT + its clientId` and speaks on `IN + its clientId`. */
+const OUT = "/actionwire/out/";
+const IN = "/actionwire/in/";
+
+/** Room for the Bayeux envelope and a batch of small messages around one large publish. */
+const ENVELOPE_SLACK = 64 * 1024;
+
+/** How long the server's own faye client may take to finish up at shutdown (it is in-process). */
+const LOCAL_CLIENT_GRACE_MS = 1_000;
+
+/** A faye client with an actionwire connection: from its out subscription to its session's end. */
+interface Session {
+  /** Set as soon as the core has created it (the welcome is written during creation). */
+  connection: Connection | undefined;
+  /** Messages published to the client, and how many of them faye has put on the wire. */
+  written: number;
+  delivered: number;
+  /** Set once the connection is closed: the session ends when everything written is out. */
+  ending: { done: Promise<void>; resolve: () => void; fallback: NodeJS.Timeout } | undefined;
+}
+
+/**
+ * faye transport (Bayeux over WebSocket, long-polling and the rest of faye's transports). A
+ * client subscribes to `/actionwire/out/<its clientId>` and publishes requests to
+ * `/actionwire/in/<its clientId>`; a server extension refuses every other subscribe and publish,
+ * so faye is never a relay between clients.
+ */
+export class FayeTransport extends BaseTransport<string> {
+  readonly name: string = "faye";
+  #maxPayload: number | null = null;
+
+  #options: FayeOptions | undefined;
+  #bayeux: NodeAdapter | undefined;
+  /** The server's own faye client, created by the first write. */
+  #local: Client | undefined;
+  /** The publish of the last message written; faye settles them in order. */
+  #lastPublish: Publication | undefined;
+  /** By faye clientId (the "socket" of {@link BaseTransport}). */
+  readonly #sessions = new Map<string, Session>();
+  /** Upgraded sockets: faye keeps a client's WebSocket open across sessions, so shutdown closes them. */
+  readonly #upgraded = new Set<Duplex>();
+
+  get capabilities(): TransportCapabilities {
+    return {
+      nativeAcks: false,
+      nativeBroadcast: false,
+      binary: false,
+      // Long-polling sessions live in this node's faye engine: a client's polls must come back here.
+      needsStickySessions: true,
+      maxPayload: this.#maxPayload,
+    };
+  }
+
+  /** Validates `config.faye`. */
+  static validateOptions(raw: unknown): FayeOptions {
+    return parseFayeOptions(raw);
+  }
+
+  protected async listen(host: TransportHost): Promise<void> {
+    const faye = (await loadPackage<typeof import("faye")>("faye", "faye")).default;
+    const options =
+      (host.config.transportOptions[this.name] as FayeOptions | undefined) ?? parseFayeOptions({});
+    this.#options = options;
+    const maxPayload = host.config.limits.maxMessageBytes;
+    this.#maxPayload = maxPayload;
+    const bayeux = new faye.NodeAdapter({
+      mount: options.mount,
+      timeout: options.timeout,
+      ping: options.ping,
+    });
+    this.#bayeux = bayeux;
+    // Three parameters each: faye passes the HTTP request only to extensions that declare it.
+    bayeux.addExtension({
+      incoming: (message, request, callback) => this.#incoming(message, request, callback),
+      outgoing: (message, request, callback) => this.#outgoing(message, request, callback),
+    });
+    // A client's /meta/disconnect, its session timing out, or #end.
+    bayeux.on("disconnect", (clientId) => this.#gone(clientId));
+    // A publish up to twice the limit still reaches the core and gets its ERR_MESSAGE_TOO_LARGE
+    // reply; a bigger long-polling request is refused before faye reads it (see acceptableBody).
+    const maxBody = 2 * maxPayload + ENVELOPE_SLACK;
+    host.requests.add(options.mount, (request, response) => {
+      if (acceptableBody(request, response, maxBody)) bayeux.handle(request, response);
+    });
+    host.upgrades.add(options.mount, (request, socket, head) => {
+      this.#upgraded.add(socket);
+      socket.once("close", () => this.#upgraded.delete(socket));
+      bayeux.handleUpgrade(request, socket, head);
+    });
+  }
+
+  /** Where faye clients connect: the server's base URL and the mount. */
+  endpoint(baseUrl: string): string {
+    return baseUrl + (this.#options?.mount ?? "/faye");
+  }
+
+  protected write(clientId: string, message: PreparedMessage): void {
+    const session = this.#sessions.get(clientId);
+    if (session === undefined) return;
+    session.written++;
+    this.#local ??= this.#server.getClient();
+    this.#lastPublish = this.#local.publish(OUT + clientId, message.payload);
+  }
+
+  /**
+   * Ends the faye session, so the client must handshake again (and gets a new connection). The
+   * goodbye is still on its way: the server's client publishes asynchronously, and a
+   * long-polling client only receives it on its next poll. Ending the session earlier would
+   * drop it, so the session ends once faye has put every message written to this client on the
+   * wire (counted as faye sends them), or after faye's `timeout` if the client never polls.
+   */
+  protected terminate(clientId: string): void {
+    const session = this.#sessions.get(clientId);
+    if (session === undefined || session.ending !== undefined) return;
+    let resolve = (): void => undefined;
+    const done = new Promise<void>((settle) => (resolve = settle));
+    const fallback = setTimeout(() => this.#end(clientId), this.#timeoutMs).unref();
+    session.ending = { done, resolve, fallback };
+    if (session.delivered >= session.written) setImmediate(() => this.#end(clientId));
+  }
+
+  protected async shutdown(): Promise<void> {
+    const bayeux = this.#bayeux;
+    const options = this.#options;
+    if (bayeux === undefined || options === undefined) return;
+    // Every connection is closed by now; give the goodbyes on their way time to be polled.
+    const endings = [...this.#sessions.values()].flatMap((s) => (s.ending ? [s.ending.done] : []));
+    await settledWithin(Promise.all(endings), this.host.config.shutdownTimeoutMs);
+    for (const clientId of [...this.#sessions.keys()]) this.#end(clientId);
+    // The server's own client leaves before the engine closes: otherwise its connect loop would
+    // handshake again with the emptied engine and keep timers alive.
+    if (this.#local !== undefined) {
+      await settledWithin(this.#lastPublish, LOCAL_CLIENT_GRACE_MS);
+      await settledWithin(this.#local.disconnect(), LOCAL_CLIENT_GRACE_MS);
+    }
+    bayeux.close();
+    this.host.requests.remove(options.mount);
+    this.host.upgrades.remove(options.mount);
+    for (const socket of this.#upgraded) socket.destroy();
+  }
+
+  get #server(): NodeAdapter {
+    if (this.#bayeux === undefined) throw new Error("faye transport is not started");
+    return this.#bayeux;
+  }
+
+  get #timeoutMs(): number {
+    return (this.#options?.timeout ?? 45) * 1000;
+  }
+
+  /**
+   * Ownership rules, applied to every message a client sends. faye calls server extensions with
+   * `request === null` only for its in-process client, which is this server publishing to
+   * `/actionwire/out/<id>`: that is how the server's own messages are told apart from a
+   * client's, with no shared secret on the wire.
+   */
+  #incoming(
+    message: Message,
+    request: IncomingMessage | null,
+    callback: (message: Message) => void,
+  ): void {
+    if (request === null) {
+      callback(message);
+      return;
+    }
+    const { channel, clientId } = message;
+    if (channel === "/meta/subscribe") {
+      if (!ownsSubscription(message)) this.#refuse(message, forbidden(message.subscription));
+    } else if (typeof channel === "string" && channel.startsWith("/meta/")) {
+      // handshake, connect, unsubscribe, disconnect: faye's own checks apply; each names a
+      // clientId, which no client ever learns about another.
+    } else if (typeof clientId !== "string" || channel !== IN + clientId) {
+      this.#refuse(message, forbidden(channel));
+    } else {
+      const session = this.#sessions.get(clientId);
+      const connection = session?.ending === undefined ? session?.connection : undefined;
+      if (connection === undefined) {
+        this.#refuse(message, `403:${channel}:Subscribe to your out channel first`);
+      } else if (message.data !== undefined) {
+        // The core measures, rate-limits and parses the published data's JSON text, exactly
+        // as it does a ws frame: a string or array becomes ERR_BAD_MESSAGE.
+        const text = JSON.stringify(message.data);
+        callback(message);
+        this.host.receiveText(connection, text);
+        return;
+      }
+    }
+    callback(message);
+  }
+
+  /**
+   * Watches what faye sends to clients: a confirmed subscription to a client's own out channel
+   * creates its connection (the request carries the client's address, WebSocket or HTTP), a
+   * confirmed unsubscription closes it, and each delivery on an out channel is counted.
+   */
+  #outgoing(
+    message: Message,
+    request: IncomingMessage | null,
+    callback: (message: Message) => void,
+  ): void {
+    const { channel, clientId } = message;
+    if (request !== null && typeof channel === "string") {
+      if (channel.startsWith(OUT) && message.data !== undefined) {
+        this.#delivered(channel.slice(OUT.length));
+      } else if (message.successful === true && typeof clientId === "string") {
+        const own = channels(message.subscription).includes(OUT + clientId);
+        if (own && channel === "/meta/subscribe") this.#open(clientId, request);
+        if (own && channel === "/meta/unsubscribe") this.#unsubscribed(clientId);
+      }
+    }
+    callback(message);
+  }
+
+  #open(clientId: string, request: IncomingMessage): void {
+    if (this.#sessions.has(clientId)) return;
+    const { ip, port } = this.host.remoteAddress(request);
+    const session: Session = { connection: undefined, written: 0, delivered: 0, ending: undefined };
+    this.#sessions.set(clientId, session);
+    session.connection = this.accept(clientId, { remoteIP: ip, remotePort: port, request });
+  }
+
+  /** The client stopped listening: its connection ends, its faye session goes on. */
+  #unsubscribed(clientId: string): void {
+    const session = this.#sessions.get(clientId);
+    if (session === undefined || session.ending !== undefined) return;
+    this.#sessions.delete(clientId);
+    if (session.connection !== undefined) this.release(session.connection.id);
+  }
+
+  #delivered(clientId: string): void {
+    const session = this.#sessions.get(clientId);
+    if (session === undefined) return;
+    session.delivered++;
+    // After this extension returns, faye writes the message; end the session after that.
+    if (session.ending !== undefined && session.delivered >= session.written) {
+      setImmediate(() => this.#end(clientId));
+    }
+  }
+
+  #end(clientId: string): void {
+    if (!this.#sessions.has(clientId)) return;
+    endFayeSession(this.#server, clientId);
+    // destroyClient reports through "disconnect"; this covers a session faye had already dropped.
+    this.#gone(clientId);
+  }
+
+  /** The faye session is over: the connection (if still open) closes. */
+  #gone(clientId: string): void {
+    const session = this.#sessions.get(clientId);
+    if (session === undefined) return;
+    this.#sessions.delete(clientId);
+    if (session.ending !== undefined) {
+      clearTimeout(session.ending.fallback);
+      session.ending.resolve();
+    }
+    if (session.connection !== undefined) this.release(session.connection.id);
+  }
+
+  /** The error goes back to the client alone; the log leaves channels (and clientIds) out. */
+  #refuse(message: Message, error: string): void {
+    message.error = error;
+    this.host.logger.debug(
+      message.channel === "/meta/subscribe" ? "faye subscribe refused" : "faye publish refused",
+    );
+  }
+}
+
+/** The faye internals {@link endFayeSession} needs. */
+interface FayeInternals {
+  readonly _server: {
+    closeSocket(clientId: string, close: boolean): void;
+    readonly _engine: { destroyClient(clientId: string): void };
+  };
+}
+
+/**
+ * Ends a client's faye session. faye has no public API for that: its engine's `destroyClient`
+ * is what a `/meta/disconnect` and the session timeout call, so the adapter calls it too. Before
+ * that, `closeSocket(clientId, false)` detaches the client's WebSocket from the session and
+ * answers its pending `/meta/connect` on it; otherwise faye would close the WebSocket, and the
+ * client, its connect failed, would only retry (and learn that its session is gone) after its
+ * retry interval, 5 s by default. Left open, the socket carries the client's next connect,
+ * which is refused as unknown, and its new handshake.
+ */
+function endFayeSession(bayeux: NodeAdapter, clientId: string): void {
+  const server = (bayeux as unknown as FayeInternals)._server;
+  server.closeSocket(clientId, false);
+  server._engine.destroyClient(clientId);
+}
+
+/** A subscribe is allowed only to exactly the client's own out channel. */
+function ownsSubscription(message: Message): boolean {
+  const { clientId } = message;
+  if (typeof clientId !== "string" || clientId === "") return false;
+  const wanted = channels(message.subscription);
+  return wanted.length > 0 && wanted.every((channel) => channel === OUT + clientId);
+}
+
+function channels(subscription: unknown): unknown[] {
+  return Array.isArray(subscription) ? subscription : [subscription];
+}
+
+/** A Bayeux error in faye's `code:args:message` form. */
+function forbidden(channel: unknown): string {
+  const named = channels(channel)
+    .map((c) => (typeof c === "string" ? c : ""))
+    .join(",");
+  return `403:${named}:Forbidden channel`;
+}
+
+/**
+ * faye reads a long-polling body whole into memory with no limit of its own, so the adapter
+ * bounds it first: 413 over `max`, 411 without a Content-Length (faye's Node and browser
+ * clients always send one; Node's parser holds the body to the declared length).
+ */
+function acceptableBody(request: IncomingMessage, response: ServerResponse, max: number): boolean {
+  if (request.method !== "POST") return true;
+  const declared = Number(request.headers["content-length"] ?? Number.NaN);
+  const status = !Number.isSafeInteger(declared) ? 411 : declared > max ? 413 : 0;
+  if (status === 0) return true;
+  response.writeHead(status, { "content-type": "text/plain", connection: "close" });
+  response.end(status === 411 ? "Content-Length required" : "Request body too large");
+  return false;
+}
+
+/** Waits for `work` to settle (either way), at most `ms`. */
+async function settledWithin(work: PromiseLike<unknown> | undefined, ms: number): Promise<void> {
+  if (work === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.resolve(work).then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,2 @@
+export { FayeTransport } from "./faye-transport.js";
+export type { FayeOptions } from "./faye-options.js";
