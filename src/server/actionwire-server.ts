@@ -50,6 +50,7 @@ export class ActionwireServer {
   #ownsHttp = false;
   #state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   readonly #demo = new DemoPage();
+  #unfollowHostClose: (() => void) | undefined;
   /** Transports whose start completed, in order: the ones stop must stop. */
   readonly #started: RealtimeTransport[] = [];
   #savedListeners: { requests: RequestListener[]; upgrades: UpgradeListener[] } | undefined;
@@ -130,6 +131,7 @@ export class ActionwireServer {
         this.#ownsHttp = true;
       }
       if (this.#http !== null) this.#takeListeners(this.#http);
+      if (config.server !== undefined) this.#followHostClose(config.server);
       await this.#bus.start(this.container.resolve(TOKENS.RoomManager));
       const host = this.#host();
       if (this.#http !== null && config.httpActions.enabled) {
@@ -187,6 +189,7 @@ export class ActionwireServer {
     await this.#bus.stop();
     const http = this.#http;
     if (http !== null) {
+      this.#unfollowHostClose?.();
       this.#restoreListeners(http);
       if (this.#ownsHttp && http.listening) {
         await new Promise<void>((resolve) => {
@@ -196,6 +199,29 @@ export class ActionwireServer {
       }
     }
     this.#state = "stopped";
+  }
+
+  /**
+   * Embedded: when the application closes its server, actionwire stops with it. A server's
+   * `close` event waits for every socket to end, upgraded ones included, so it would wait for
+   * actionwire's own connections; instead the server's `close()` is wrapped (on the instance,
+   * undone at stop) to start actionwire's graceful stop first.
+   */
+  #followHostClose(http: HttpServer): void {
+    const hadOwn = Object.hasOwn(http, "close");
+    const original = http.close;
+    const stop = () =>
+      this.stop().catch((error: unknown) =>
+        this.#logger.error("stopping with the host server failed", { error: String(error) }),
+      );
+    http.close = function (this: HttpServer, ...args: Parameters<HttpServer["close"]>) {
+      void stop();
+      return original.apply(this, args);
+    } as HttpServer["close"];
+    this.#unfollowHostClose = () => {
+      if (hadOwn) http.close = original;
+      else delete (http as { close?: unknown }).close;
+    };
   }
 
   #instantiate(cls: TransportClass): RealtimeTransport {

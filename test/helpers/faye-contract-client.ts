@@ -6,7 +6,11 @@ import faye, {
 } from "faye";
 import { MessageInbox } from "../../src/core/message-inbox.js";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
-import type { ContractClient, ContractTransport, Message } from "../contract/contract-client.js";
+import type {
+  ContractClient,
+  ContractTransport,
+  Message,
+} from "../../src/testing/contract-client.js";
 
 /** How the faye client reaches the server. */
 export type FayeMode = "websocket" | "long-polling";

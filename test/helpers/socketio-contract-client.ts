@@ -1,6 +1,10 @@
 import { io, type Socket } from "socket.io-client";
 import { MessageInbox } from "../../src/core/message-inbox.js";
-import type { ContractClient, ContractTransport, Message } from "../contract/contract-client.js";
+import type {
+  ContractClient,
+  ContractTransport,
+  Message,
+} from "../../src/testing/contract-client.js";
 
 /** A raw socket.io-client, connected and welcomed. */
 export async function connectSocketIo(

@@ -1,6 +1,10 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { MessageInbox } from "../../src/core/message-inbox.js";
-import type { ContractClient, ContractTransport, Message } from "../contract/contract-client.js";
+import type {
+  ContractClient,
+  ContractTransport,
+  Message,
+} from "../../src/testing/contract-client.js";
 import { TcpTransport } from "../../adapters/tcp/tcp-transport.js";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
 

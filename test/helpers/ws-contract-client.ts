@@ -1,4 +1,4 @@
-import type { ContractClient, ContractTransport } from "../contract/contract-client.js";
+import type { ContractClient, ContractTransport } from "../../src/testing/contract-client.js";
 import { WsTestClient } from "./ws-test-client.js";
 
 /** The contract suite's view of a raw `ws` client. */

@@ -1,6 +1,6 @@
 import type { ActionwireConfig } from "../../src/core/config.js";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
-import { startDemoServer } from "./demo-server.js";
+import { startDemoServer } from "../../src/testing/demo-server.js";
 import { WsTestClient } from "./ws-test-client.js";
 
 /** A demo-action server with the ws transport on 127.0.0.1, port 0, and its clients. */

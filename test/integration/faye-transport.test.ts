@@ -7,7 +7,7 @@ import { ConfigError } from "../../src/core/errors.js";
 import { MessageInbox } from "../../src/core/message-inbox.js";
 import { demoActions } from "../../src/demo/demo-actions.js";
 import { type ActionwireServer, createServer } from "../../src/server/actionwire-server.js";
-import type { Message } from "../contract/contract-client.js";
+import type { Message } from "../../src/testing/contract-client.js";
 import {
   FayeContractClient,
   type FayeMode,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ActionwireError } from "../../src/core/errors.js";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
-import { startDemoServer } from "../helpers/demo-server.js";
+import { startDemoServer } from "../../src/testing/demo-server.js";
 
 describe("HTTP actions", () => {
   let server: ActionwireServer;

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { request as httpRequest } from "node:http";
 import { io } from "socket.io-client";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
-import { startDemoServer } from "../helpers/demo-server.js";
+import { startDemoServer } from "../../src/testing/demo-server.js";
 import { connectSocketIo } from "../helpers/socketio-contract-client.js";
 
 describe("socketio transport: what only socket.io does (the rest is the contract suite)", () => {

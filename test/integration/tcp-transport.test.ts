@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
-import { startDemoServer } from "../helpers/demo-server.js";
+import { startDemoServer } from "../../src/testing/demo-server.js";
 import { TcpTestClient, tcpPort } from "../helpers/tcp-test-client.js";
 
 describe("tcp transport: actionHero's TCP cases, and what only tcp does", () => {

@@ -1,4 +1,4 @@
-import { describeTransportContract } from "../contract/transport-contract.js";
+import { describeTransportContract } from "../../src/testing/transport-contract.js";
 import { fayeContract } from "../helpers/faye-contract-client.js";
 import { socketIoContract } from "../helpers/socketio-contract-client.js";
 import { tcpContract } from "../helpers/tcp-test-client.js";

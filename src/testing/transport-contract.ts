@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import type { ActionwireConfig } from "../../src/core/config.js";
-import type { ActionwireServer } from "../../src/server/actionwire-server.js";
-import { startDemoServer } from "../helpers/demo-server.js";
+import type { ActionwireConfig } from "../core/config.js";
+import type { ActionwireServer } from "../server/actionwire-server.js";
+import { startDemoServer } from "./demo-server.js";
 import type { ContractClient, ContractTransport, Message } from "./contract-client.js";
 
 /**

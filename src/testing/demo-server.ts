@@ -1,6 +1,6 @@
-import type { ActionwireConfig } from "../../src/core/config.js";
-import { demoActions } from "../../src/demo/demo-actions.js";
-import { type ActionwireServer, createServer } from "../../src/server/actionwire-server.js";
+import type { ActionwireConfig } from "../core/config.js";
+import { demoActions } from "../demo/demo-actions.js";
+import { type ActionwireServer, createServer } from "../server/actionwire-server.js";
 
 /**
  * A started server on 127.0.0.1, port 0, with the demo actions and the demo's `secureRoom`

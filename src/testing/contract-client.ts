@@ -1,6 +1,6 @@
-import type { ActionwireConfig } from "../../src/core/config.js";
-import type { MessageInbox } from "../../src/core/message-inbox.js";
-import type { ActionwireServer } from "../../src/server/actionwire-server.js";
+import type { ActionwireConfig } from "../core/config.js";
+import type { MessageInbox } from "../core/message-inbox.js";
+import type { ActionwireServer } from "../server/actionwire-server.js";
 
 /** A decoded server message. */
 export type Message = Record<string, unknown> & { context?: string };
