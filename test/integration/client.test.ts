@@ -1,174 +1,207 @@
 import { expect } from "chai";
-import { ActionwireClient, RequestError, type ServerPayload } from "../../src/client/index.js";
+import {
+  ActionwireClient,
+  type ClientOptions,
+  RequestError,
+  type ServerPayload,
+} from "../../src/client/index.js";
 import { WsFixture } from "../helpers/ws-server.js";
 
-describe("ActionwireClient over ws", () => {
-  let fixture: WsFixture;
-  const clients: ActionwireClient[] = [];
+/** Every kind of client connection the Node client can make. */
+const KINDS: Array<{ label: string; options: Partial<ClientOptions> }> = [
+  { label: "ws", options: { transport: "ws" } },
+  {
+    label: "socketio (websocket)",
+    options: { transport: "socketio", socketio: { transports: ["websocket"] } },
+  },
+  {
+    label: "socketio (polling)",
+    options: { transport: "socketio", socketio: { transports: ["polling"] } },
+  },
+  { label: "faye (websocket)", options: { transport: "faye" } },
+  {
+    label: "faye (long-polling)",
+    options: { transport: "faye", faye: { disable: ["websocket"] } },
+  },
+];
 
-  const client = (options: Partial<ConstructorParameters<typeof ActionwireClient>[0]> = {}) => {
-    const c = new ActionwireClient({ url: fixture.server.url, ...options });
-    clients.push(c);
-    return c;
-  };
+for (const kind of KINDS)
+  describe(`ActionwireClient over ${kind.label}`, () => {
+    let fixture: WsFixture;
+    const clients: ActionwireClient[] = [];
+    const transport = kind.options.transport!;
+    const startServer = (config = {}) =>
+      WsFixture.start({ transports: ["ws", "socketio", "faye"], ...config });
 
-  beforeEach(async () => {
-    fixture = await WsFixture.start();
-  });
+    const client = (options: Partial<ClientOptions> = {}) => {
+      const c = new ActionwireClient({ url: fixture.server.url, ...kind.options, ...options });
+      clients.push(c);
+      return c;
+    };
 
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.disconnect();
-    await fixture.stop();
-  });
-
-  it("connects and resolves with the connection's details", async () => {
-    const c = client();
-    const welcomes: ServerPayload[] = [];
-    c.on("welcome", (w) => welcomes.push(w));
-    const details = await c.connect();
-    expect(details).to.include({ room: "defaultRoom", transport: "ws", remoteIP: "127.0.0.1" });
-    expect(c.details).to.equal(details);
-    expect(c.connected).to.equal(true);
-    expect(welcomes).to.have.length(1);
-  });
-
-  it("runs actions with promises and with the seeds' (error, response) callbacks", async () => {
-    const c = client();
-    await c.connect();
-    const reply = await c.action("cacheTest", { key: "k", value: "v" });
-    expect(reply.cacheTestResults).to.deep.include({ saveResp: true });
-    const viaCallback = await new Promise<[string | null, ServerPayload]>((resolve) => {
-      void c.action("cacheTest", { value: "v" }, (error, response) => resolve([error, response]));
+    beforeEach(async () => {
+      fixture = await startServer();
     });
-    expect(viaCallback[0]).to.equal("key is a required parameter for this action");
-    expect(viaCallback[1].code).to.equal("ERR_MISSING_PARAM");
-    const error = await c.action("nope").catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(RequestError);
-    expect(error).to.include({ code: "ERR_UNKNOWN_ACTION", message: "nope is not a known action" });
-  });
 
-  it("chats, changes rooms, listens and silences", async () => {
-    const a = client();
-    const b = client();
-    await a.connect();
-    await b.connect();
-    const heard: ServerPayload[] = [];
-    a.on("say", (m) => heard.push(m));
-    const got = new Promise<ServerPayload>((resolve) =>
-      a.on("say", (m) => m.message === "hi a" && resolve(m)),
-    );
-    await b.say("hi a");
-    expect(await got).to.include({ from: b.details.id, room: "defaultRoom" });
-    await b.roomChange("lobby");
-    expect(b.room).to.equal("lobby");
-    const view = await b.roomView();
-    expect(view.data).to.deep.equal({ room: "lobby", members: [b.details.id], membersCount: 1 });
-    await a.listenToRoom("lobby");
-    expect([...a.listeningRooms]).to.deep.equal(["lobby"]);
-    const fromLobby = new Promise<ServerPayload>((resolve) =>
-      a.on("say", (m) => m.room === "lobby" && m.message === "from lobby" && resolve(m)),
-    );
-    await b.say("from lobby");
-    await fromLobby;
-    await a.silenceRoom("lobby");
-    expect(a.listeningRooms.size).to.equal(0);
-  });
+    afterEach(async () => {
+      for (const c of clients.splice(0)) c.disconnect();
+      await fixture.stop();
+    });
 
-  it("receives alerts", async () => {
-    const c = client();
-    await c.connect();
-    const alert = new Promise<ServerPayload>((resolve) => c.on("alert", resolve));
-    await c.action("alertTest", { message: "ping" });
-    expect(await alert).to.include({ context: "alert", message: "ping" });
-  });
+    it("connects and resolves with the connection's details", async () => {
+      const c = client();
+      const welcomes: ServerPayload[] = [];
+      c.on("welcome", (w) => welcomes.push(w));
+      const details = await c.connect();
+      expect(details).to.include({ room: "defaultRoom", transport, remoteIP: "127.0.0.1" });
+      expect(c.details).to.equal(details);
+      expect(c.connected).to.equal(true);
+      expect(welcomes).to.have.length(1);
+    });
 
-  it("times a request out, emits timeout, and clears the timer when a reply comes", async () => {
-    const c = client({ timeoutMs: 100 });
-    await c.connect();
-    const timeouts: string[] = [];
-    c.on("timeout", (event) => timeouts.push(event));
-    const slow = await c.action("sleepTest", { sleepDuration: 400 }).catch((e: unknown) => e);
-    expect(slow).to.be.instanceOf(RequestError);
-    expect((slow as RequestError).code).to.equal("ERR_TIMEOUT");
-    expect(timeouts).to.deep.equal(["action"]);
-    // A fast request's reply clears its timer: no timeout event follows.
-    await c.action("sleepTest", { sleepDuration: 10 });
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(timeouts).to.deep.equal(["action"]);
-  });
+    it("runs actions with promises and with the seeds' (error, response) callbacks", async () => {
+      const c = client();
+      await c.connect();
+      const reply = await c.action("cacheTest", { key: "k", value: "v" });
+      expect(reply.cacheTestResults).to.deep.include({ saveResp: true });
+      const viaCallback = await new Promise<[string | null, ServerPayload]>((resolve) => {
+        void c.action("cacheTest", { value: "v" }, (error, response) => resolve([error, response]));
+      });
+      expect(viaCallback[0]).to.equal("key is a required parameter for this action");
+      expect(viaCallback[1].code).to.equal("ERR_MISSING_PARAM");
+      const error = await c.action("nope").catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(RequestError);
+      expect(error).to.include({
+        code: "ERR_UNKNOWN_ACTION",
+        message: "nope is not a known action",
+      });
+    });
 
-  it("rejects pending requests and emits disconnected when the server disconnects it", async () => {
-    const c = client({ reconnect: false });
-    await c.connect();
-    const disconnected = new Promise<string>((resolve) => c.on("disconnected", resolve));
-    const pending = c.action("sleepTest", { sleepDuration: 2000 }).catch((e: unknown) => e);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    fixture.server.disconnect(String(c.details.id));
-    expect(await disconnected).to.equal("disconnected by server");
-    expect(await pending).to.include({ code: "ERR_DISCONNECTED" });
-    expect(c.connected).to.equal(false);
-  });
+    it("chats, changes rooms, listens and silences", async () => {
+      const a = client();
+      const b = client();
+      await a.connect();
+      await b.connect();
+      const heard: ServerPayload[] = [];
+      a.on("say", (m) => heard.push(m));
+      const got = new Promise<ServerPayload>((resolve) =>
+        a.on("say", (m) => m.message === "hi a" && resolve(m)),
+      );
+      await b.say("hi a");
+      expect(await got).to.include({ from: b.details.id, room: "defaultRoom" });
+      await b.roomChange("lobby");
+      expect(b.room).to.equal("lobby");
+      const view = await b.roomView();
+      expect(view.data).to.deep.equal({ room: "lobby", members: [b.details.id], membersCount: 1 });
+      await a.listenToRoom("lobby");
+      expect([...a.listeningRooms]).to.deep.equal(["lobby"]);
+      const fromLobby = new Promise<ServerPayload>((resolve) =>
+        a.on("say", (m) => m.room === "lobby" && m.message === "from lobby" && resolve(m)),
+      );
+      await b.say("from lobby");
+      await fromLobby;
+      await a.silenceRoom("lobby");
+      expect(a.listeningRooms.size).to.equal(0);
+    });
 
-  it("reconnects after a server restart and rejoins its room and listened rooms", async () => {
-    const c = client({ reconnectDelayMs: 20 });
-    await c.connect();
-    await c.roomChange("kitchen");
-    await c.listenToRoom("garden");
-    const firstId = c.details.id;
-    const reconnected = new Promise<Record<string, unknown>>((resolve) =>
-      c.on("reconnected", resolve),
-    );
-    const { port } = fixture.server.address;
-    await fixture.stop();
-    fixture = await WsFixture.start({ port });
-    const details = await reconnected;
-    expect(details.id).not.to.equal(firstId);
-    const now = (await c.detailsView()).data as { room: string; listeningRooms: string[] };
-    expect(now.room).to.equal("kitchen");
-    expect(now.listeningRooms).to.deep.equal(["garden"]);
-  });
+    it("receives alerts", async () => {
+      const c = client();
+      await c.connect();
+      const alert = new Promise<ServerPayload>((resolve) => c.on("alert", resolve));
+      await c.action("alertTest", { message: "ping" });
+      expect(await alert).to.include({ context: "alert", message: "ping" });
+    });
 
-  it("does not reconnect after the server disconnects it on purpose", async () => {
-    const c = client({ reconnectDelayMs: 10 });
-    await c.connect();
-    const disconnected = new Promise<string>((resolve) => c.on("disconnected", resolve));
-    fixture.server.disconnect(String(c.details.id));
-    expect(await disconnected).to.equal("disconnected by server");
-    // Five reconnect delays later, still nobody: the server holds no connection.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(fixture.server.connectionCount).to.equal(0);
-  });
+    it("times a request out, emits timeout, and clears the timer when a reply comes", async () => {
+      const c = client({ timeoutMs: 100 });
+      await c.connect();
+      const timeouts: string[] = [];
+      c.on("timeout", (event) => timeouts.push(event));
+      const slow = await c.action("sleepTest", { sleepDuration: 400 }).catch((e: unknown) => e);
+      expect(slow).to.be.instanceOf(RequestError);
+      expect((slow as RequestError).code).to.equal("ERR_TIMEOUT");
+      expect(timeouts).to.deep.equal(["action"]);
+      // A fast request's reply clears its timer: no timeout event follows.
+      await c.action("sleepTest", { sleepDuration: 10 });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(timeouts).to.deep.equal(["action"]);
+    });
 
-  it("does not reconnect after disconnect() and rejects new requests", async () => {
-    const c = client({ reconnectDelayMs: 10 });
-    await c.connect();
-    c.disconnect();
-    const error = await c.roomView().catch((e: unknown) => e);
-    expect(error).to.include({ code: "ERR_DISCONNECTED" });
-    // Five reconnect delays later, still nobody: the server holds no connection.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(c.connected).to.equal(false);
-    expect(fixture.server.connectionCount).to.equal(0);
-  });
+    it("rejects pending requests and emits disconnected when the server disconnects it", async () => {
+      const c = client({ reconnect: false });
+      await c.connect();
+      const disconnected = new Promise<string>((resolve) => c.on("disconnected", resolve));
+      const pending = c.action("sleepTest", { sleepDuration: 2000 }).catch((e: unknown) => e);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      fixture.server.disconnect(String(c.details.id));
+      expect(await disconnected).to.equal("disconnected by server");
+      expect(await pending).to.include({ code: "ERR_DISCONNECTED" });
+      expect(c.connected).to.equal(false);
+    });
 
-  it("rejects connect() when the server closes before the welcome", async () => {
-    const { WebSocketServer } = await import("ws");
-    const rude = new WebSocketServer({ port: 0, host: "127.0.0.1" });
-    rude.on("connection", (socket) => socket.close(1011));
-    await new Promise((resolve) => rude.once("listening", resolve));
-    const { port } = rude.address() as { port: number };
-    const c = new ActionwireClient({ url: `http://127.0.0.1:${port}`, reconnect: false });
-    const error = await c.connect().catch((e: unknown) => e);
-    expect(error).to.include({ code: "ERR_DISCONNECTED" });
-    await new Promise((resolve) => rude.close(resolve));
-  });
+    it("reconnects after a server restart and rejoins its room and listened rooms", async () => {
+      const c = client({ reconnectDelayMs: 20 });
+      await c.connect();
+      await c.roomChange("kitchen");
+      await c.listenToRoom("garden");
+      const firstId = c.details.id;
+      const reconnected = new Promise<Record<string, unknown>>((resolve) =>
+        c.on("reconnected", resolve),
+      );
+      const { port } = fixture.server.address;
+      await fixture.stop();
+      fixture = await startServer({ port });
+      const details = await reconnected;
+      expect(details.id).not.to.equal(firstId);
+      const now = (await c.detailsView()).data as { room: string; listeningRooms: string[] };
+      expect(now.room).to.equal("kitchen");
+      expect(now.listeningRooms).to.deep.equal(["garden"]);
+    });
 
-  it("fails to connect to a server that is not there", async () => {
-    const url = fixture.server.url;
-    await fixture.server.stop();
-    const c = new ActionwireClient({ url, reconnect: false });
-    const error = await c.connect().catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(Error);
-    expect(c.connected).to.equal(false);
+    it("does not reconnect after the server disconnects it on purpose", async () => {
+      const c = client({ reconnectDelayMs: 10 });
+      await c.connect();
+      const disconnected = new Promise<string>((resolve) => c.on("disconnected", resolve));
+      fixture.server.disconnect(String(c.details.id));
+      expect(await disconnected).to.equal("disconnected by server");
+      // Five reconnect delays later, still nobody: the server holds no connection.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(fixture.server.connectionCount).to.equal(0);
+    });
+
+    it("does not reconnect after disconnect() and rejects new requests", async () => {
+      const c = client({ reconnectDelayMs: 10 });
+      await c.connect();
+      c.disconnect();
+      const error = await c.roomView().catch((e: unknown) => e);
+      expect(error).to.include({ code: "ERR_DISCONNECTED" });
+      // Five reconnect delays later, still nobody: the server holds no connection.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(c.connected).to.equal(false);
+      expect(fixture.server.connectionCount).to.equal(0);
+    });
+
+    // A raw ws server that closes at once: the ws connector only.
+    if (transport === "ws") {
+      it("rejects connect() when the server closes before the welcome", async () => {
+        const { WebSocketServer } = await import("ws");
+        const rude = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+        rude.on("connection", (socket) => socket.close(1011));
+        await new Promise((resolve) => rude.once("listening", resolve));
+        const { port } = rude.address() as { port: number };
+        const c = new ActionwireClient({ url: `http://127.0.0.1:${port}`, reconnect: false });
+        const error = await c.connect().catch((e: unknown) => e);
+        expect(error).to.include({ code: "ERR_DISCONNECTED" });
+        await new Promise((resolve) => rude.close(resolve));
+      });
+    }
+
+    it("fails to connect to a server that is not there", async () => {
+      const url = fixture.server.url;
+      await fixture.server.stop();
+      const c = new ActionwireClient({ url, reconnect: false });
+      const error = await c.connect().catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(Error);
+      expect(c.connected).to.equal(false);
+    });
   });
-});
