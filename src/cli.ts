@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * `npm start`: the demo server. Configured from the environment (see docs/getting-started.md):
- * PORT, HOST, TRANSPORTS, TCP_PORT, REDIS_URL, NODE_ID, WELCOME_MESSAGE, DEFAULT_ROOM,
- * ROOM_NOTICES, ACTION_TIMEOUT_MS, RATE_LIMIT, MAX_MESSAGE_BYTES.
+ * PORT, HOST, TRANSPORTS, TCP_PORT, REDIS_URL (with REDIS_HEARTBEAT_MS, REDIS_NODE_TIMEOUT_MS),
+ * NODE_ID, WELCOME_MESSAGE, DEFAULT_ROOM, ROOM_NOTICES, ACTION_TIMEOUT_MS, RATE_LIMIT,
+ * MAX_MESSAGE_BYTES.
  */
 import type { ActionwireConfig } from "./core/config.js";
 import { ConfigError } from "./core/errors.js";
@@ -14,11 +15,6 @@ const HTTP_TRANSPORTS = ["ws", "socketio", "faye"];
 
 /** Reads the demo server's configuration from environment variables. */
 export function configFromEnv(env: NodeJS.ProcessEnv): ActionwireConfig {
-  if (env.REDIS_URL) {
-    throw new ConfigError(
-      "REDIS_URL is set, but this version has no Redis cluster bus yet; unset it to run in memory.",
-    );
-  }
   const limits: Record<string, number> = {};
   const number = (name: string): number | undefined => {
     const raw = env[name];
@@ -28,6 +24,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ActionwireConfig {
       throw new ConfigError(`${name} must be an integer (got "${raw}").`);
     return value;
   };
+  const redis: Record<string, unknown> | undefined = env.REDIS_URL
+    ? { url: env.REDIS_URL }
+    : undefined;
+  const heartbeatMs = number("REDIS_HEARTBEAT_MS");
+  if (redis && heartbeatMs !== undefined) redis.heartbeatMs = heartbeatMs;
+  const nodeTimeoutMs = number("REDIS_NODE_TIMEOUT_MS");
+  if (redis && nodeTimeoutMs !== undefined) redis.nodeTimeoutMs = nodeTimeoutMs;
   const actionTimeoutMs = number("ACTION_TIMEOUT_MS");
   if (actionTimeoutMs !== undefined) limits.actionTimeoutMs = actionTimeoutMs;
   const rate = number("RATE_LIMIT");
@@ -57,6 +60,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ActionwireConfig {
     roomNotices: notices === "on",
     roomRules: { secureRoom: { authorized: true } },
     limits,
+    ...(redis ? { redis } : {}),
     demoPage: true,
   };
 }

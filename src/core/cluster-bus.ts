@@ -7,27 +7,49 @@ export interface RoomEnvelope {
   readonly except?: string;
 }
 
+/** A command for the node that holds a connection (server-side push or disconnect). */
+export type ConnectionCommand =
+  | {
+      kind: "alert";
+      connectionId: string;
+      message: string;
+      extra: Record<string, unknown>;
+    }
+  | { kind: "disconnect"; connectionId: string; reason: string };
+
 /** What the bus calls back into the node. */
 export interface ClusterBusListener {
-  /** A room message reached this node (its own ones included); deliver it to local members. */
+  /** A room message for this node (its own ones included); deliver it to local members. */
   roomMessage(envelope: RoomEnvelope): void;
+  /** A dead node's members were removed from a room; announce that they left (once). */
+  membersReaped(room: string, connectionIds: readonly string[]): void;
+  /** A command for a connection of this node, sent from another node. */
+  command(command: ConnectionCommand): void;
 }
 
 /**
  * The seam between rooms and the cluster. The in-memory bus serves one process; the Redis bus
- * (adapters/redis) makes many nodes act as one. The room manager keeps local membership itself
- * and tells the bus what it needs to know cluster-wide.
+ * (adapters/redis) makes many nodes act as one. Membership writes never fail the caller: a bus
+ * that cannot reach its store keeps serving this node and catches up later.
  */
 export interface ClusterBus {
   start(listener: ClusterBusListener): Promise<void>;
   stop(): Promise<void>;
+  /** A connection now lives on this node (for commands sent from other nodes). */
+  addConnection(connectionId: string): Promise<void>;
+  removeConnection(connectionId: string): Promise<void>;
   /** Records a connection of this node as a member of a room, cluster-wide. */
   addMember(room: string, connectionId: string): Promise<void>;
   removeMember(room: string, connectionId: string): Promise<void>;
-  /** Every member of a room, on every node. */
+  /** Every member of a room, on every live node. */
   members(room: string): Promise<string[]>;
   /** This node has local members or listeners in `room` (`true`) or no longer has (`false`). */
   setInterest(room: string, interested: boolean): Promise<void>;
-  /** Sends a room message to every node interested in the room (one publish, not one per member). */
+  /**
+   * Sends a room message to this node's members at once and to every other node interested in
+   * the room (one publish, not one per member).
+   */
   publish(envelope: RoomEnvelope): Promise<void>;
+  /** Sends a command to the node holding a connection; `false` if no live node holds it. */
+  command(command: ConnectionCommand): Promise<boolean>;
 }

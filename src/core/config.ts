@@ -4,6 +4,7 @@ import type { SecureContextOptions } from "node:tls";
 import { z } from "zod";
 import type { ActionDefinition } from "./actions/define-action.js";
 import type { ActionMiddleware } from "./actions/action-middleware.js";
+import type { ClusterBus } from "./cluster-bus.js";
 import { ConfigError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { RoomHooks } from "./rooms/room-hooks.js";
@@ -120,6 +121,18 @@ const coreSchema = z.strictObject({
       path: z.string().startsWith("/").default("/api"),
     })
     .default({ enabled: true, path: "/api" }),
+  /** The Redis cluster bus's options (see adapters/redis); unset: one node, in memory. */
+  redis: z.unknown().optional(),
+  /** A cluster bus of your own (instead of `redis` or the in-memory default). */
+  clusterBus: z
+    .custom<ClusterBus>(
+      (value) =>
+        typeof value === "object" &&
+        value !== null &&
+        typeof (value as ClusterBus).publish === "function",
+      { message: "must be a ClusterBus" },
+    )
+    .optional(),
   /** Serve the demo page at `/` (the CLI turns it on). */
   demoPage: z.boolean().default(false),
 });

@@ -3,6 +3,7 @@ import { inject, injectable } from "tsyringe";
 import { TOKENS } from "./tokens.js";
 import type { ActionMiddleware } from "./actions/action-middleware.js";
 import type { ActionRegistry } from "./actions/action-registry.js";
+import type { ClusterBus, ConnectionCommand } from "./cluster-bus.js";
 import type { ActionContext, ActionDefinition } from "./actions/define-action.js";
 import type { ResolvedConfig } from "./config.js";
 import { Connection, type ConnectionInfo } from "./connection.js";
@@ -53,6 +54,7 @@ export class Dispatcher {
     @inject(TOKENS.RoomManager) private readonly rooms: RoomManager,
     @inject(TOKENS.ActionRegistry) private readonly actions: ActionRegistry,
     @inject(TOKENS.ActionMiddleware) private readonly middleware: readonly ActionMiddleware[],
+    @inject(TOKENS.ClusterBus) private readonly bus: ClusterBus,
   ) {
     for (const [transport, verbs] of Object.entries(config.allowedVerbs)) {
       this.#allowedVerbs.set(transport, new Set(verbs));
@@ -68,6 +70,7 @@ export class Dispatcher {
     const connection = new Connection(transport, info);
     this.table.add(connection);
     this.#buckets.set(connection.id, new TokenBucket(this.config.limits.rate));
+    this.track(this.bus.addConnection(connection.id), "registering a connection");
     return connection;
   }
 
@@ -107,6 +110,7 @@ export class Dispatcher {
     this.table.remove(connection.id);
     this.#buckets.delete(connection.id);
     this.track(this.rooms.drop(connection), "leaving rooms");
+    this.track(this.bus.removeConnection(connection.id), "unregistering a connection");
   }
 
   /** A frame arrived. A binary frame (a `Buffer`) is counted and refused: the protocol is text. */
@@ -149,19 +153,34 @@ export class Dispatcher {
     );
   }
 
-  /** Pushes an alert (`context: "alert"`) to a local connection. */
+  /** Pushes an alert (`context: "alert"`) to a connection of this node. */
   alert(connectionId: string, message: string, extra: Record<string, unknown> = {}): boolean {
     if (this.table.get(connectionId) === undefined) return false;
     this.push(connectionId, { ...extra, context: "alert", message });
     return true;
   }
 
-  /** Sends the goodbye push with `reason`, then closes the connection. */
+  /** Sends the goodbye push with `reason`, then closes a connection of this node. */
   disconnect(connectionId: string, reason: GoodbyeReason = "disconnected by server"): boolean {
     if (this.table.get(connectionId) === undefined) return false;
     this.push(connectionId, { context: "api", status: "Bye!", reason });
     this.table.disconnect(connectionId);
     return true;
+  }
+
+  /**
+   * Runs a command on the connection's node, this one or another in the cluster; `false` if no
+   * live node holds the connection.
+   */
+  async command(command: ConnectionCommand): Promise<boolean> {
+    return this.runCommand(command) || this.bus.command(command);
+  }
+
+  /** Runs a command for a connection of this node (sent here by another node, or local). */
+  runCommand(command: ConnectionCommand): boolean {
+    return command.kind === "alert"
+      ? this.alert(command.connectionId, command.message, command.extra)
+      : this.disconnect(command.connectionId, command.reason as GoodbyeReason);
   }
 
   /**
@@ -380,8 +399,9 @@ export class Dispatcher {
     const context: ActionContext = {
       connection,
       signal,
-      alert: (message, extra, connectionId = connection.id) => {
-        this.alert(connectionId, message, extra);
+      alert: (message, extra = {}, connectionId = connection.id) => {
+        const command = { kind: "alert" as const, connectionId, message, extra };
+        this.track(this.command(command), "sending an alert");
       },
     };
     try {

@@ -1,4 +1,9 @@
-import type { ClusterBus, ClusterBusListener, RoomEnvelope } from "./cluster-bus.js";
+import type {
+  ClusterBus,
+  ClusterBusListener,
+  ConnectionCommand,
+  RoomEnvelope,
+} from "./cluster-bus.js";
 
 /** The default bus: one process, state in memory, delivery synchronous. */
 export class MemoryClusterBus implements ClusterBus {
@@ -13,6 +18,10 @@ export class MemoryClusterBus implements ClusterBus {
     this.#listener = undefined;
     this.#members.clear();
   }
+
+  async addConnection(): Promise<void> {}
+
+  async removeConnection(): Promise<void> {}
 
   async addMember(room: string, connectionId: string): Promise<void> {
     let members = this.#members.get(room);
@@ -37,5 +46,9 @@ export class MemoryClusterBus implements ClusterBus {
 
   async publish(envelope: RoomEnvelope): Promise<void> {
     this.#listener?.roomMessage(envelope);
+  }
+
+  async command(_command: ConnectionCommand): Promise<boolean> {
+    return false; // one process: a connection not found locally is nowhere
   }
 }

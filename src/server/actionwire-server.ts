@@ -11,6 +11,7 @@ import type { DependencyContainer } from "tsyringe";
 import type { ClusterBus } from "../core/cluster-bus.js";
 import { type ActionwireConfig, resolveConfig, type ResolvedConfig } from "../core/config.js";
 import type { ConnectionTable } from "../core/connection-table.js";
+import type { RoomManager } from "../core/rooms/room-manager.js";
 import { createServerContainer, transportRegistry } from "../core/container.js";
 import type { Dispatcher, GoodbyeReason } from "../core/dispatcher.js";
 import { ConfigError } from "../core/errors.js";
@@ -23,6 +24,10 @@ import type {
 import { TOKENS } from "../core/tokens.js";
 import { RequestRouter } from "../core/request-router.js";
 import { UpgradeRouter } from "../core/upgrade-router.js";
+import { RedisClusterBus } from "../../adapters/redis/redis-cluster-bus.js";
+import { parseRedisOptions } from "../../adapters/redis/redis-options.js";
+import { createDebugLogger } from "../core/logger.js";
+import { MemoryClusterBus } from "../core/memory-cluster-bus.js";
 import "./built-in-transports.js";
 import { DemoPage } from "./demo-page.js";
 import { HttpActions } from "./http-actions.js";
@@ -51,6 +56,7 @@ export class ActionwireServer {
   #state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   readonly #demo = new DemoPage();
   #unfollowHostClose: (() => void) | undefined;
+  readonly #warnings: string[] = [];
   /** Transports whose start completed, in order: the ones stop must stop. */
   readonly #started: RealtimeTransport[] = [];
   #savedListeners: { requests: RequestListener[]; upgrades: UpgradeListener[] } | undefined;
@@ -61,7 +67,7 @@ export class ActionwireServer {
     const classes = this.config.transports.map((entry) =>
       typeof entry === "string" ? registry.get(entry) : entry,
     );
-    this.container = createServerContainer(this.config);
+    this.container = createServerContainer(this.config, this.#chooseBus());
     this.dispatcher = this.container.resolve<Dispatcher>(TOKENS.Dispatcher);
     this.#logger = this.container.resolve<Logger>(TOKENS.Logger);
     this.#table = this.container.resolve<ConnectionTable>(TOKENS.ConnectionTable);
@@ -122,7 +128,6 @@ export class ActionwireServer {
     if (this.#state !== "new") throw new Error(`cannot start a server that is ${this.#state}`);
     this.#state = "starting";
     const { config } = this;
-    for (const warning of config.warnings) this.#logger.warn(warning);
     try {
       if (config.server !== undefined) {
         this.#http = config.server;
@@ -132,7 +137,18 @@ export class ActionwireServer {
       }
       if (this.#http !== null) this.#takeListeners(this.#http);
       if (config.server !== undefined) this.#followHostClose(config.server);
-      await this.#bus.start(this.container.resolve(TOKENS.RoomManager));
+      const rooms = this.container.resolve<RoomManager>(TOKENS.RoomManager);
+      await this.#bus.start({
+        roomMessage: (envelope) => rooms.roomMessage(envelope),
+        membersReaped: (room, ids) => {
+          rooms
+            .membersReaped(room, ids)
+            .catch((error: unknown) =>
+              this.#logger.error("announcing reaped members failed", { error: String(error) }),
+            );
+        },
+        command: (command) => this.dispatcher.runCommand(command),
+      });
       const host = this.#host();
       if (this.#http !== null && config.httpActions.enabled) {
         const actions = new HttpActions(config, this.dispatcher, host.remoteAddress);
@@ -159,18 +175,46 @@ export class ActionwireServer {
       await this.stop();
       throw error;
     }
+    this.#warnings.push(...config.warnings);
+    const clustered = config.redis !== undefined || config.clusterBus !== undefined;
+    for (const transport of clustered ? this.transports : []) {
+      if (transport.capabilities.needsStickySessions) {
+        this.#warnings.push(
+          `The ${transport.name} transport as configured needs sticky sessions: behind a load balancer in front of several nodes, send each client to one node (see docs/clustering.md).`,
+        );
+      }
+    }
+    for (const warning of this.#warnings) this.#logger.warn(warning);
     this.#state = "running";
     return this;
   }
 
-  /** Pushes an alert to a connection; `false` if it is not on this node. */
-  alert(connectionId: string, message: string, extra?: Record<string, unknown>): boolean {
-    return this.dispatcher.alert(connectionId, message, extra);
+  /** What the configuration asks that cannot be done as asked (also logged at start). */
+  get warnings(): readonly string[] {
+    return this.#warnings;
   }
 
-  /** Sends the goodbye push and closes a connection; `false` if it is not on this node. */
-  disconnect(connectionId: string, reason: GoodbyeReason = "disconnected by server"): boolean {
-    return this.dispatcher.disconnect(connectionId, reason);
+  /**
+   * Pushes an alert to a connection, wherever in the cluster it lives; `false` if no live node
+   * holds it.
+   */
+  alert(
+    connectionId: string,
+    message: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<boolean> {
+    return this.dispatcher.command({ kind: "alert", connectionId, message, extra });
+  }
+
+  /**
+   * Sends the goodbye push and closes a connection, wherever in the cluster it lives; `false` if
+   * no live node holds it.
+   */
+  disconnect(
+    connectionId: string,
+    reason: GoodbyeReason = "disconnected by server",
+  ): Promise<boolean> {
+    return this.dispatcher.command({ kind: "disconnect", connectionId, reason });
   }
 
   /**
@@ -222,6 +266,14 @@ export class ActionwireServer {
       if (hadOwn) http.close = original;
       else delete (http as { close?: unknown }).close;
     };
+  }
+
+  /** `clusterBus` as given, the Redis bus for `redis`, or the in-memory bus. */
+  #chooseBus(): ClusterBus {
+    const { clusterBus, redis, nodeId, logger } = this.config;
+    if (clusterBus !== undefined) return clusterBus;
+    if (redis === undefined) return new MemoryClusterBus();
+    return new RedisClusterBus(parseRedisOptions(redis), nodeId, logger ?? createDebugLogger());
   }
 
   #instantiate(cls: TransportClass): RealtimeTransport {

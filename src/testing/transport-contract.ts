@@ -96,7 +96,7 @@ export function describeTransportContract(t: ContractTransport): void {
         const a = await connect();
         const b = await connect();
         const bId = await idOf(b);
-        expect(server.disconnect(bId)).to.equal(true);
+        expect(await server.disconnect(bId)).to.equal(true);
         expect(await b.inbox.next((m) => m.context === "api")).to.deep.equal({
           context: "api",
           status: "Bye!",

@@ -133,7 +133,7 @@ for (const kind of KINDS)
       const disconnected = new Promise<string>((resolve) => c.on("disconnected", resolve));
       const pending = c.action("sleepTest", { sleepDuration: 2000 }).catch((e: unknown) => e);
       await new Promise((resolve) => setTimeout(resolve, 20));
-      fixture.server.disconnect(String(c.details.id));
+      await fixture.server.disconnect(String(c.details.id));
       expect(await disconnected).to.equal("disconnected by server");
       expect(await pending).to.include({ code: "ERR_DISCONNECTED" });
       expect(c.connected).to.equal(false);
@@ -162,7 +162,7 @@ for (const kind of KINDS)
       const c = client({ reconnectDelayMs: 10 });
       await c.connect();
       const disconnected = new Promise<string>((resolve) => c.on("disconnected", resolve));
-      fixture.server.disconnect(String(c.details.id));
+      await fixture.server.disconnect(String(c.details.id));
       expect(await disconnected).to.equal("disconnected by server");
       // Five reconnect delays later, still nobody: the server holds no connection.
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -287,7 +287,7 @@ for (const mode of MODES) {
       const a = await fixture.connect(mode);
       const b = await fixture.connect(mode);
       const bId = await idOf(b);
-      expect(fixture.server.disconnect(bId)).to.equal(true);
+      expect(await fixture.server.disconnect(bId)).to.equal(true);
       expect(await b.inbox.next((m) => m.context === "api")).to.deep.equal({
         context: "api",
         status: "Bye!",
@@ -295,7 +295,7 @@ for (const mode of MODES) {
       });
       await b.closed;
       expect(await a.nextSay("I have left the room")).to.include({ from: bId });
-      expect(fixture.server.disconnect(bId)).to.equal(false);
+      expect(await fixture.server.disconnect(bId)).to.equal(false);
       expect(fixture.server.connectionCount).to.equal(1);
     });
 
@@ -565,7 +565,7 @@ describe("ActionwireClient over faye", () => {
     await client.connect();
     const reason = new Promise<string>((resolve) => client.on("disconnected", resolve));
     const goodbye = new Promise<ServerPayload>((resolve) => client.on("api", resolve));
-    fixture.server.disconnect(String(client.details.id));
+    await fixture.server.disconnect(String(client.details.id));
     expect(await goodbye).to.include({ status: "Bye!", reason: "disconnected by server" });
     expect(await reason).to.equal("disconnected by server");
     expect(client.connected).to.equal(false);

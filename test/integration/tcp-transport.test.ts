@@ -179,7 +179,7 @@ describe("tcp transport: actionHero's TCP cases, and what only tcp does", () => 
   it("disconnects from the server side, with the goodbye", async () => {
     const client = await connect();
     const id = ((await client.lineReply("detailsView", 1)).data as { id: string }).id;
-    server.disconnect(id);
+    await server.disconnect(id);
     expect(await client.inbox.next((m) => m.context === "api")).to.include({
       reason: "disconnected by server",
     });

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { inject, injectable } from "tsyringe";
 import { TOKENS } from "../tokens.js";
-import type { ClusterBus, ClusterBusListener, RoomEnvelope } from "../cluster-bus.js";
+import type { ClusterBus, RoomEnvelope } from "../cluster-bus.js";
 import type { ResolvedConfig } from "../config.js";
 import type { Connection } from "../connection.js";
 import type { ConnectionTable } from "../connection-table.js";
@@ -18,7 +18,7 @@ export const LEFT_MESSAGE = "I have left the room";
  * room) lives here; cluster-wide membership and delivery go through the {@link ClusterBus}.
  */
 @injectable()
-export class RoomManager implements ClusterBusListener {
+export class RoomManager {
   /** room → local connection ids that hear it (members and listeners). */
   readonly #audience = new Map<string, Set<string>>();
 
@@ -122,6 +122,11 @@ export class RoomManager implements ClusterBusListener {
       const verb = { join: "join", listen: "listen to", say: "speak in" }[what];
       throw new ActionwireError("ERR_NOT_AUTHORIZED", `not authorized to ${verb} room`);
     }
+  }
+
+  /** A dead node's members left `room`: the others hear it once (sent by the reaping node). */
+  async membersReaped(room: string, connectionIds: readonly string[]): Promise<void> {
+    for (const id of connectionIds) await this.notice(room, id, LEFT_MESSAGE);
   }
 
   roomMessage(envelope: RoomEnvelope): void {

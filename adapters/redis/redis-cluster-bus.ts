@@ -1,0 +1,389 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import type {
+  ClusterBus,
+  ClusterBusListener,
+  ConnectionCommand,
+  RoomEnvelope,
+} from "../../src/core/cluster-bus.js";
+import { loadPackage } from "../../src/core/load-package.js";
+import type { Logger } from "../../src/core/logger.js";
+import type { RedisOptions } from "./redis-options.js";
+
+/** Counters, for tests and monitoring. */
+export interface RedisBusStats {
+  /** Room messages this node published (one per room message, whatever the room's size). */
+  published: number;
+  /** Room messages from other nodes this node received (only for rooms it holds). */
+  received: number;
+  /** Room messages not sent to other nodes because Redis was unreachable. */
+  dropped: number;
+  /** Dead incarnations this node reaped. */
+  reaped: number;
+}
+
+/**
+ * The Redis cluster bus (ioredis): any number of nodes act as one.
+ *
+ * - Room messages: one PUBLISH per message on `<prefix>room:<room>`; a node subscribes only to
+ *   rooms it has local members or listeners in. Local members hear a message at once, without
+ *   a round trip, so a node keeps serving its rooms while Redis is away.
+ * - Membership is recorded per node incarnation (`<nodeId>#<uuid>`, new at every start), with a
+ *   heartbeat in a sorted set. A node silent for `nodeTimeoutMs` is dead: one live node (a lock
+ *   decides which) removes its members and announces that they left, once.
+ * - Commands (alert, disconnect) for a connection on another node go to that node's channel.
+ */
+export class RedisClusterBus implements ClusterBus {
+  readonly stats: RedisBusStats = { published: 0, received: 0, dropped: 0, reaped: 0 };
+  /** This node's incarnation: its id plus a fresh uuid, so a restart never inherits members. */
+  readonly incarnation: string;
+  #listener: ClusterBusListener | undefined;
+  #pub: Redis | undefined;
+  #sub: Redis | undefined;
+  #owned = false;
+  #timer: NodeJS.Timeout | undefined;
+  #stopping = false;
+  /** This node's state, the truth that Redis mirrors (and is rebuilt from after an outage). */
+  readonly #members = new Map<string, Set<string>>();
+  readonly #connections = new Set<string>();
+  readonly #interest = new Set<string>();
+  #subscribed = new Set<string>();
+  #flushScheduled = false;
+
+  constructor(
+    private readonly options: RedisOptions,
+    private readonly nodeId: string,
+    private readonly logger: Logger,
+  ) {
+    this.incarnation = `${nodeId}#${randomUUID()}`;
+  }
+
+  async start(listener: ClusterBusListener): Promise<void> {
+    this.#listener = listener;
+    const { Redis } = await loadPackage<typeof import("ioredis")>("ioredis", "redis");
+    const connection = {
+      // Fail fast while Redis is away instead of queueing stale chat for later.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      autoResubscribe: false,
+      retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
+    };
+    if (this.options.publisher !== undefined && this.options.subscriber !== undefined) {
+      this.#pub = this.options.publisher;
+      this.#sub = this.options.subscriber;
+    } else {
+      this.#owned = true;
+      this.#pub = new Redis(this.options.url!, connection);
+      this.#sub = new Redis(this.options.url!, connection);
+    }
+    const pub = this.#pub;
+    const sub = this.#sub;
+    for (const client of [pub, sub]) {
+      client.on("error", (error: Error) =>
+        this.logger.debug("redis error", { error: error.message }),
+      );
+    }
+    await Promise.all([ready(pub), ready(sub)]);
+    sub.on("messageBuffer", (channel: Buffer, payload: Buffer) =>
+      this.#message(channel.toString(), payload.toString()),
+    );
+    await this.#resubscribe();
+    // After a reconnect Redis has forgotten this node's subscriptions (and may have lost or
+    // reaped its state): subscribe again, and put the state back.
+    sub.on("ready", () => {
+      this.#subscribed = new Set();
+      void this.#resubscribe();
+    });
+    pub.on("ready", () => void this.#reassert());
+    await this.#reapPredecessors();
+    await this.#heartbeat(true);
+    this.#timer = setInterval(() => void this.#tick(), this.options.heartbeatMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#timer);
+    const pub = this.#pub;
+    if (pub !== undefined && pub.status === "ready") {
+      await this.#forget(this.incarnation).catch(() => undefined);
+    }
+    if (this.#owned) {
+      await Promise.all([this.#pub, this.#sub].map((c) => c?.quit().catch(() => c.disconnect())));
+    } else {
+      const channels = [...this.#subscribed];
+      if (channels.length > 0) await this.#sub?.unsubscribe(...channels).catch(() => undefined);
+    }
+    this.#listener = undefined;
+  }
+
+  async addConnection(connectionId: string): Promise<void> {
+    this.#connections.add(connectionId);
+    await this.#write((pub) =>
+      pub
+        .multi()
+        .set(this.#key("conn", connectionId), this.incarnation)
+        .sadd(this.#key("inc", this.incarnation, "conns"), connectionId)
+        .exec(),
+    );
+  }
+
+  async removeConnection(connectionId: string): Promise<void> {
+    this.#connections.delete(connectionId);
+    await this.#write((pub) =>
+      pub
+        .multi()
+        .del(this.#key("conn", connectionId))
+        .srem(this.#key("inc", this.incarnation, "conns"), connectionId)
+        .exec(),
+    );
+  }
+
+  async addMember(room: string, connectionId: string): Promise<void> {
+    let local = this.#members.get(room);
+    if (local === undefined) this.#members.set(room, (local = new Set()));
+    local.add(connectionId);
+    await this.#write((pub) =>
+      pub
+        .multi()
+        .sadd(this.#roomKey(room, this.incarnation), connectionId)
+        .sadd(this.#key("room", room, "incs"), this.incarnation)
+        .sadd(this.#key("inc", this.incarnation, "rooms"), room)
+        .exec(),
+    );
+  }
+
+  async removeMember(room: string, connectionId: string): Promise<void> {
+    const local = this.#members.get(room);
+    local?.delete(connectionId);
+    const last = local !== undefined && local.size === 0;
+    if (last) this.#members.delete(room);
+    await this.#write((pub) => {
+      const multi = pub.multi().srem(this.#roomKey(room, this.incarnation), connectionId);
+      if (last) {
+        multi
+          .srem(this.#key("room", room, "incs"), this.incarnation)
+          .srem(this.#key("inc", this.incarnation, "rooms"), room);
+      }
+      return multi.exec();
+    });
+  }
+
+  /** Members on every live node; this node's own only, while Redis is away. */
+  async members(room: string): Promise<string[]> {
+    const local = [...(this.#members.get(room) ?? [])];
+    const pub = this.#pub;
+    if (pub === undefined || pub.status !== "ready") return local;
+    try {
+      const incs = (await pub.smembers(this.#key("room", room, "incs"))).filter(
+        (inc) => inc !== this.incarnation,
+      );
+      if (incs.length === 0) return local;
+      const scores = await pub.zmscore(this.#key("nodes"), ...incs);
+      const deadline = Date.now() - this.options.nodeTimeoutMs;
+      const live = incs.filter((_, i) => scores[i] !== null && Number(scores[i]) >= deadline);
+      if (live.length === 0) return local;
+      const remote = await pub.sunion(...live.map((inc) => this.#roomKey(room, inc)));
+      return [...local, ...remote];
+    } catch (error) {
+      this.logger.debug("redis members failed; local members only", { error: String(error) });
+      return local;
+    }
+  }
+
+  async setInterest(room: string, interested: boolean): Promise<void> {
+    if (interested) this.#interest.add(room);
+    else this.#interest.delete(room);
+    // Joins and leaves come in bursts: subscribe and unsubscribe once per tick, net.
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        void this.#resubscribe();
+      });
+    }
+  }
+
+  async publish(envelope: RoomEnvelope): Promise<void> {
+    this.#listener?.roomMessage(envelope);
+    const pub = this.#pub;
+    if (pub === undefined || pub.status !== "ready") {
+      this.stats.dropped++;
+      return;
+    }
+    const payload = JSON.stringify({ o: this.incarnation, j: envelope.json, x: envelope.except });
+    this.stats.published++;
+    await pub.publish(this.#key("room", envelope.room), payload).catch(() => {
+      this.stats.dropped++;
+    });
+  }
+
+  async command(command: ConnectionCommand): Promise<boolean> {
+    const pub = this.#pub;
+    if (pub === undefined || pub.status !== "ready") return false;
+    try {
+      const inc = await pub.get(this.#key("conn", command.connectionId));
+      if (inc === null || inc === this.incarnation) return false;
+      const receivers = await pub.publish(this.#key("node", inc), JSON.stringify(command));
+      return receivers > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  #message(channel: string, payload: string): void {
+    const listener = this.#listener;
+    if (listener === undefined) return;
+    try {
+      if (channel === this.#key("node", this.incarnation)) {
+        listener.command(JSON.parse(payload) as ConnectionCommand);
+        return;
+      }
+      const { o, j, x } = JSON.parse(payload) as { o: string; j: string; x?: string };
+      if (o === this.incarnation) return; // delivered locally when it was published
+      this.stats.received++;
+      const room = decodeURIComponent(channel.slice(this.#key("room", "").length));
+      listener.roomMessage(x === undefined ? { room, json: j } : { room, json: j, except: x });
+    } catch (error) {
+      this.logger.warn("a malformed cluster message was ignored", { error: String(error) });
+    }
+  }
+
+  /** Brings the subscriptions in line with the rooms this node holds (net of a tick's churn). */
+  async #resubscribe(): Promise<void> {
+    const sub = this.#sub;
+    if (sub === undefined || this.#stopping) return;
+    const wanted = new Set([...this.#interest].map((room) => this.#key("room", room)));
+    wanted.add(this.#key("node", this.incarnation));
+    if (sub.status !== "ready") return; // "ready" runs this again
+    const current = this.#subscribed;
+    const add = [...wanted].filter((c) => !current.has(c));
+    const remove = [...current].filter((c) => !wanted.has(c));
+    try {
+      if (add.length > 0) await sub.subscribe(...add);
+      if (remove.length > 0) await sub.unsubscribe(...remove);
+      this.#subscribed = wanted;
+    } catch (error) {
+      this.logger.debug("redis subscribe failed; retried on reconnect", { error: String(error) });
+    }
+  }
+
+  async #tick(): Promise<void> {
+    await this.#heartbeat(false);
+    await this.#reapDead();
+  }
+
+  /** Says this incarnation is alive; if it had been reaped (a long outage), puts it all back. */
+  async #heartbeat(first: boolean): Promise<void> {
+    const pub = this.#pub;
+    if (pub === undefined || pub.status !== "ready" || this.#stopping) return;
+    try {
+      const added = await pub.zadd(this.#key("nodes"), Date.now(), this.incarnation);
+      if (!first && Number(added) === 1) await this.#reassert();
+    } catch (error) {
+      this.logger.debug("redis heartbeat failed", { error: String(error) });
+    }
+  }
+
+  /** Writes this node's whole state again (after a reconnect, or after being reaped). */
+  async #reassert(): Promise<void> {
+    const pub = this.#pub;
+    if (pub === undefined || pub.status !== "ready" || this.#stopping) return;
+    const multi = pub.multi().zadd(this.#key("nodes"), Date.now(), this.incarnation);
+    for (const [room, ids] of this.#members) {
+      if (ids.size === 0) continue;
+      multi
+        .sadd(this.#roomKey(room, this.incarnation), ...ids)
+        .sadd(this.#key("room", room, "incs"), this.incarnation)
+        .sadd(this.#key("inc", this.incarnation, "rooms"), room);
+    }
+    for (const id of this.#connections) {
+      multi
+        .set(this.#key("conn", id), this.incarnation)
+        .sadd(this.#key("inc", this.incarnation, "conns"), id);
+    }
+    await multi
+      .exec()
+      .catch((error: unknown) =>
+        this.logger.debug("redis reassert failed", { error: String(error) }),
+      );
+  }
+
+  /** A node restarted with the same id does not keep its predecessor's members alive. */
+  async #reapPredecessors(): Promise<void> {
+    const incs = await this.#pub!.zrange(this.#key("nodes"), "0", "-1");
+    for (const inc of incs) {
+      if (inc !== this.incarnation && inc.startsWith(`${this.nodeId}#`)) await this.#reap(inc);
+    }
+  }
+
+  async #reapDead(): Promise<void> {
+    const pub = this.#pub;
+    if (pub === undefined || pub.status !== "ready" || this.#stopping) return;
+    try {
+      const deadline = Date.now() - this.options.nodeTimeoutMs;
+      const dead = await pub.zrangebyscore(this.#key("nodes"), "-inf", deadline, "LIMIT", 0, 20);
+      for (const inc of dead) if (inc !== this.incarnation) await this.#reap(inc);
+    } catch (error) {
+      this.logger.debug("redis reap failed", { error: String(error) });
+    }
+  }
+
+  /** Removes a dead incarnation's members (one node wins the lock) and announces them leaving. */
+  async #reap(inc: string): Promise<void> {
+    const pub = this.#pub!;
+    const lock = await pub.set(this.#key("reap", inc), this.incarnation, "PX", 60_000, "NX");
+    if (lock !== "OK") return;
+    const rooms = await pub.smembers(this.#key("inc", inc, "rooms"));
+    const left: Array<[string, string[]]> = [];
+    for (const room of rooms) left.push([room, await pub.smembers(this.#roomKey(room, inc))]);
+    await this.#forget(inc);
+    this.stats.reaped++;
+    this.logger.info("reaped a dead node", { incarnation: inc, rooms: rooms.length });
+    for (const [room, ids] of left) if (ids.length > 0) this.#listener?.membersReaped(room, ids);
+  }
+
+  /** Deletes everything an incarnation wrote. */
+  async #forget(inc: string): Promise<void> {
+    const pub = this.#pub!;
+    const rooms = await pub.smembers(this.#key("inc", inc, "rooms"));
+    const conns = await pub.smembers(this.#key("inc", inc, "conns"));
+    const multi = pub.multi();
+    for (const room of rooms) {
+      multi.del(this.#roomKey(room, inc)).srem(this.#key("room", room, "incs"), inc);
+    }
+    for (const id of conns) multi.del(this.#key("conn", id));
+    multi
+      .del(this.#key("inc", inc, "rooms"), this.#key("inc", inc, "conns"))
+      .zrem(this.#key("nodes"), inc);
+    await multi.exec();
+  }
+
+  /** Runs a write if Redis is there; otherwise the local state is re-asserted on reconnect. */
+  async #write(write: (pub: Redis) => Promise<unknown>): Promise<void> {
+    const pub = this.#pub;
+    if (pub === undefined || pub.status !== "ready") return;
+    await write(pub).catch((error: unknown) =>
+      this.logger.debug("redis write failed; re-asserted on reconnect", { error: String(error) }),
+    );
+  }
+
+  #key(...parts: string[]): string {
+    // Names (rooms, ids) are encoded, so a ":" in one cannot collide with the key's structure.
+    return (
+      this.options.keyPrefix + parts.map((p, i) => (i === 0 ? p : encodeURIComponent(p))).join(":")
+    );
+  }
+
+  #roomKey(room: string, inc: string): string {
+    return this.#key("room", room, "inc", inc);
+  }
+}
+
+function ready(client: Redis): Promise<void> {
+  if (client.status === "ready") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    client.once("ready", () => resolve());
+    client.once("end", () => reject(new Error("redis connection ended before it was ready")));
+  });
+}
