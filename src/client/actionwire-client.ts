@@ -220,6 +220,8 @@ export class ActionwireClient extends Emitter<ClientEvents> {
       this.#welcome = resolve;
       closedEarly = reject;
     });
+    // Awaited below only if open() succeeds; a failed open must not leave it unhandled.
+    welcome.catch(() => undefined);
     try {
       await connector.open({
         message: (message) => this.#onMessage(message as ServerPayload),
