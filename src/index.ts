@@ -18,9 +18,11 @@ export type { ActionDocumentation } from "./core/actions/action-registry.js";
 export { ActionwireError, ConfigError, ERROR_CODES, publicError } from "./core/errors.js";
 export type { ErrorCode } from "./core/errors.js";
 export type { ActionwireConfig, Limits, ResolvedConfig } from "./core/config.js";
+export { describeIssues, parseTransportOptions } from "./core/config.js";
 export { Connection } from "./core/connection.js";
 export type { ConnectionDetails, ConnectionInfo } from "./core/connection.js";
 export type {
+  LegacyTranslation,
   RealtimeTransport,
   ReplyFn,
   TransportCapabilities,
@@ -32,7 +34,12 @@ export { PreparedMessage } from "./core/prepared-message.js";
 export type { ServerMessage } from "./core/prepared-message.js";
 export { UpgradeRouter } from "./core/upgrade-router.js";
 export type { UpgradeHandler } from "./core/upgrade-router.js";
-export type { ClusterBus, ClusterBusListener, RoomEnvelope } from "./core/cluster-bus.js";
+export type {
+  ClusterBus,
+  ClusterBusListener,
+  ConnectionCommand,
+  RoomEnvelope,
+} from "./core/cluster-bus.js";
 export { MemoryClusterBus } from "./core/memory-cluster-bus.js";
 export type { RoomHooks } from "./core/rooms/room-hooks.js";
 export type { GoodbyeReason } from "./core/dispatcher.js";

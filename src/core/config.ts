@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { ActionDefinition } from "./actions/define-action.js";
 import type { ActionMiddleware } from "./actions/action-middleware.js";
 import type { ClusterBus } from "./cluster-bus.js";
+import type { Connection } from "./connection.js";
 import { ConfigError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { RoomHooks } from "./rooms/room-hooks.js";
@@ -121,6 +122,17 @@ const coreSchema = z.strictObject({
       path: z.string().startsWith("/").default("/api"),
     })
     .default({ enabled: true, path: "/api" }),
+  /**
+   * Decides whether a new connection may stay, before its welcome: it sees the connection
+   * (`request` holds the upgrade or handshake request: headers, cookies, query). Return `true`,
+   * or an object merged into `connection.data` (an identity); anything else refuses, as does a
+   * throw (an `ActionwireError`'s message is shown).
+   */
+  authenticate: z
+    .custom<(connection: Connection) => unknown>((value) => typeof value === "function", {
+      message: "must be a function (connection) => true | identity object | false",
+    })
+    .optional(),
   /** The Redis cluster bus's options (see adapters/redis); unset: one node, in memory. */
   redis: z.unknown().optional(),
   /** A cluster bus of your own (instead of `redis` or the in-memory default). */
@@ -186,6 +198,11 @@ export function resolveConfig(
   const parsed = coreSchema.safeParse(core);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, "config"));
   const data = parsed.data;
+  if (data.server !== undefined && data.tls !== undefined) {
+    throw new ConfigError(
+      "config.tls has no effect with config.server: give your own server its TLS options (https.createServer) and remove config.tls.",
+    );
+  }
 
   const warnings: string[] = [];
   let chosen = [...data.transports];

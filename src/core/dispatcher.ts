@@ -28,7 +28,8 @@ export type GoodbyeReason =
   | "timeout"
   | "rate limit"
   | "slow consumer"
-  | "message too large";
+  | "message too large"
+  | "not authorized";
 
 type Reply = Omit<ServerMessage, "context"> | undefined;
 
@@ -86,6 +87,7 @@ export class Dispatcher {
   }
 
   private async enter(connection: Connection): Promise<void> {
+    if (!(await this.authenticate(connection))) return;
     let room = this.config.defaultRoom;
     if (room !== null) {
       try {
@@ -97,6 +99,41 @@ export class Dispatcher {
     }
     this.push(connection.id, { context: "api", welcome: this.config.welcomeMessage, room });
     if (room !== null) await this.rooms.join(connection, room);
+  }
+
+  /**
+   * Runs `config.authenticate`. Refused, the connection gets a goodbye with reason
+   * `not authorized` and code `ERR_NOT_AUTHORIZED` (its only message: no welcome), then the close,
+   * so a client can tell a refusal from a network failure and not reconnect in a loop.
+   */
+  private async authenticate(connection: Connection): Promise<boolean> {
+    const authenticate = this.config.authenticate;
+    if (authenticate === undefined) return true;
+    let verdict: unknown;
+    let message = "not authorized to connect";
+    try {
+      verdict = await authenticate(connection);
+    } catch (error) {
+      if (error instanceof ActionwireError) message = error.message;
+      else this.logger.error("authenticate threw", { error: String(error) });
+      verdict = false;
+    }
+    if (verdict === true) return true;
+    if (typeof verdict === "object" && verdict !== null && !Array.isArray(verdict)) {
+      Object.assign(connection.data, verdict);
+      return true;
+    }
+    if (connection.open) {
+      this.push(connection.id, {
+        context: "api",
+        status: "Bye!",
+        reason: "not authorized",
+        code: "ERR_NOT_AUTHORIZED",
+        error: message,
+      });
+      this.table.disconnect(connection.id);
+    }
+    return false;
   }
 
   connectionClosed(connection: Connection): void {

@@ -7,8 +7,10 @@ import type { RequestRouter } from "./request-router.js";
 import type { UpgradeRouter } from "./upgrade-router.js";
 
 /**
- * What a transport can do natively. The core reads it (to use native acks, to size limits) and
- * config validation uses it (to warn about sticky sessions behind a cluster).
+ * What a transport can do natively, as documentation for users and tools. The server reads
+ * `needsStickySessions` (a start-up warning when clustered); the rest describes the adapter's
+ * own behaviour (an adapter uses its native acks and broadcast itself, and enforces its frame
+ * limit itself).
  */
 export interface TransportCapabilities {
   /** A request can carry its own reply callback (socket.io acks). */

@@ -57,6 +57,8 @@ export class ActionwireServer {
   readonly #demo = new DemoPage();
   #unfollowHostClose: (() => void) | undefined;
   readonly #warnings: string[] = [];
+  /** The stop under way (or done): a second `stop()` waits for the same one. */
+  #stopping: Promise<void> | undefined;
   /** Transports whose start completed, in order: the ones stop must stop. */
   readonly #started: RealtimeTransport[] = [];
   #savedListeners: { requests: RequestListener[]; upgrades: UpgradeListener[] } | undefined;
@@ -171,7 +173,6 @@ export class ActionwireServer {
       }
     } catch (error) {
       // Undo what started, so a failed start leaves no listener, timer or socket behind.
-      this.#state = "running";
       await this.stop();
       throw error;
     }
@@ -222,8 +223,12 @@ export class ActionwireServer {
    * `shutdownTimeoutMs` to finish, every connection gets the goodbye push (`server shutdown`)
    * and is closed, the transports stop, and the HTTP server closes if the server owns it.
    */
-  async stop(): Promise<void> {
-    if (this.#state === "stopped" || this.#state === "stopping") return;
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
     this.#state = "stopping";
     await this.dispatcher.drain(this.config.shutdownTimeoutMs);
     for (const connection of [...this.#table.connections()]) {
