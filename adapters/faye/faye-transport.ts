@@ -104,6 +104,12 @@ export class FayeTransport extends BaseTransport<string> {
     return baseUrl + (this.#options?.mount ?? "/faye");
   }
 
+  /** Messages published to the client that faye has not put on the wire yet. */
+  protected override backlog(clientId: string): { bytes: number; messages: number } {
+    const session = this.#sessions.get(clientId);
+    return { bytes: 0, messages: session === undefined ? 0 : session.written - session.delivered };
+  }
+
   protected write(clientId: string, message: PreparedMessage): void {
     const session = this.#sessions.get(clientId);
     if (session === undefined) return;

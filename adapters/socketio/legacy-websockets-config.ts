@@ -114,7 +114,9 @@ export function translateWebSocketsConfig(raw: unknown): LegacyTranslation {
           );
         break;
       default:
-        if (key in SETTINGS) {
+        if (key === "browser client" && typeof value === "boolean") {
+          options.serveClient = value;
+        } else if (key in SETTINGS) {
           Object.assign(options, SETTINGS[key]!.options);
           if (SETTINGS[key]!.warning) warnings.push(`${at} is ignored: ${SETTINGS[key]!.warning}.`);
         } else if (key in IGNORED_OPTIONS) {

@@ -91,10 +91,18 @@ export class SocketIoTransport extends BaseTransport<Socket> {
     }
     const socketIds: string[] = [];
     for (const id of ids) {
-      const socket = this.socketOf(id);
-      if (socket !== undefined) socketIds.push(socket.id);
+      const entry = this.entryOf(id);
+      if (entry !== undefined && this.admits(entry.connection, entry.socket, message)) {
+        socketIds.push(entry.socket.id);
+      }
     }
     if (socketIds.length > 0) this.#io.to(socketIds).emit(message.event, message.payload);
+  }
+
+  /** engine.io's packets waiting for the transport (a poll, or the WebSocket's drain). */
+  protected override backlog(socket: Socket): { bytes: number; messages: number } {
+    const conn = socket.conn as unknown as { writeBuffer?: unknown[] };
+    return { bytes: 0, messages: conn.writeBuffer?.length ?? 0 };
   }
 
   protected write(socket: Socket, message: PreparedMessage): void {

@@ -65,6 +65,10 @@ export class TcpTransport extends BaseTransport<Socket> {
     });
   }
 
+  protected override backlog(socket: Socket): { bytes: number; messages: number } {
+    return { bytes: socket.writableLength, messages: 0 };
+  }
+
   protected write(socket: Socket, message: PreparedMessage): void {
     if (socket.writable) socket.write(`${message.json}\r\n`);
   }

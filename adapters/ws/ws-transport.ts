@@ -63,6 +63,10 @@ export class WsTransport extends BaseTransport<WebSocket> {
     return baseUrl.replace(/^http/, "ws") + (this.#options?.path ?? "/ws");
   }
 
+  protected override backlog(socket: WebSocket): { bytes: number; messages: number } {
+    return { bytes: socket.bufferedAmount, messages: 0 };
+  }
+
   protected write(socket: WebSocket, message: PreparedMessage): void {
     if (socket.readyState === 1) socket.send(message.json);
   }

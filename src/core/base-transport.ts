@@ -17,6 +17,8 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
 
   #host: TransportHost | undefined;
   readonly #sockets = new Map<string, { socket: Socket; connection: Connection }>();
+  /** Connections already being closed as slow consumers. */
+  readonly #slow = new WeakSet<Connection>();
 
   /** The core, once `start` has run. */
   protected get host(): TransportHost {
@@ -37,8 +39,39 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
   send(connectionIds: Iterable<string>, message: PreparedMessage): void {
     for (const id of connectionIds) {
       const entry = this.#sockets.get(id);
-      if (entry !== undefined) this.write(entry.socket, message);
+      if (entry !== undefined && this.admits(entry.connection, entry.socket, message)) {
+        this.write(entry.socket, message);
+      }
     }
+  }
+
+  /**
+   * The slow-consumer check, before a write: a push to a connection whose outbound backlog is
+   * over `limits.maxBufferedBytes` or `limits.maxBufferedMessages` is dropped, and with the
+   * `disconnect` policy the connection is closed (reason `slow consumer`). Replies always pass:
+   * they are bounded by the request rate. Adapters that write in bulk call it per connection.
+   */
+  protected admits(connection: Connection, socket: Socket, message: PreparedMessage): boolean {
+    const { bytes, messages } = this.backlog(socket);
+    const limits = this.host.config.limits;
+    if (bytes <= limits.maxBufferedBytes && messages <= limits.maxBufferedMessages) return true;
+    const { context, status } = message.payload;
+    if (context === "response" || status === "Bye!") return true;
+    if (limits.slowConsumer === "disconnect" && !this.#slow.has(connection)) {
+      this.#slow.add(connection);
+      this.host.slowConsumer(connection);
+    }
+    return false;
+  }
+
+  /** What is written to a socket but not yet sent; transports that can tell override it. */
+  protected backlog(_socket: Socket): { bytes: number; messages: number } {
+    return { bytes: 0, messages: 0 };
+  }
+
+  /** The connection held under an id, with its socket (for adapters that write in bulk). */
+  protected entryOf(connectionId: string): { socket: Socket; connection: Connection } | undefined {
+    return this.#sockets.get(connectionId);
   }
 
   disconnect(connectionId: string): void {
@@ -59,11 +92,6 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
     this.#sockets.set(connection.id, { socket, connection });
     this.host.admit(connection);
     return connection;
-  }
-
-  /** The native socket of a connection this transport holds. */
-  protected socketOf(connectionId: string): Socket | undefined {
-    return this.#sockets.get(connectionId)?.socket;
   }
 
   /** The native socket closed (or is being closed): the core forgets the connection. Idempotent. */

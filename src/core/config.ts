@@ -33,6 +33,15 @@ const limitsSchema = z.strictObject({
   rateAbuseMs: int(1, MAX_TIMER_MS).default(10_000),
   /** Longest `say` message, in characters. */
   maxSayLength: int(1, 1024 ** 3).default(64 * 1024),
+  /** Outbound backlog per connection, in bytes, before the slow-consumer policy applies. */
+  maxBufferedBytes: int(1024, 1024 ** 3).default(4 * 1024 * 1024),
+  /** Outbound backlog per connection, in messages, where the transport counts them. */
+  maxBufferedMessages: int(1, 10_000_000).default(10_000),
+  /**
+   * A connection over its backlog limit: `disconnect` it (goodbye reason `slow consumer`), or
+   * `drop` new pushes to it until it catches up. Replies are never dropped.
+   */
+  slowConsumer: z.enum(["disconnect", "drop"]).default("disconnect"),
 });
 
 const coreSchema = z.strictObject({
@@ -188,9 +197,10 @@ export function resolveConfig(
     if (cls.legacyConfigKey !== undefined) legacyKeys.set(cls.legacyConfigKey, name);
   }
   for (const [key, value] of Object.entries(input)) {
+    if (value === undefined) continue; // an unset option, as if absent
     if (key in coreSchema.shape) core[key] = value;
     else if (transports.has(key)) rawOptions.set(key, value as Record<string, unknown>);
-    else if (legacyKeys.has(key) && value !== undefined) {
+    else if (legacyKeys.has(key)) {
       const name = legacyKeys.get(key)!;
       legacy.set(name, transports.get(name)!.translateLegacyConfig!(value));
     } else core[key] = value; // rejected below, by name

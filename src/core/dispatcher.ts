@@ -44,6 +44,8 @@ export class Dispatcher {
   readonly #pending = new Set<Promise<unknown>>();
   /** Abort controllers of the actions running per connection, aborted when it closes. */
   readonly #running = new Map<string, Set<AbortController>>();
+  /** Requests of each connection still being answered (a quit waits for them). */
+  readonly #inflight = new Map<string, Set<Promise<unknown>>>();
   /** Connections still joining their default room: their requests wait for it. */
   readonly #joining = new Map<string, Promise<void>>();
   #draining = false;
@@ -93,7 +95,10 @@ export class Dispatcher {
       try {
         await this.rooms.authorize("join", connection, room);
       } catch (error) {
-        if (!(error instanceof ActionwireError)) throw error;
+        // Refused, or the hook failed: either way the connection starts in no room.
+        if (!(error instanceof ActionwireError)) {
+          this.logger.error("authorizing the default room failed", { error: String(error) });
+        }
         room = null;
       }
     }
@@ -107,22 +112,8 @@ export class Dispatcher {
    * so a client can tell a refusal from a network failure and not reconnect in a loop.
    */
   private async authenticate(connection: Connection): Promise<boolean> {
-    const authenticate = this.config.authenticate;
-    if (authenticate === undefined) return true;
-    let verdict: unknown;
-    let message = "not authorized to connect";
-    try {
-      verdict = await authenticate(connection);
-    } catch (error) {
-      if (error instanceof ActionwireError) message = error.message;
-      else this.logger.error("authenticate threw", { error: String(error) });
-      verdict = false;
-    }
-    if (verdict === true) return true;
-    if (typeof verdict === "object" && verdict !== null && !Array.isArray(verdict)) {
-      Object.assign(connection.data, verdict);
-      return true;
-    }
+    const { accepted, message } = await this.judge(connection);
+    if (accepted) return true;
     if (connection.open) {
       this.push(connection.id, {
         context: "api",
@@ -136,6 +127,29 @@ export class Dispatcher {
     return false;
   }
 
+  /**
+   * `config.authenticate` for any caller: `true` or an identity (merged into
+   * `connection.data`) accepts; anything else, or a throw, refuses.
+   */
+  async judge(connection: Connection): Promise<{ accepted: boolean; message: string }> {
+    const authenticate = this.config.authenticate;
+    if (authenticate === undefined) return { accepted: true, message: "" };
+    let verdict: unknown;
+    let message = "not authorized to connect";
+    try {
+      verdict = await authenticate(connection);
+    } catch (error) {
+      if (error instanceof ActionwireError) message = error.message;
+      else this.logger.error("authenticate threw", { error: String(error) });
+      verdict = false;
+    }
+    if (typeof verdict === "object" && verdict !== null && !Array.isArray(verdict)) {
+      Object.assign(connection.data, verdict);
+      return { accepted: true, message };
+    }
+    return { accepted: verdict === true, message };
+  }
+
   connectionClosed(connection: Connection): void {
     if (!connection.open) return;
     connection.open = false;
@@ -146,6 +160,7 @@ export class Dispatcher {
     }
     this.table.remove(connection.id);
     this.#buckets.delete(connection.id);
+    this.#inflight.delete(connection.id);
     this.track(this.rooms.drop(connection), "leaving rooms");
     this.track(this.bus.removeConnection(connection.id), "unregistering a connection");
   }
@@ -276,16 +291,31 @@ export class Dispatcher {
       send(new ActionwireError("ERR_UNKNOWN_VERB", `${event} is not a known verb`));
       return;
     }
+    let inflight = this.#inflight.get(connection.id);
+    if (inflight === undefined) this.#inflight.set(connection.id, (inflight = new Set()));
     if (event === "quit" || event === "exit" || event === "close") {
-      this.disconnect(connection.id, "quit");
+      // The requests that came before get their replies first, then the goodbye.
+      const earlier = [...inflight];
+      this.#inflight.delete(connection.id);
+      this.track(
+        Promise.allSettled(earlier).then(() => this.disconnect(connection.id, "quit")),
+        "quitting",
+      );
       return;
     }
     const joining = this.#joining.get(connection.id);
-    const work =
+    const work = (
       joining === undefined
         ? this.verb(connection, event, request.params)
-        : joining.then(() => this.verb(connection, event, request.params));
-    this.track(work.then(send, send), `handling ${event}`);
+        : joining.then(() => this.verb(connection, event, request.params))
+    ).then(send, send);
+    const requests = inflight;
+    requests.add(work);
+    work.then(
+      () => requests.delete(work),
+      () => requests.delete(work),
+    );
+    this.track(work, `handling ${event}`);
   }
 
   private async verb(
@@ -417,6 +447,9 @@ export class Dispatcher {
       clearTimeout(timer);
       connection.pendingActions--;
       running.delete(controller);
+      if (running.size === 0 && this.#running.get(connection.id) === running) {
+        this.#running.delete(connection.id);
+      }
     };
     const run = this.invoke(action, connection, params, controller.signal).finally(finish);
     try {

@@ -56,6 +56,8 @@ export interface TransportHost {
    * counts it, answers `ERR_MESSAGE_TOO_LARGE`, says goodbye and closes the connection.
    */
   frameTooLarge(connection: Connection): void;
+  /** The connection does not read fast enough: the core says goodbye (`slow consumer`), closes it. */
+  slowConsumer(connection: Connection): void;
   /** The connection is gone (closed by either side); the core leaves its rooms. */
   connectionClosed(connection: Connection): void;
 }

@@ -54,7 +54,19 @@ export class HttpActions {
     const { ip, port } = this.remoteAddress(request);
     const url = new URL(request.url ?? "/", "http://actionwire.invalid");
     const base = this.config.httpActions.path.replace(/\/+$/, "");
-    const rest = decodeURIComponent(url.pathname.slice(base.length).replace(/^\/+/, ""));
+    let rest: string;
+    try {
+      rest = decodeURIComponent(url.pathname.slice(base.length).replace(/^\/+|\/+$/g, ""));
+    } catch {
+      return fail(
+        response,
+        400,
+        new ActionwireError(
+          "ERR_BAD_MESSAGE",
+          "bad message: the path is not valid percent-encoding",
+        ),
+      );
+    }
     const query = Object.fromEntries(url.searchParams);
     const name = rest !== "" ? rest : query.action;
     if (request.method !== "GET" && request.method !== "POST") {
@@ -107,6 +119,8 @@ export class HttpActions {
     this.#pending.set(ip, pending + 1);
     const connection = new Connection("http", { remoteIP: ip, remotePort: port, request });
     try {
+      const { accepted, message } = await this.dispatcher.judge(connection);
+      if (!accepted) return fail(response, 401, new ActionwireError("ERR_NOT_AUTHORIZED", message));
       send(response, 200, await this.dispatcher.callAction(connection, params));
     } catch (error) {
       failWith(response, error);

@@ -141,6 +141,25 @@ describe("HTTP actions", () => {
     expect((body.actions as Array<{ name: string }>).map((a) => a.name)).to.include("cacheTest");
   });
 
+  it("runs the authenticate hook: refused is 401", async () => {
+    await server.stop();
+    server = await startDemoServer({
+      transports: ["ws"],
+      authenticate: (connection) =>
+        connection.request?.headers.authorization === "Bearer ok" ? { user: "ann" } : false,
+    });
+    expect(await call("/api/status")).to.deep.equal({
+      status: 401,
+      body: { error: "not authorized to connect", code: "ERR_NOT_AUTHORIZED" },
+    });
+    const ok = await call("/api/status", { headers: { authorization: "Bearer ok" } });
+    expect(ok.status).to.equal(200);
+  });
+
+  it("answers a path that is not valid percent-encoding with 400", async () => {
+    expect((await call("/api/%E0%A4%A")).status).to.equal(400);
+  });
+
   it("can be turned off", async () => {
     await server.stop();
     server = await startDemoServer({ transports: ["ws"], httpActions: { enabled: false } });

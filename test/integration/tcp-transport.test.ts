@@ -186,6 +186,15 @@ describe("tcp transport: actionHero's TCP cases, and what only tcp does", () => 
     await client.closed;
   });
 
+  it("answers the requests before a quit, then says goodbye", async () => {
+    const client = await connect();
+    client.socket.write("roomView\r\nquit\r\n");
+    const first = await client.inbox.next();
+    expect(first).to.include({ context: "response", messageCount: 1, status: "OK" });
+    expect(await client.inbox.next()).to.include({ context: "api", reason: "quit" });
+    await client.closed;
+  });
+
   it("says goodbye on quit and on shutdown", async () => {
     const quitter = await connect();
     const stayer = await connect();

@@ -29,6 +29,9 @@ describe("config validation", () => {
       rate: 500,
       rateAbuseMs: 10_000,
       maxSayLength: 65_536,
+      maxBufferedBytes: 4 * 1024 * 1024,
+      maxBufferedMessages: 10_000,
+      slowConsumer: "disconnect",
     });
     expect(Object.isFrozen(config)).to.equal(true);
     expect(Object.isFrozen(config.limits)).to.equal(true);

@@ -96,6 +96,18 @@ describe("rooms (in-process transport)", () => {
     expect(((await request(client, "detailsView")).data as { room: unknown }).room).to.equal(null);
   });
 
+  it("starts in no room when the default room's hook fails", async () => {
+    const connect = await start({
+      roomHooks: {
+        authorizeJoin: () => {
+          throw new Error("the directory is down");
+        },
+      },
+    });
+    const client = await connect();
+    expect(client.received[0]).to.deep.include({ context: "api", room: null });
+  });
+
   it("checks say and room params", async () => {
     const connect = await start({ limits: { maxSayLength: 5 } });
     const a = await connect();
