@@ -5,6 +5,7 @@ import {
   type ConnectorOptions,
   createConnector,
 } from "./create-connector.js";
+import { discoverTransports, pickTransport, withOfferedPath } from "./discover-transports.js";
 
 /** A server message as the client receives it. */
 export type ServerPayload = Record<string, unknown> & { context: string };
@@ -28,8 +29,12 @@ export class RequestError extends Error {
 
 /** Options of {@link ActionwireClient}. */
 export interface ClientOptions extends ConnectorOptions {
-  /** Which transport to use (default `ws`); ignored when `connector` is given. */
-  transport?: ClientTransport;
+  /**
+   * Which transport to use (default `ws`); ignored when `connector` is given. `"auto"` asks the
+   * server which it runs (`GET /actionwire/transports`) at every connect and picks faye, then
+   * socket.io, then ws.
+   */
+  transport?: ClientTransport | "auto";
   /** A connector of your own (a custom transport). */
   connector?: Connector;
   /** Per-request response timeout in ms (default 30 000). */
@@ -51,6 +56,8 @@ export interface ClientEvents extends Record<string, unknown[]> {
   connected: [Record<string, unknown>];
   disconnected: [string];
   reconnected: [Record<string, unknown>];
+  /** A reconnect is scheduled: its attempt number (from 1) and its delay in ms. */
+  reconnecting: [number, number];
   /** A request got no reply in time: the verb and its params. */
   timeout: [string, Record<string, unknown>];
   error: [Error];
@@ -85,6 +92,7 @@ export class ActionwireClient extends Emitter<ClientEvents> {
   /** Rooms listened to (re-listened after a reconnect). */
   readonly listeningRooms = new Set<string>();
   #connector: Connector | undefined;
+  #transport: string | null = null;
   #state: "idle" | "connecting" | "open" | "closed" = "idle";
   #sent = 0;
   #nextId = 0;
@@ -103,6 +111,14 @@ export class ActionwireClient extends Emitter<ClientEvents> {
 
   get connected(): boolean {
     return this.#state === "open";
+  }
+
+  /**
+   * The transport of the current (or last) connection: `ws`, `socketio`, `faye`, or `custom`
+   * for a connector of your own; `null` before the first connect.
+   */
+  get transport(): string | null {
+    return this.#transport;
   }
 
   /** Connects, waits for the welcome, and resolves with the connection's details. */
@@ -167,9 +183,12 @@ export class ActionwireClient extends Emitter<ClientEvents> {
   disconnect(): void {
     this.#userClosed = true;
     clearTimeout(this.#reconnectTimer);
-    if (this.#state === "open") this.#connector?.send({ event: "quit" });
-    this.#connector?.close();
+    // Detached first: a connector that reports its close at once (faye, socket.io) is ignored,
+    // so every transport reports this end as "client disconnect".
+    const connector = this.#connector;
     this.#connector = undefined;
+    if (this.#state === "open") connector?.send({ event: "quit" });
+    connector?.close();
     this.#ended("client disconnect");
   }
 
@@ -212,7 +231,17 @@ export class ActionwireClient extends Emitter<ClientEvents> {
       throw new RequestError("already connected", "ERR_ALREADY_CONNECTED");
     }
     this.#state = "connecting";
-    const connector = this.options.connector ?? this.#defaultConnector();
+    let connector: Connector;
+    try {
+      connector = this.options.connector ?? (await this.#defaultConnector());
+    } catch (error) {
+      if (this.#state === "connecting") this.#state = "closed";
+      throw error;
+    }
+    if (this.#state !== "connecting") {
+      throw new RequestError("disconnected while connecting", "ERR_DISCONNECTED");
+    }
+    if (this.options.connector !== undefined) this.#transport = "custom";
     this.#connector = connector;
     this.#goodbye = undefined;
     let closedEarly: (error: Error) => void = () => undefined;
@@ -253,8 +282,20 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     return this.details;
   }
 
-  #defaultConnector(): Connector {
-    return createConnector(this.options.transport ?? "ws", this.options);
+  async #defaultConnector(): Promise<Connector> {
+    const choice = this.options.transport ?? "ws";
+    if (choice !== "auto") {
+      this.#transport = choice;
+      return createConnector(choice, this.options);
+    }
+    const offered = pickTransport(await discoverTransports(this.options.url));
+    if (offered === undefined) {
+      throw new Error(
+        `the server at ${this.options.url} runs no transport this client speaks (faye, socketio, ws)`,
+      );
+    }
+    this.#transport = offered.name;
+    return createConnector(offered.name, withOfferedPath(this.options, offered));
   }
 
   #onMessage(message: ServerPayload): void {
@@ -342,6 +383,7 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     const base = this.options.reconnectDelayMs ?? 500;
     const max = this.options.maxReconnectDelayMs ?? 10_000;
     const delay = Math.min(max, base * 2 ** this.#attempt++) * (0.5 + Math.random() / 2);
+    this.emit("reconnecting", this.#attempt, Math.round(delay));
     this.#reconnectTimer = setTimeout(() => {
       const room = this.room;
       const listening = [...this.listeningRooms];
@@ -360,15 +402,15 @@ export class ActionwireClient extends Emitter<ClientEvents> {
   }
 }
 
-/**
- * Calls the seeds' `(error, response)` callback when one is given. The returned promise still
- * settles as usual, but its rejection counts as handled: a callback user need not catch it.
- */
 /** Creates a client: `createClient({ url, transport: "socketio" })`. */
 export function createClient(options: ClientOptions): ActionwireClient {
   return new ActionwireClient(options);
 }
 
+/**
+ * Calls the seeds' `(error, response)` callback when one is given. The returned promise still
+ * settles as usual, but its rejection counts as handled: a callback user need not catch it.
+ */
 function withCallback<T>(
   promise: Promise<T>,
   callback: ((error: string | null, value: T) => void) | undefined,

@@ -1,4 +1,5 @@
 import type { Client, Message, SchedulerConstructor } from "faye";
+import { loadBrowserGlobal } from "./load-browser-global.js";
 import type { Connector, ConnectorHandlers } from "./connector.js";
 
 /** Options of the faye connector. */
@@ -39,9 +40,10 @@ export class FayeConnector implements Connector {
   constructor(private readonly options: FayeConnectorOptions) {}
 
   async open(handlers: ConnectorHandlers): Promise<void> {
-    const faye = await loadFaye();
+    const endpoint = this.options.url + (this.options.mount ?? "/faye");
+    const faye = await loadFaye(`${endpoint}/client.js`);
     this.#handlers = handlers;
-    const client = new faye.Client(this.options.url + (this.options.mount ?? "/faye"), {
+    const client = new faye.Client(endpoint, {
       scheduler: this.#scheduler(faye.Scheduler),
     });
     this.#client = client;
@@ -150,11 +152,11 @@ export class FayeConnector implements Connector {
   }
 }
 
-async function loadFaye(): Promise<FayeModule> {
-  // In a browser, the page loads `<mount>/client.js`, which defines the global `Faye`.
-  const global = (globalThis as { Faye?: FayeModule }).Faye;
-  if (global !== undefined) return global;
-  return (await import("faye")).default;
+/** faye's browser client (the global `Faye`, from `<mount>/client.js`), else the npm package. */
+async function loadFaye(browserScript: string): Promise<FayeModule> {
+  return (
+    (await loadBrowserGlobal<FayeModule>("Faye", browserScript)) ?? (await import("faye")).default
+  );
 }
 
 function describeError(error: unknown): string {

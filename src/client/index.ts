@@ -9,3 +9,10 @@ export type { Callback, ClientEvents, ClientOptions, ServerPayload } from "./act
 export type { Connector, ConnectorHandlers } from "./connector.js";
 export { WsConnector } from "./ws-connector.js";
 export type { WebSocketConstructor, WebSocketLike, WsConnectorOptions } from "./ws-connector.js";
+export {
+  discoverTransports,
+  pickTransport,
+  TRANSPORT_PREFERENCE,
+  TRANSPORTS_PATH,
+} from "./discover-transports.js";
+export type { OfferedTransport } from "./discover-transports.js";

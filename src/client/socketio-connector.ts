@@ -1,4 +1,5 @@
-import type { Socket } from "socket.io-client";
+import type { io as ioFunction, Socket } from "socket.io-client";
+import { loadBrowserGlobal } from "./load-browser-global.js";
 import type { Connector, ConnectorHandlers } from "./connector.js";
 
 /** Options of the socket.io connector. */
@@ -22,9 +23,10 @@ export class SocketIoConnector implements Connector {
   constructor(private readonly options: SocketIoConnectorOptions) {}
 
   async open(handlers: ConnectorHandlers): Promise<void> {
-    const { io } = await import("socket.io-client");
+    const path = this.options.path ?? "/socket.io";
+    const io = await loadIo(`${this.options.url}${path}/socket.io.min.js`);
     const socket = io(this.options.url, {
-      path: this.options.path ?? "/socket.io",
+      path,
       transports: this.options.transports ?? ["websocket", "polling"],
       reconnection: false,
       forceNew: true,
@@ -56,4 +58,15 @@ export class SocketIoConnector implements Connector {
   close(): void {
     this.#socket?.disconnect();
   }
+}
+
+/**
+ * socket.io's browser client (the global `io`, from the script the server serves, so its
+ * version matches the server's), else the npm package.
+ */
+async function loadIo(browserScript: string): Promise<typeof ioFunction> {
+  return (
+    (await loadBrowserGlobal<typeof ioFunction>("io", browserScript)) ??
+    (await import("socket.io-client")).io
+  );
 }

@@ -28,6 +28,7 @@ import { RedisClusterBus } from "../../adapters/redis/redis-cluster-bus.js";
 import { parseRedisOptions } from "../../adapters/redis/redis-options.js";
 import { createDebugLogger } from "../core/logger.js";
 import { MemoryClusterBus } from "../core/memory-cluster-bus.js";
+import { BrowserClientFiles } from "./browser-client-files.js";
 import "./built-in-transports.js";
 import { DemoPage } from "./demo-page.js";
 import { HttpActions } from "./http-actions.js";
@@ -156,6 +157,8 @@ export class ActionwireServer {
         const actions = new HttpActions(config, this.dispatcher, host.remoteAddress);
         this.requests.add(config.httpActions.path, actions.handle);
       }
+      // The browser client and the seeds' page script, beside whatever transports run.
+      if (this.#http !== null) new BrowserClientFiles(this.transports).attach(this.requests);
       for (const transport of this.transports) {
         await transport.start(host);
         this.#started.push(transport);
@@ -307,6 +310,7 @@ export class ActionwireServer {
       receiveRequest: (connection, request, reply) =>
         dispatcher.receiveRequest(connection, request, reply),
       frameTooLarge: (connection) => dispatcher.frameTooLarge(connection),
+      slowConsumer: (connection) => dispatcher.disconnect(connection.id, "slow consumer"),
       connectionClosed: (connection) => dispatcher.connectionClosed(connection),
     };
   }

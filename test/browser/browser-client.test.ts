@@ -1,0 +1,167 @@
+import { expect } from "chai";
+import type { Browser, Page } from "playwright-core";
+import type { ActionwireServer } from "../../src/server/actionwire-server.js";
+import { startDemoServer } from "../../src/testing/demo-server.js";
+import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, launchChromium, PageConsole } from "../helpers/chromium.js";
+
+type BrowserModule = typeof import("../../src/client/browser.js");
+
+describe("the browser client in Chromium", function () {
+  this.timeout(30_000);
+  let browser: Browser;
+  let server: ActionwireServer;
+  let page: Page;
+  let console: PageConsole;
+
+  before(async () => {
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  beforeEach(async () => {
+    // A closed page never polls for its goodbye: faye would wait for it up to this long at stop.
+    server = await startDemoServer({
+      transports: ["ws", "socketio", "faye"],
+      shutdownTimeoutMs: 200,
+    });
+    page = await browser.newPage();
+    console = new PageConsole(page);
+    // Any page of the server's origin will do: the client defaults to the page's server.
+    await page.goto(`${server.url}/actionwire/transports`);
+  });
+
+  afterEach(async () => {
+    await page.close();
+    expect(console.errors, "page errors").to.deep.equal([]);
+    await server.stop();
+  });
+
+  it("loads as an ES module and picks the best transport the server offers", async () => {
+    const result = await page.evaluate(async () => {
+      const { ActionwireClient, RequestError, TRANSPORT_PREFERENCE } = (await import(
+        "/actionwire/client.mjs" as string
+      )) as BrowserModule;
+      const client = new ActionwireClient();
+      const details = await client.connect();
+      const reply = await client.action("echo", { a: 1 });
+      const error = await client.action("nope").catch((e: unknown) => e);
+      client.disconnect();
+      return {
+        picked: client.transport,
+        details,
+        echo: reply.echo,
+        preference: TRANSPORT_PREFERENCE,
+        isRequestError: error instanceof RequestError,
+        code: (error as InstanceType<typeof RequestError>).code,
+      };
+    });
+    expect(result.preference).to.deep.equal(["faye", "socketio", "ws"]);
+    expect(result.picked).to.equal("faye");
+    expect(result.details).to.include({ transport: "faye", room: "defaultRoom" });
+    expect(result.echo).to.deep.equal({ a: 1 });
+    expect(result).to.include({ isRequestError: true, code: "ERR_UNKNOWN_ACTION" });
+  });
+
+  it("defines the global ActionwireClient, which lists the server's transports", async () => {
+    await page.addScriptTag({ url: "/actionwire/client.js" });
+    const offered = await page.evaluate(() =>
+      (
+        globalThis as unknown as { ActionwireClient: BrowserModule["ActionwireClient"] }
+      ).ActionwireClient.transports(),
+    );
+    expect(offered).to.deep.equal([
+      { name: "faye", path: "/faye" },
+      { name: "socketio", path: "/socket.io" },
+      { name: "ws", path: "/ws" },
+    ]);
+  });
+
+  for (const [transport, global, script] of [
+    ["socketio", "io", "/socket.io/socket.io.min.js"],
+    ["faye", "Faye", "/faye/client.js"],
+  ] as const) {
+    it(`loads ${transport}'s browser client from the server once, when ${transport} is picked`, async () => {
+      await page.addScriptTag({ url: "/actionwire/client.js" });
+      const result = await page.evaluate(
+        async ([name, globalName, src]) => {
+          const { ActionwireClient } = globalThis as unknown as {
+            ActionwireClient: BrowserModule["ActionwireClient"];
+          };
+          const before = globalName in globalThis;
+          const clients = [0, 1].map(() => new ActionwireClient({ transport: name }));
+          const details = await Promise.all(clients.map((client) => client.connect()));
+          const heard = new Promise<unknown>((resolve) => clients[1]!.on("say", resolve));
+          await clients[0]!.say("over the loaded library");
+          const message = await heard;
+          for (const client of clients) client.disconnect();
+          return {
+            before,
+            after: globalName in globalThis,
+            tags: document.querySelectorAll(`script[src$="${src}"]`).length,
+            transports: details.map((d) => d.transport),
+            message,
+          };
+        },
+        [transport, global, script] as const,
+      );
+      expect(result).to.include({ before: false, after: true, tags: 1 });
+      expect(result.transports).to.deep.equal([transport, transport]);
+      expect(result.message).to.include({ context: "user", message: "over the loaded library" });
+    });
+  }
+
+  it("times a request out, emits timeout, and stays connected", async () => {
+    await page.addScriptTag({ url: "/actionwire/client.js" });
+    const result = await page.evaluate(async () => {
+      const { ActionwireClient } = globalThis as unknown as {
+        ActionwireClient: BrowserModule["ActionwireClient"];
+      };
+      const client = new ActionwireClient({ transport: "ws", timeoutMs: 200 });
+      await client.connect();
+      const timeouts: string[] = [];
+      client.on("timeout", (event) => timeouts.push(event));
+      // An action far longer than the timeout: it cannot answer in time, however slow the machine.
+      const slow = await client
+        .action("sleepTest", { sleepDuration: 20_000 })
+        .catch((e: { code: string }) => e.code);
+      const connected = client.connected;
+      client.disconnect();
+      return { slow, timeouts, connected };
+    });
+    expect(result).to.deep.equal({ slow: "ERR_TIMEOUT", timeouts: ["action"], connected: true });
+  });
+
+  it("reaches a server on 127.0.0.1 from a page Chromium counts as public (the launch flags)", async () => {
+    // Chromium told that the page's server is on the public internet: a socket from that page
+    // to 127.0.0.1 is a local-network access, blocked unless the launch flags turn the checks
+    // off (without them: net::ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS).
+    const target = await startDemoServer({ transports: ["ws"] });
+    const override = `--ip-address-space-overrides=127.0.0.1:${server.address.port}=public`;
+    const strict = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS, override],
+    });
+    try {
+      const publicPage = await strict.newPage();
+      await publicPage.goto(`${server.url}/actionwire/transports`);
+      await publicPage.addScriptTag({ url: "/actionwire/client.js" });
+      const details = await publicPage.evaluate(async (url) => {
+        const { ActionwireClient } = globalThis as unknown as {
+          ActionwireClient: BrowserModule["ActionwireClient"];
+        };
+        const client = new ActionwireClient({ url, reconnect: false });
+        const connected = await client.connect();
+        client.disconnect();
+        return connected;
+      }, target.url);
+      expect(details).to.include({ transport: "ws", room: "defaultRoom" });
+    } finally {
+      await strict.close();
+      await target.stop();
+    }
+  });
+});
