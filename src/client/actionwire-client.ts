@@ -69,6 +69,7 @@ const FINAL_GOODBYES = new Set([
   "disconnected by server",
   "rate limit",
   "message too large",
+  "not authorized",
 ]);
 
 interface Pending {
@@ -104,6 +105,8 @@ export class ActionwireClient extends Emitter<ClientEvents> {
   #welcome: ((payload: ServerPayload) => void) | undefined;
   /** The reason of the goodbye push, if the server sent one on this connection. */
   #goodbye: string | undefined;
+  /** A coded goodbye (an authentication refusal): what `connect()` rejects with. */
+  #refusal: { code: string; message: string } | undefined;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -244,6 +247,7 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     if (this.options.connector !== undefined) this.#transport = "custom";
     this.#connector = connector;
     this.#goodbye = undefined;
+    this.#refusal = undefined;
     let closedEarly: (error: Error) => void = () => undefined;
     const welcome = new Promise<ServerPayload>((resolve, reject) => {
       this.#welcome = resolve;
@@ -259,8 +263,12 @@ export class ActionwireClient extends Emitter<ClientEvents> {
           if (this.#state === "connecting") {
             this.#state = "closed";
             this.#connector = undefined;
+            // A refusal (authentication) says so with a code; anything else is a lost connection.
+            const refusal = this.#refusal;
             closedEarly(
-              new RequestError(`closed before the welcome: ${reason}`, "ERR_DISCONNECTED"),
+              refusal !== undefined
+                ? new RequestError(refusal.message, refusal.code)
+                : new RequestError(`closed before the welcome: ${reason}`, "ERR_DISCONNECTED"),
             );
           } else {
             this.#lost(reason);
@@ -331,6 +339,12 @@ export class ActionwireClient extends Emitter<ClientEvents> {
         } else {
           if (message.status === "Bye!" && typeof message.reason === "string") {
             this.#goodbye = message.reason;
+            if (typeof message.code === "string") {
+              this.#refusal = {
+                code: message.code,
+                message: String(message.error ?? message.reason),
+              };
+            }
           }
           this.emit("api", message);
         }

@@ -39,11 +39,13 @@ export class SocketIoConnector implements Connector {
         }
       });
     }
+    // Listening before the connect settles: a server that refuses at once (authentication)
+    // sends its goodbye and disconnects in the same tick as the connect.
+    socket.on("disconnect", (reason) => handlers.closed(reason));
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", () => resolve());
       socket.once("connect_error", (error) => reject(error));
     });
-    socket.on("disconnect", (reason) => handlers.closed(reason));
   }
 
   send(request: Record<string, unknown>): void {

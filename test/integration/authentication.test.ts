@@ -104,6 +104,21 @@ describe("authentication: a connection hook that sees the handshake request", ()
     await refused.closed;
   });
 
+  it("makes the client's connect() reject with ERR_NOT_AUTHORIZED, without reconnecting", async () => {
+    const { createClient } = await import("../../src/client/index.js");
+    for (const transport of ["ws", "socketio"] as const) {
+      const client = createClient({ url: server.url, transport, reconnectDelayMs: 5 });
+      closers.push(() => client.disconnect());
+      const error = await client.connect().catch((e: unknown) => e);
+      expect(error).to.include({
+        code: "ERR_NOT_AUTHORIZED",
+        message: "not authorized to connect",
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50)); // ten reconnect delays
+    expect(server.connectionCount).to.equal(0);
+  });
+
   it("refuses a tcp connection, which has no request to show", async () => {
     const client = await TcpTestClient.connect(tcpPort(server));
     closers.push(() => client.close());
