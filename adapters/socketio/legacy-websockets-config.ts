@@ -65,7 +65,7 @@ export function translateWebSocketsConfig(raw: unknown): LegacyTranslation {
     throw new ConfigError(`${where}.settings must be a list of setting names.`);
   }
   for (const setting of settings as string[]) {
-    const meaning = SETTINGS[setting];
+    const meaning = Object.hasOwn(SETTINGS, setting) ? SETTINGS[setting] : undefined;
     if (meaning === undefined) {
       throw new ConfigError(
         `${where}.settings has "${setting}", which socket.io 4 has no equivalent for; remove it.`,
@@ -116,10 +116,10 @@ export function translateWebSocketsConfig(raw: unknown): LegacyTranslation {
       default:
         if (key === "browser client" && typeof value === "boolean") {
           options.serveClient = value;
-        } else if (key in SETTINGS) {
+        } else if (Object.hasOwn(SETTINGS, key)) {
           Object.assign(options, SETTINGS[key]!.options);
           if (SETTINGS[key]!.warning) warnings.push(`${at} is ignored: ${SETTINGS[key]!.warning}.`);
-        } else if (key in IGNORED_OPTIONS) {
+        } else if (Object.hasOwn(IGNORED_OPTIONS, key)) {
           warnings.push(`${at} is ignored: ${IGNORED_OPTIONS[key]}.`);
         } else {
           throw new ConfigError(`${at} is not a socket.io option actionwire knows; remove it.`);
@@ -135,7 +135,7 @@ function translateTransports(at: string, value: unknown, warnings: string[]): st
   }
   const out = new Set<string>();
   for (const name of value as string[]) {
-    if (!(name in TRANSPORTS)) {
+    if (!Object.hasOwn(TRANSPORTS, name)) {
       throw new ConfigError(
         `${at} has "${name}"; use websocket, xhr-polling, jsonp-polling, htmlfile or flashsocket.`,
       );

@@ -56,7 +56,8 @@ export function readTcpLine(line: string): TcpLine {
   const space = line.indexOf(" ");
   const word = space === -1 ? line : line.slice(0, space);
   const args = space === -1 ? "" : line.slice(space + 1).trim();
-  const verb = TEXT_VERBS[word];
+  // Own keys only: a first word such as "valueOf" or "__proto__" is an action name, not a verb.
+  const verb = Object.hasOwn(TEXT_VERBS, word) ? TEXT_VERBS[word] : undefined;
   if (verb !== undefined) return { request: { event: word, params: verb(args) } };
   return { request: { event: "action", params: { action: word } } };
 }

@@ -225,6 +225,13 @@ describe("tcp transport: actionHero's TCP cases, and what only tcp does", () => 
     expect((await neighbour.lineReply("roomView", 1)).status).to.equal("OK");
   });
 
+  it("takes a first word that names an Object.prototype member as an action name", async () => {
+    const client = await connect();
+    for (const [i, word] of ["valueOf", "__proto__", "constructor", "toString"].entries()) {
+      expect(await client.lineReply(`${word} x`, i + 1)).to.include({ code: "ERR_UNKNOWN_ACTION" });
+    }
+  });
+
   it("ignores empty lines and accepts \\n alone", async () => {
     const client = await connect();
     client.socket.write("\r\n\n   \n");
