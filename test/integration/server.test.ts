@@ -1,53 +1,23 @@
 import { expect } from "chai";
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createServer } from "../../src/server/actionwire-server.js";
 import { WsTestClient } from "../helpers/ws-test-client.js";
+import { selfSignedCert } from "../helpers/self-signed-cert.js";
 import { WsFixture } from "../helpers/ws-server.js";
 
 describe("server", () => {
-  it("serves over HTTPS with the tls option", async function () {
-    const dir = mkdtempSync(join(tmpdir(), "actionwire-tls-"));
-    try {
-      execFileSync(
-        "openssl",
-        [
-          "req",
-          "-x509",
-          "-newkey",
-          "rsa:2048",
-          "-nodes",
-          "-days",
-          "1",
-          "-subj",
-          "/CN=localhost",
-          "-keyout",
-          join(dir, "key.pem"),
-          "-out",
-          join(dir, "cert.pem"),
-        ],
-        { stdio: "ignore" },
-      );
-      const tls = {
-        key: readFileSync(join(dir, "key.pem")),
-        cert: readFileSync(join(dir, "cert.pem")),
-      };
-      const fixture = await WsFixture.start({ tls });
-      expect(fixture.server.url).to.match(/^https:\/\/127\.0\.0\.1:\d+$/);
-      const client = await WsTestClient.connect(fixture.wsUrl, { rejectUnauthorized: false });
-      expect(fixture.wsUrl).to.match(/^wss:/);
-      expect((await client.request("roomView")).status).to.equal("OK");
-      await client.close();
-      await fixture.stop();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  it("serves over HTTPS with the tls option", async () => {
+    const fixture = await WsFixture.start({ tls: selfSignedCert() });
+    expect(fixture.server.url).to.match(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const client = await WsTestClient.connect(fixture.wsUrl, { rejectUnauthorized: false });
+    expect(fixture.wsUrl).to.match(/^wss:/);
+    expect((await client.request("roomView")).status).to.equal("OK");
+    await client.close();
+    await fixture.stop();
   });
 
   it("honours X-Forwarded-For only from a trusted proxy", async () => {

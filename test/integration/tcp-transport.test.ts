@@ -1,11 +1,8 @@
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
 import { startDemoServer } from "../../src/testing/demo-server.js";
+import { selfSignedCert } from "../helpers/self-signed-cert.js";
 import { TcpTestClient, tcpPort } from "../helpers/tcp-test-client.js";
 
 describe("tcp transport: actionHero's TCP cases, and what only tcp does", () => {
@@ -240,52 +237,17 @@ describe("tcp transport: actionHero's TCP cases, and what only tcp does", () => 
   });
 
   it("speaks TLS when configured", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "actionwire-tcp-tls-"));
-    try {
-      execFileSync(
-        "openssl",
-        [
-          "req",
-          "-x509",
-          "-newkey",
-          "rsa:2048",
-          "-nodes",
-          "-days",
-          "1",
-          "-subj",
-          "/CN=localhost",
-          "-keyout",
-          join(dir, "key.pem"),
-          "-out",
-          join(dir, "cert.pem"),
-        ],
-        { stdio: "ignore" },
-      );
-      await server.stop();
-      await start({
-        tcp: {
-          port: 0,
-          tls: {
-            key: readFileSync(join(dir, "key.pem")),
-            cert: readFileSync(join(dir, "cert.pem")),
-          },
-        },
-      });
-      const socket = tlsConnect({
-        port: tcpPort(server),
-        host: "127.0.0.1",
-        rejectUnauthorized: false,
-      });
-      const first = await new Promise<string>((resolve) =>
-        socket.once("data", (d) => resolve(String(d))),
-      );
-      expect(JSON.parse(first.split("\r\n")[0]!)).to.include({
-        context: "api",
-        room: "defaultRoom",
-      });
-      socket.destroy();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await server.stop();
+    await start({ tcp: { port: 0, tls: selfSignedCert() } });
+    const socket = tlsConnect({
+      port: tcpPort(server),
+      host: "127.0.0.1",
+      rejectUnauthorized: false,
+    });
+    const first = await new Promise<string>((resolve) =>
+      socket.once("data", (d) => resolve(String(d))),
+    );
+    expect(JSON.parse(first.split("\r\n")[0]!)).to.include({ context: "api", room: "defaultRoom" });
+    socket.destroy();
   });
 });
