@@ -22,6 +22,12 @@ const fayeOptionsSchema = z.strictObject({
   timeout: z.number().min(0.001).max(MAX_SECONDS).default(45),
   /** Seconds between WebSocket pings (faye's `ping`); unset: no pings. */
   ping: z.number().min(0.001).max(MAX_SECONDS).optional(),
+  /**
+   * With `redis`: the URL other nodes reach this one at (`http://10.0.0.5:8080`), to forward a
+   * long-polling client's requests to the node holding its session. Unset: where the server
+   * listens (127.0.0.1 when it listens on every interface).
+   */
+  clusterUrl: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 /** Options of the faye transport, under `faye` in config. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import type { Client, Message, NodeAdapter, Publication } from "faye";
 import { BaseTransport } from "../../src/core/base-transport.js";
@@ -6,6 +7,8 @@ import type { Connection } from "../../src/core/connection.js";
 import { loadPackage } from "../../src/core/load-package.js";
 import type { PreparedMessage } from "../../src/core/prepared-message.js";
 import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
+import { parseRedisOptions } from "../redis/redis-options.js";
+import { FayeClusterRouter } from "./faye-cluster-router.js";
 import { parseFayeOptions, type FayeOptions } from "./faye-options.js";
 
 /** A client hears the server on `OUT + its clientId` and speaks on `IN + its clientId`. */
@@ -49,14 +52,20 @@ export class FayeTransport extends BaseTransport<string> {
   readonly #sessions = new Map<string, Session>();
   /** Upgraded sockets: faye keeps a client's WebSocket open across sessions, so shutdown closes them. */
   readonly #upgraded = new Set<Duplex>();
+  /** With `redis` in config: sends each HTTP request to the node holding its client's session. */
+  #router: FayeClusterRouter | undefined;
+  /** Bodies the router read before faye saw the request (faye then reads them from here). */
+  readonly #bodies = new WeakMap<IncomingMessage, Buffer>();
+  #selfUrl: string | undefined;
 
   get capabilities(): TransportCapabilities {
     return {
       nativeAcks: false,
       nativeBroadcast: false,
       binary: false,
-      // Long-polling sessions live in this node's faye engine: a client's polls must come back here.
-      needsStickySessions: true,
+      // Long-polling sessions live in one node's faye engine: with Redis, every node forwards a
+      // client's requests to that node (FayeClusterRouter); without, they must come back here.
+      needsStickySessions: this.#router === undefined,
       maxPayload: this.#maxPayload,
     };
   }
@@ -79,6 +88,18 @@ export class FayeTransport extends BaseTransport<string> {
       ping: options.ping,
     });
     this.#bayeux = bayeux;
+    if (host.config.redis !== undefined) {
+      const router = new FayeClusterRouter(
+        parseRedisOptions(host.config.redis),
+        options.timeout,
+        () => this.#ownUrl(),
+        host.logger,
+      );
+      await router.start();
+      this.#router = router;
+      readBodiesFrom(bayeux, this.#bodies);
+      bayeux.on("disconnect", (clientId) => router.release(clientId));
+    }
     // Three parameters each: faye passes the HTTP request only to extensions that declare it.
     bayeux.addExtension({
       incoming: (message, request, callback) => this.#incoming(message, request, callback),
@@ -90,7 +111,21 @@ export class FayeTransport extends BaseTransport<string> {
     // reply; a bigger long-polling request is refused before faye reads it (see acceptableBody).
     const maxBody = 2 * maxPayload + ENVELOPE_SLACK;
     host.requests.add(options.mount, (request, response) => {
-      if (acceptableBody(request, response, maxBody)) bayeux.handle(request, response);
+      if (!acceptableBody(request, response, maxBody)) return;
+      const router = this.#router;
+      if (router === undefined) {
+        bayeux.handle(request, response);
+        return;
+      }
+      router
+        .route(request, response, (body) => {
+          if (body !== undefined) this.#bodies.set(request, body);
+          bayeux.handle(request, response);
+        })
+        .catch((error: unknown) => {
+          this.host.logger.error("faye: routing a request failed", { error: String(error) });
+          response.destroy();
+        });
     });
     host.upgrades.add(options.mount, (request, socket, head) => {
       this.#upgraded.add(socket);
@@ -150,6 +185,7 @@ export class FayeTransport extends BaseTransport<string> {
       await settledWithin(this.#local.disconnect(), LOCAL_CLIENT_GRACE_MS);
     }
     bayeux.close();
+    await this.#router?.stop();
     this.host.requests.remove(options.mount);
     this.host.upgrades.remove(options.mount);
     for (const socket of this.#upgraded) socket.destroy();
@@ -158,6 +194,31 @@ export class FayeTransport extends BaseTransport<string> {
   get #server(): NodeAdapter {
     if (this.#bayeux === undefined) throw new Error("faye transport is not started");
     return this.#bayeux;
+  }
+
+  /** This node's URL as the other nodes reach it: `faye.clusterUrl`, or where it listens. */
+  #ownUrl(): string {
+    if (this.#selfUrl !== undefined) return this.#selfUrl;
+    const configured = this.#options?.clusterUrl;
+    const http = this.host.httpServer;
+    const address = http?.address();
+    if (configured !== undefined) {
+      this.#selfUrl = configured;
+    } else if (http !== null && address !== null && typeof address === "object") {
+      const wildcard = address.address === "0.0.0.0" || address.address === "::";
+      if (wildcard) {
+        this.host.logger.warn(
+          "faye: the server listens on every interface; set faye.clusterUrl to the URL other nodes reach this one at (127.0.0.1 is assumed)",
+        );
+      }
+      const host = wildcard ? "127.0.0.1" : address.address;
+      const shown = host.includes(":") ? `[${host}]` : host;
+      const scheme = http instanceof HttpsServer ? "https" : "http";
+      this.#selfUrl = `${scheme}://${shown}:${address.port}`;
+    } else {
+      return "";
+    }
+    return this.#selfUrl;
   }
 
   get #timeoutMs(): number {
@@ -180,6 +241,9 @@ export class FayeTransport extends BaseTransport<string> {
       return;
     }
     const { channel, clientId } = message;
+    if (channel === "/meta/connect" && typeof clientId === "string") {
+      this.#router?.touch(clientId);
+    }
     if (channel === "/meta/subscribe") {
       if (!ownsSubscription(message)) this.#refuse(message, forbidden(message.subscription));
     } else if (typeof channel === "string" && channel.startsWith("/meta/")) {
@@ -215,6 +279,18 @@ export class FayeTransport extends BaseTransport<string> {
     callback: (message: Message) => void,
   ): void {
     const { channel, clientId } = message;
+    const router = this.#router;
+    if (
+      router !== undefined &&
+      request !== null &&
+      channel === "/meta/handshake" &&
+      message.successful === true &&
+      typeof clientId === "string"
+    ) {
+      // Recorded before the reply leaves: the client's next request may reach any node.
+      void router.claim(clientId).then(() => callback(message));
+      return;
+    }
     if (request !== null && typeof channel === "string") {
       if (channel.startsWith(OUT) && message.data !== undefined) {
         this.#delivered(channel.slice(OUT.length));
@@ -302,6 +378,25 @@ function endFayeSession(bayeux: NodeAdapter, clientId: string): void {
   const server = (bayeux as unknown as FayeInternals)._server;
   server.closeSocket(clientId, false);
   server._engine.destroyClient(clientId);
+}
+
+/** faye's Node adapter reads a POST body itself; one the router already read comes from `bodies`. */
+interface FayeBodyReader {
+  _concatStream(stream: IncomingMessage, callback: (data: string) => void, context: unknown): void;
+}
+
+/**
+ * Lets faye take a request body the router already read (to find its clientId). faye has no
+ * public API for that: its adapter reads bodies in `_concatStream`, which is wrapped here.
+ */
+function readBodiesFrom(bayeux: NodeAdapter, bodies: WeakMap<IncomingMessage, Buffer>): void {
+  const adapter = bayeux as unknown as FayeBodyReader;
+  const read = adapter._concatStream.bind(adapter);
+  adapter._concatStream = (stream, callback, context) => {
+    const body = bodies.get(stream);
+    if (body === undefined) read(stream, callback, context);
+    else callback.call(context, body.toString("utf8"));
+  };
 }
 
 /** A subscribe is allowed only to exactly the client's own out channel. */

@@ -1,0 +1,257 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { Redis } from "ioredis";
+import type { Logger } from "../../src/core/logger.js";
+import { loadPackage } from "../../src/core/load-package.js";
+import type { RedisOptions } from "../redis/redis-options.js";
+
+/** How long start waits for its Redis connection at most. */
+const READY_WAIT_MS = 5_000;
+
+/** Marks a request one node forwarded to another: the receiver serves it, never forwards again. */
+const HOP = "x-actionwire-faye-hop";
+
+/**
+ * Routes each faye HTTP request (long-polling, callback-polling, EventSource) to the node that
+ * holds the client's faye session, so that no sticky sessions are needed.
+ *
+ * Why route instead of sharing faye's state in Redis (a Redis faye engine): an actionwire
+ * connection is more than faye's queue. It lives on the node where the client subscribed (its
+ * rooms, rate limits, pending replies, the goodbye-then-end sequence counted as faye delivers),
+ * so with a shared engine every publish from the client would still have to reach that node,
+ * and every delivery and session end would have to be reported back to it. Routing keeps the
+ * faye session and the connection together on one node, as with a WebSocket, and keeps faye's
+ * own in-memory engine, which is maintained and tested.
+ *
+ * How: the node that answers a handshake records `<prefix>faye:client:<clientId>` = its own
+ * internal URL in Redis before the reply leaves (so the client's next request, wherever the
+ * balancer sends it, finds it). A node that receives a request for a clientId it does not hold
+ * looks the owner up and forwards the HTTP request there (body, headers, and the held long-poll
+ * response, piped back). The record expires unless the owner keeps seeing the client's
+ * `/meta/connect`, and is deleted when the session ends. Without a record, with Redis away, or
+ * when the owner cannot be reached, the request is served here: faye answers an unknown clientId
+ * with "handshake again", so the client starts a new session on a live node.
+ */
+export class FayeClusterRouter {
+  #redis: Redis | undefined;
+  #ownsRedis = false;
+  /** Sessions created on this node, whose requests are never looked up. */
+  readonly #local = new Set<string>();
+  readonly #httpAgent = new HttpAgent({ keepAlive: true });
+  readonly #httpsAgent = new HttpsAgent({ keepAlive: true });
+  /** Forwarded requests in flight, aborted at stop. */
+  readonly #forwarded = new Set<{ destroy(): void }>();
+
+  constructor(
+    private readonly options: RedisOptions,
+    /** Seconds faye holds a long-poll: the ownership record lives for three of them. */
+    private readonly timeoutSeconds: number,
+    /** This node's URL as other nodes reach it (`http://10.0.0.5:8080`), read when needed. */
+    private readonly selfUrl: () => string,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.options.publisher !== undefined) {
+      this.#redis = this.options.publisher;
+      return;
+    }
+    const { Redis } = await loadPackage<typeof import("ioredis")>("ioredis", "redis");
+    const redis = new Redis(this.options.url!, {
+      // A lookup that cannot be answered at once is served locally instead of waiting.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
+    });
+    redis.on("error", (error: Error) =>
+      this.logger.debug("faye router: redis error", { error: error.message }),
+    );
+    this.#redis = redis;
+    this.#ownsRedis = true;
+    if (redis.status !== "ready") {
+      // The bus has just reached Redis, so this is quick; if Redis went away meanwhile, start
+      // anyway (lookups fail fast and requests are served locally until it is back).
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        redis.once("ready", resolve);
+        redis.once("end", resolve);
+        timer = setTimeout(resolve, READY_WAIT_MS);
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const forwarded of this.#forwarded) forwarded.destroy();
+    this.#forwarded.clear();
+    this.#httpAgent.destroy();
+    this.#httpsAgent.destroy();
+    const redis = this.#redis;
+    this.#redis = undefined;
+    if (redis !== undefined && this.#ownsRedis) {
+      await redis.quit().catch(() => redis.disconnect());
+    }
+  }
+
+  /** A session was created here: recorded before its handshake reply leaves. */
+  async claim(clientId: string): Promise<void> {
+    this.#local.add(clientId);
+    const self = this.selfUrl();
+    if (self === "") return;
+    await this.#redis
+      ?.set(this.#key(clientId), self, "PX", this.#ttlMs)
+      .catch((error: unknown) =>
+        this.logger.debug("faye router: recording a session failed", { error: String(error) }),
+      );
+  }
+
+  /** The client of a session held here polled: its record lives on. */
+  touch(clientId: string): void {
+    if (!this.#local.has(clientId)) return;
+    void this.#redis?.pexpire(this.#key(clientId), this.#ttlMs).catch(() => undefined);
+  }
+
+  /** A session held here ended. */
+  release(clientId: string): void {
+    if (!this.#local.delete(clientId)) return;
+    void this.#redis?.del(this.#key(clientId)).catch(() => undefined);
+  }
+
+  /**
+   * Serves `request` here (`local`, given the body if it was read) or forwards it to the node
+   * that holds its client's session.
+   */
+  async route(
+    request: IncomingMessage,
+    response: ServerResponse,
+    local: (body: Buffer | undefined) => void,
+  ): Promise<void> {
+    if (request.headers[HOP] !== undefined) {
+      local(undefined);
+      return;
+    }
+    let body: Buffer | undefined;
+    let clientId: string | undefined;
+    try {
+      if (request.method === "POST") {
+        body = await readBody(request);
+        const text = body.toString("utf8");
+        const type = (request.headers["content-type"] ?? "").split(";")[0];
+        clientId = clientOf(
+          type === "application/json" ? text : new URLSearchParams(text).get("message"),
+        );
+      } else if (request.method === "GET") {
+        const url = new URL(request.url ?? "/", "http://localhost");
+        const message = url.searchParams.get("message");
+        const eventSource = (request.headers.accept ?? "").includes("text/event-stream");
+        // EventSource: faye's path is `<mount>/<clientId>`.
+        if (message !== null) clientId = clientOf(message);
+        else if (eventSource) clientId = url.pathname.split("/").pop() || undefined;
+      }
+    } catch {
+      // The request went away while its body was read.
+      response.destroy();
+      return;
+    }
+    const owner = clientId === undefined ? undefined : await this.#owner(clientId);
+    if (owner === undefined) {
+      local(body);
+      return;
+    }
+    this.#forward(owner, request, response, body, () => local(body));
+  }
+
+  get #ttlMs(): number {
+    return Math.max(10_000, Math.ceil(3 * this.timeoutSeconds * 1000));
+  }
+
+  #key(clientId: string): string {
+    return `${this.options.keyPrefix}faye:client:${clientId}`;
+  }
+
+  /** The URL of another node holding `clientId`'s session; `undefined`: serve it here. */
+  async #owner(clientId: string): Promise<string | undefined> {
+    if (this.#local.has(clientId) || this.#redis === undefined) return undefined;
+    const owner = await this.#redis.get(this.#key(clientId)).catch(() => null);
+    if (owner === null || owner === this.selfUrl() || !URL.canParse(owner)) return undefined;
+    return owner;
+  }
+
+  /** Forwards the request to `owner` and pipes its answer back; `fallback` if it cannot. */
+  #forward(
+    owner: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+    body: Buffer | undefined,
+    fallback: () => void,
+  ): void {
+    // Only the path and query come from the request: `//elsewhere/…` must not pick the host.
+    const asked = new URL(request.url ?? "/", "http://localhost");
+    const target = new URL(owner);
+    target.pathname = asked.pathname;
+    target.search = asked.search;
+    const secure = target.protocol === "https:";
+    const headers: OutgoingHttpHeaders = { ...request.headers, host: target.host, [HOP]: "1" };
+    const peer = request.socket.remoteAddress;
+    if (peer !== undefined) {
+      const prior = request.headers["x-forwarded-for"];
+      headers["x-forwarded-for"] = prior === undefined ? peer : `${String(prior)}, ${peer}`;
+    }
+    const options = {
+      method: request.method,
+      headers,
+      agent: secure ? this.#httpsAgent : this.#httpAgent,
+    };
+    const forwarded = (secure ? httpsRequest : httpRequest)(target, options, (upstream) => {
+      response.writeHead(upstream.statusCode ?? 502, upstream.headers);
+      upstream.pipe(response);
+      upstream.once("error", () => response.destroy());
+    });
+    this.#forwarded.add(forwarded);
+    forwarded.once("close", () => this.#forwarded.delete(forwarded));
+    forwarded.once("error", (error) => {
+      this.logger.debug("faye router: forwarding failed", { error: error.message });
+      if (response.headersSent || response.destroyed) response.destroy();
+      // The owner is gone: faye here tells the client to handshake again.
+      else fallback();
+    });
+    // The client gave up (or the response is complete): nothing more to wait for.
+    response.once("close", () => {
+      // (A finished exchange's socket is back in the agent's pool and must not be destroyed.)
+      if (!response.writableFinished) forwarded.destroy();
+    });
+    if (body !== undefined) forwarded.end(body);
+    else request.pipe(forwarded);
+  }
+}
+
+/** The clientId all the messages of a Bayeux request name, if they name one. */
+function clientOf(json: string | null): string | undefined {
+  if (json === null) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  const messages = Array.isArray(parsed) ? parsed : [parsed];
+  const ids = new Set(
+    messages.map((m) =>
+      typeof m === "object" && m !== null ? (m as { clientId?: unknown }).clientId : undefined,
+    ),
+  );
+  const [only] = ids;
+  return ids.size === 1 && typeof only === "string" && only !== "" ? only : undefined;
+}
+
+/** The whole body (its size was bounded by the caller from Content-Length). */
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.once("end", () => resolve(Buffer.concat(chunks)));
+    request.once("error", reject);
+    request.once("aborted", () => reject(new Error("request aborted")));
+  });
+}

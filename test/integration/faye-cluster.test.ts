@@ -1,0 +1,207 @@
+import { expect } from "chai";
+import { once } from "node:events";
+import {
+  Agent,
+  createServer as createHttpServer,
+  request as httpRequest,
+  type Server,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ActionwireServer } from "../../src/server/actionwire-server.js";
+import type { ContractClient } from "../../src/testing/contract-client.js";
+import { startDemoServer } from "../../src/testing/demo-server.js";
+import { FayeContractClient } from "../helpers/faye-contract-client.js";
+import { RedisProcess } from "../helpers/redis-process.js";
+import { wsContract } from "../helpers/ws-contract-client.js";
+
+/**
+ * A plain round-robin HTTP proxy on loopback: each incoming request goes to the next backend,
+ * whoever sent it (no stickiness). Counts what each backend was sent.
+ */
+class RoundRobinProxy {
+  readonly sent: number[];
+  #next = 0;
+  readonly #agent = new Agent({ keepAlive: true });
+
+  private constructor(
+    readonly server: Server,
+    private readonly backends: readonly string[],
+  ) {
+    this.sent = backends.map(() => 0);
+  }
+
+  static async start(backends: readonly string[]): Promise<RoundRobinProxy> {
+    const server = createHttpServer();
+    const proxy = new RoundRobinProxy(server, backends);
+    server.on("request", (request, response) => {
+      const index = proxy.#next;
+      proxy.#next = (index + 1) % backends.length;
+      proxy.sent[index]!++;
+      const target = new URL(request.url ?? "/", proxy.backends[index]);
+      const forwarded = httpRequest(
+        target,
+        { method: request.method, headers: request.headers, agent: proxy.#agent },
+        (upstream) => {
+          response.writeHead(upstream.statusCode ?? 502, upstream.headers);
+          upstream.pipe(response);
+        },
+      );
+      forwarded.on("error", () => response.destroy());
+      request.pipe(forwarded);
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    return proxy;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    const closed = once(this.server, "close");
+    this.server.close();
+    this.server.closeAllConnections();
+    this.#agent.destroy();
+    await closed;
+  }
+}
+
+describe("faye long-polling behind a round-robin proxy (Redis cluster, no sticky sessions)", function () {
+  this.timeout(20_000);
+  let redis: RedisProcess;
+  let a: ActionwireServer;
+  let b: ActionwireServer;
+  let proxy: RoundRobinProxy;
+  let clients: ContractClient[] = [];
+
+  const startNode = (nodeId: string) =>
+    startDemoServer({
+      nodeId,
+      // ws only for the clients connected straight to one node; the one under test is faye.
+      transports: ["faye", "ws"],
+      redis: { url: redis.url, heartbeatMs: 100, nodeTimeoutMs: 600 },
+    });
+  const track = <T extends ContractClient>(client: T): T => {
+    clients.push(client);
+    return client;
+  };
+  const throughProxy = async () =>
+    track(await FayeContractClient.connect(`${proxy.url}/faye`, "long-polling"));
+  const idOf = async (client: ContractClient) =>
+    ((await client.request("detailsView")).data as { id: string }).id;
+  const said = (client: ContractClient, message: string, from?: string) =>
+    client.inbox.next(
+      (m) =>
+        m.context === "user" && m.message === message && (from === undefined || m.from === from),
+    );
+  const roomView = async (client: ContractClient) =>
+    (await client.request("roomView")).data as { members: string[]; membersCount: number };
+
+  before(async () => {
+    redis = await RedisProcess.start();
+  });
+
+  after(async () => {
+    await redis.stop();
+  });
+
+  beforeEach(async () => {
+    [a, b] = await Promise.all([startNode("a"), startNode("b")]);
+    proxy = await RoundRobinProxy.start([a.url, b.url]);
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    clients = [];
+    await Promise.all([a.stop(), b.stop()]);
+    await proxy.stop();
+  });
+
+  it("does not ask for sticky sessions when faye runs with Redis", () => {
+    expect(a.transport("faye").capabilities.needsStickySessions).to.equal(false);
+    expect(a.warnings.some((w) => w.includes("sticky"))).to.equal(false);
+  });
+
+  it("runs actions, chats both ways, changes rooms and quits", async () => {
+    const onA = track(await wsContract().connect(a));
+    const onB = track(await wsContract().connect(b));
+    const faye = await throughProxy();
+    const [aId, bId, fayeId] = [await idOf(onA), await idOf(onB), await idOf(faye)];
+    expect(await said(onA, "I have entered the room", fayeId)).to.include({ room: "defaultRoom" });
+
+    const action = await faye.request("action", { action: "cacheTest", key: "k", value: "v" });
+    expect(action.cacheTestResults).to.deep.include({
+      loadResp: { key: "cacheTest_k", value: "v" },
+    });
+
+    const view = await roomView(faye);
+    expect(view.membersCount).to.equal(3);
+    expect(view.members).to.have.members([aId, bId, fayeId]);
+
+    await faye.request("say", { message: "from faye" });
+    await said(onA, "from faye", fayeId);
+    await said(onB, "from faye", fayeId);
+    await onA.request("say", { message: "from a" });
+    await said(faye, "from a", aId);
+    await onB.request("say", { message: "from b" });
+    await said(faye, "from b", bId);
+
+    await faye.request("roomChange", { room: "kitchen" });
+    await said(onA, "I have left the room", fayeId);
+    await said(onB, "I have left the room", fayeId);
+    expect((await roomView(onA)).membersCount).to.equal(2);
+    await onB.request("roomChange", { room: "kitchen" });
+    await said(faye, "I have entered the room", bId);
+    const kitchen = await roomView(faye);
+    expect(kitchen.membersCount).to.equal(2);
+    expect(kitchen.members).to.have.members([fayeId, bId]);
+
+    // Both nodes got the client's requests, and it kept its one faye session all along: the
+    // node without the session forwarded them instead of making the client handshake again.
+    expect(proxy.sent[0]).to.be.greaterThan(2);
+    expect(proxy.sent[1]).to.be.greaterThan(2);
+    expect(faye.wire.handshakes).to.have.length(1);
+    expect(a.connectionCount + b.connectionCount).to.equal(3);
+
+    faye.send("quit");
+    expect(await faye.inbox.next((m) => m.context === "api")).to.deep.equal({
+      context: "api",
+      status: "Bye!",
+      reason: "quit",
+    });
+    await faye.closed;
+    await said(onB, "I have left the room", fayeId);
+    expect((await roomView(onB)).members).to.deep.equal([bId]);
+    expect(a.connectionCount + b.connectionCount).to.equal(2);
+  });
+
+  it("ends the connection when the client disconnects", async () => {
+    const onA = track(await wsContract().connect(a));
+    const faye = await throughProxy();
+    const fayeId = await idOf(faye);
+    await said(onA, "I have entered the room", fayeId);
+    await faye.close();
+    await said(onA, "I have left the room", fayeId);
+    expect((await roomView(onA)).membersCount).to.equal(1);
+    expect(a.connectionCount + b.connectionCount).to.equal(1);
+  });
+
+  it("serves the client after the server disconnects it, wherever its polls go", async () => {
+    const onB = track(await wsContract().connect(b));
+    const faye = await throughProxy();
+    const fayeId = await idOf(faye);
+    await said(onB, "I have entered the room", fayeId);
+    // Either node finds the connection through the cluster bus.
+    expect(await b.disconnect(fayeId)).to.equal(true);
+    expect(await faye.inbox.next((m) => m.context === "api")).to.include({
+      reason: "disconnected by server",
+    });
+    await faye.closed;
+    await said(onB, "I have left the room", fayeId);
+    // A new client through the proxy gets a new connection.
+    const again = await throughProxy();
+    expect(await idOf(again)).not.to.equal(fayeId);
+    expect(a.connectionCount + b.connectionCount).to.equal(2);
+  });
+});
