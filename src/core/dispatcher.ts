@@ -42,8 +42,8 @@ export class Dispatcher {
   readonly #buckets = new Map<string, TokenBucket>();
   readonly #allowedVerbs = new Map<string, ReadonlySet<string>>();
   readonly #pending = new Set<Promise<unknown>>();
-  /** Abort controllers of the actions running per connection, aborted when it closes. */
-  readonly #running = new Map<string, Set<AbortController>>();
+  /** The aborts of the actions running per connection, called when it closes. */
+  readonly #running = new Map<string, Set<(reason: unknown) => void>>();
   /** Requests of each connection still being answered (a quit waits for them). */
   readonly #inflight = new Map<string, Set<Promise<unknown>>>();
   /** Connections still joining their default room: their requests wait for it. */
@@ -155,8 +155,8 @@ export class Dispatcher {
     connection.open = false;
     const running = this.#running.get(connection.id);
     this.#running.delete(connection.id);
-    for (const controller of running ?? []) {
-      controller.abort(new ActionwireError("ERR_ACTION_FAILED", "the connection closed"));
+    for (const abort of running ?? []) {
+      abort(new ActionwireError("ERR_ACTION_FAILED", "the connection closed"));
     }
     this.table.remove(connection.id);
     this.#buckets.delete(connection.id);
@@ -428,47 +428,61 @@ export class Dispatcher {
 
     connection.pendingActions++;
     connection.totalActions++;
-    const controller = new AbortController();
+    // The AbortController is made only if the action reads its signal (most never do): the
+    // deadline and a closing connection abort it then, or record why for when it is read.
+    let controller: AbortController | undefined;
+    let abortedWith: unknown;
+    const abort = (reason: unknown) => {
+      abortedWith ??= reason;
+      controller?.abort(reason);
+    };
+    const signal = () => {
+      controller ??= new AbortController();
+      if (abortedWith !== undefined) controller.abort(abortedWith);
+      return controller.signal;
+    };
     let running = this.#running.get(connection.id);
     if (running === undefined) this.#running.set(connection.id, (running = new Set()));
-    running.add(controller);
+    running.add(abort);
     const timeoutMs = action.timeoutMs ?? this.config.limits.actionTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    let finished = false;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort(new ActionwireError("ERR_ACTION_TIMEOUT", "the action timed out"));
-        reject(controller.signal.reason);
+    return new Promise<Reply>((resolve, reject) => {
+      let finished = false;
+      const finish = (): boolean => {
+        if (finished) return false;
+        finished = true;
+        clearTimeout(timer);
+        connection.pendingActions--;
+        running.delete(abort);
+        if (running.size === 0 && this.#running.get(connection.id) === running) {
+          this.#running.delete(connection.id);
+        }
+        return true;
+      };
+      const timer = setTimeout(() => {
+        const error = new ActionwireError("ERR_ACTION_TIMEOUT", "the action timed out");
+        abort(error);
+        if (finish()) reject(error);
       }, timeoutMs);
+      // A result that comes after the deadline is dropped: the reply was the timeout.
+      this.invoke(action, connection, params, signal).then(
+        (reply) => finish() && resolve(reply),
+        (error: unknown) => finish() && reject(error),
+      );
     });
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      connection.pendingActions--;
-      running.delete(controller);
-      if (running.size === 0 && this.#running.get(connection.id) === running) {
-        this.#running.delete(connection.id);
-      }
-    };
-    const run = this.invoke(action, connection, params, controller.signal).finally(finish);
-    try {
-      return await Promise.race([run, timeout]);
-    } finally {
-      finish();
-    }
   }
 
   private async invoke(
     action: ActionDefinition,
     connection: Connection,
     params: Record<string, unknown>,
-    signal: AbortSignal,
+    signal: () => AbortSignal,
   ): Promise<Reply> {
     const call = { action, connection, params };
     const context: ActionContext = {
       connection,
-      signal,
+      get signal() {
+        return signal();
+      },
       alert: (message, extra = {}, connectionId = connection.id) => {
         const command = { kind: "alert" as const, connectionId, message, extra };
         this.track(this.command(command), "sending an alert");
