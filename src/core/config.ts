@@ -33,6 +33,10 @@ const limitsSchema = z.strictObject({
   rateAbuseMs: int(1, MAX_TIMER_MS).default(10_000),
   /** Longest `say` message, in characters. */
   maxSayLength: int(1, 1024 ** 3).default(64 * 1024),
+  /** Connections this node holds at most; one more is refused (`ERR_TOO_MANY_CONNECTIONS`). */
+  maxConnections: int(1, 10_000_000).default(50_000),
+  /** Connections from one address at most; 0: no limit. */
+  maxConnectionsPerIP: int(0, 10_000_000).default(0),
   /** Outbound backlog per connection, in bytes, before the slow-consumer policy applies. */
   maxBufferedBytes: int(1024, 1024 ** 3).default(4 * 1024 * 1024),
   /** Outbound backlog per connection, in messages, where the transport counts them. */

@@ -8,7 +8,7 @@ import type { ActionContext, ActionDefinition } from "./actions/define-action.js
 import type { ResolvedConfig } from "./config.js";
 import { Connection, type ConnectionInfo } from "./connection.js";
 import type { ConnectionTable } from "./connection-table.js";
-import { ActionwireError } from "./errors.js";
+import { ActionwireError, type ErrorCode } from "./errors.js";
 import { type InboundRequest, parseInboundText, toInboundRequest } from "./inbound-request.js";
 import type { Logger } from "./logger.js";
 import { PreparedMessage, type ServerMessage } from "./prepared-message.js";
@@ -29,7 +29,8 @@ export type GoodbyeReason =
   | "rate limit"
   | "slow consumer"
   | "message too large"
-  | "not authorized";
+  | "not authorized"
+  | "too many connections";
 
 type Reply = Omit<ServerMessage, "context"> | undefined;
 
@@ -40,6 +41,8 @@ type Reply = Omit<ServerMessage, "context"> | undefined;
 @injectable()
 export class Dispatcher {
   readonly #buckets = new Map<string, TokenBucket>();
+  /** Open connections per remote address (for `limits.maxConnectionsPerIP`). */
+  readonly #perIP = new Map<string, number>();
   readonly #allowedVerbs = new Map<string, ReadonlySet<string>>();
   readonly #pending = new Set<Promise<unknown>>();
   /** The aborts of the actions running per connection, called when it closes. */
@@ -72,6 +75,7 @@ export class Dispatcher {
   createConnection(transport: string, info: ConnectionInfo): Connection {
     const connection = new Connection(transport, info);
     this.table.add(connection);
+    this.#perIP.set(connection.remoteIP, (this.#perIP.get(connection.remoteIP) ?? 0) + 1);
     this.#buckets.set(connection.id, new TokenBucket(this.config.limits.rate));
     this.track(this.bus.addConnection(connection.id), "registering a connection");
     return connection;
@@ -89,6 +93,20 @@ export class Dispatcher {
   }
 
   private async enter(connection: Connection): Promise<void> {
+    const { maxConnections, maxConnectionsPerIP } = this.config.limits;
+    const fromIP = this.#perIP.get(connection.remoteIP) ?? 0;
+    if (
+      this.table.size > maxConnections ||
+      (maxConnectionsPerIP > 0 && fromIP > maxConnectionsPerIP)
+    ) {
+      this.refuse(
+        connection,
+        "too many connections",
+        "ERR_TOO_MANY_CONNECTIONS",
+        "too many connections",
+      );
+      return;
+    }
     if (!(await this.authenticate(connection))) return;
     let room = this.config.defaultRoom;
     if (room !== null) {
@@ -113,18 +131,23 @@ export class Dispatcher {
    */
   private async authenticate(connection: Connection): Promise<boolean> {
     const { accepted, message } = await this.judge(connection);
-    if (accepted) return true;
-    if (connection.open) {
-      this.push(connection.id, {
-        context: "api",
-        status: "Bye!",
-        reason: "not authorized",
-        code: "ERR_NOT_AUTHORIZED",
-        error: message,
-      });
-      this.table.disconnect(connection.id);
-    }
-    return false;
+    if (!accepted) this.refuse(connection, "not authorized", "ERR_NOT_AUTHORIZED", message);
+    return accepted;
+  }
+
+  /**
+   * Turns a new connection away: its only message is a goodbye with a code, then the close, so
+   * the client can tell a refusal from a network failure.
+   */
+  private refuse(
+    connection: Connection,
+    reason: GoodbyeReason,
+    code: ErrorCode,
+    error: string,
+  ): void {
+    if (!connection.open) return;
+    this.push(connection.id, { context: "api", status: "Bye!", reason, code, error });
+    this.table.disconnect(connection.id);
   }
 
   /**
@@ -159,6 +182,9 @@ export class Dispatcher {
       abort(new ActionwireError("ERR_ACTION_FAILED", "the connection closed"));
     }
     this.table.remove(connection.id);
+    const fromIP = (this.#perIP.get(connection.remoteIP) ?? 1) - 1;
+    if (fromIP === 0) this.#perIP.delete(connection.remoteIP);
+    else this.#perIP.set(connection.remoteIP, fromIP);
     this.#buckets.delete(connection.id);
     this.#inflight.delete(connection.id);
     this.track(this.rooms.drop(connection), "leaving rooms");

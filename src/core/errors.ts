@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   "ERR_ACTION_FAILED",
   "ERR_ACTION_TIMEOUT",
   "ERR_SHUTTING_DOWN",
+  "ERR_TOO_MANY_CONNECTIONS",
 ] as const;
 
 /** One of {@link ERROR_CODES}. */

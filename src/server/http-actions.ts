@@ -23,6 +23,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ERR_ACTION_FAILED: 500,
   ERR_ACTION_TIMEOUT: 504,
   ERR_SHUTTING_DOWN: 503,
+  ERR_TOO_MANY_CONNECTIONS: 503,
 };
 
 /**

@@ -29,6 +29,8 @@ describe("config validation", () => {
       rate: 500,
       rateAbuseMs: 10_000,
       maxSayLength: 65_536,
+      maxConnections: 50_000,
+      maxConnectionsPerIP: 0,
       maxBufferedBytes: 4 * 1024 * 1024,
       maxBufferedMessages: 10_000,
       slowConsumer: "disconnect",
