@@ -51,30 +51,15 @@ export class ConnectionTable {
 
   /** Sends one prepared message to many connections, one call per transport. */
   sendToMany(connectionIds: Iterable<string>, message: PreparedMessage): void {
-    let byTransport: Map<RealtimeTransport, string[]> | undefined;
-    let single: RealtimeTransport | undefined;
-    let ids: string[] = [];
+    const byTransport = new Map<RealtimeTransport, string[]>();
     for (const id of connectionIds) {
       const entry = this.#entries.get(id);
       if (entry === undefined) continue;
-      if (byTransport === undefined && (single === undefined || single === entry.transport)) {
-        single = entry.transport;
-        ids.push(id);
-        continue;
-      }
-      if (byTransport === undefined) {
-        byTransport = new Map([[single!, ids]]);
-        ids = [];
-      }
-      const list = byTransport.get(entry.transport);
-      if (list === undefined) byTransport.set(entry.transport, [id]);
-      else list.push(id);
+      const ids = byTransport.get(entry.transport);
+      if (ids === undefined) byTransport.set(entry.transport, [id]);
+      else ids.push(id);
     }
-    if (byTransport === undefined) {
-      if (single !== undefined) single.send(ids, message);
-      return;
-    }
-    for (const [transport, list] of byTransport) transport.send(list, message);
+    for (const [transport, ids] of byTransport) transport.send(ids, message);
   }
 
   /** Closes one connection through its transport. */

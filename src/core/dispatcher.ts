@@ -67,11 +67,6 @@ export class Dispatcher {
     }
   }
 
-  /** True once {@link drain} was called: new requests get `ERR_SHUTTING_DOWN`. */
-  get draining(): boolean {
-    return this.#draining;
-  }
-
   createConnection(transport: string, info: ConnectionInfo): Connection {
     const connection = new Connection(transport, info);
     this.table.add(connection);
@@ -82,9 +77,10 @@ export class Dispatcher {
   }
 
   /**
-   * Sends the welcome, then joins the default room. The default room is authorized like any
-   * other join; if refused, the connection starts in no room (the welcome says `room: null`).
-   * The connection's requests wait until this is done.
+   * Lets a new connection in: the connection limits, then `authenticate` (either may turn it
+   * away with a coded goodbye), then the welcome, then the default room. The default room is
+   * authorized like any other join; refused, the connection starts in no room (the welcome
+   * says `room: null`). The connection's requests wait until this is done.
    */
   admit(connection: Connection): void {
     const admitted = this.enter(connection).finally(() => this.#joining.delete(connection.id));

@@ -81,9 +81,8 @@ export class HttpActions {
           actions: this.dispatcher.documentation(),
         });
       }
-      return fail(
+      return failWith(
         response,
-        400,
         new ActionwireError("ERR_MISSING_PARAM", "action is a required parameter"),
       );
     }

@@ -77,6 +77,10 @@ describe("HTTP actions", () => {
       body: { error: "bad message: the body must be a JSON object", code: "ERR_BAD_MESSAGE" },
     });
     expect((await call("/api/echo", { method: "PUT" })).status).to.equal(405);
+    expect(await post("/api", {})).to.deep.equal({
+      status: 422,
+      body: { error: "action is a required parameter", code: "ERR_MISSING_PARAM" },
+    });
   });
 
   it("refuses a body over the frame limit with 413", async () => {

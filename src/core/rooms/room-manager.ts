@@ -32,12 +32,9 @@ export class RoomManager {
   /** Joins a room, announcing the move to the room's other members and listeners. */
   async join(connection: Connection, room: string): Promise<void> {
     connection.room = room;
-    if (connection.listeningRooms.delete(room)) {
-      await this.bus.addMember(room, connection.id);
-    } else {
-      await this.hear(room, connection.id);
-      await this.bus.addMember(room, connection.id);
-    }
+    // A room it listened to is already heard: it becomes a member instead.
+    if (!connection.listeningRooms.delete(room)) await this.hear(room, connection.id);
+    await this.bus.addMember(room, connection.id);
     if (connection.open) await this.notice(room, connection.id, ENTERED_MESSAGE);
   }
 
