@@ -79,6 +79,12 @@ describe("config validation", () => {
     expect(fails({ limits: "none" })).to.equal("config.limits must be an object.");
   });
 
+  it("refuses tls beside an embedded server, which would silently ignore it", () => {
+    expect(fails({ server: { listen() {} }, tls: {} })).to.match(
+      /^config\.tls has no effect with config\.server/,
+    );
+  });
+
   it("freezes nested config data", () => {
     const { config } = createServer({ roomRules: { vip: { vip: true } }, port: null });
     expect(Object.isFrozen(config.roomRules)).to.equal(true);

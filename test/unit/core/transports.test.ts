@@ -36,6 +36,13 @@ describe("choosing transports", () => {
     await b.stop();
   });
 
+  it("gives a second stop() the stop already under way", async () => {
+    const server = await createServer({ transports: ["inprocess"], port: null }).start();
+    const first = server.stop();
+    expect(server.stop()).to.equal(first);
+    await first;
+  });
+
   it("refuses a transport name that is not lowercase", () => {
     expect(() => registerTransport("Bad Name", LoopbackTransport)).to.throw(
       /A transport name is lowercase letters/,

@@ -53,6 +53,12 @@ describe("socketio: the seeds' webSockets config block", () => {
     ]);
   });
 
+  it("reads the value of an options['browser client'] flag, and ignores an unset block", () => {
+    const off = createServer({ webSockets: { options: { "browser client": false } } });
+    expect(off.config.transportOptions.socketio).to.deep.include({ serveClient: false });
+    expect(createServer({ webSockets: undefined }).config.transports).to.deep.equal(["ws"]);
+  });
+
   it("turns socket.io off with enable: false", () => {
     const { config } = createServer({
       transports: ["ws", "socketio"],
