@@ -15,6 +15,7 @@ export type {
 } from "./core/actions/define-action.js";
 export type { ActionCall, ActionMiddleware } from "./core/actions/action-middleware.js";
 export type { ActionDocumentation } from "./core/actions/action-registry.js";
+export { FILTERED, filterParams } from "./core/actions/action-runner.js";
 export { ActionwireError, ConfigError, ERROR_CODES, publicError } from "./core/errors.js";
 export type { ErrorCode } from "./core/errors.js";
 export type { ActionwireConfig, Limits, ResolvedConfig } from "./core/config.js";

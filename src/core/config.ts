@@ -128,6 +128,16 @@ const coreSchema = z.strictObject({
       { message: "must be a logger with debug, info, warn and error functions" },
     )
     .optional(),
+  /**
+   * Log every action (name, connection, params, time, error code) at this level of `logger`;
+   * `false`: only failures are logged. Secret params are filtered either way.
+   */
+  logActions: z.union([z.literal(false), z.enum(["debug", "info"])]).default(false),
+  /**
+   * Param names filtered from logs for every action (`[FILTERED]`), besides the inputs an
+   * action declares `secret` (actionHero's `filteredParams`).
+   */
+  filteredParams: z.array(z.string().min(1)).default([]),
   /** The actions over plain HTTP (`GET`/`POST <path>/<action>`), on the server's HTTP server. */
   httpActions: z
     .strictObject({

@@ -4,7 +4,7 @@ import { TOKENS } from "./tokens.js";
 import type { ActionMiddleware } from "./actions/action-middleware.js";
 import type { ActionRegistry } from "./actions/action-registry.js";
 import type { ClusterBus, ConnectionCommand } from "./cluster-bus.js";
-import type { ActionContext, ActionDefinition } from "./actions/define-action.js";
+import { type Abortable, type ActionReply, ActionRunner } from "./actions/action-runner.js";
 import type { ResolvedConfig } from "./config.js";
 import { Connection, type ConnectionInfo } from "./connection.js";
 import type { ConnectionTable } from "./connection-table.js";
@@ -16,9 +16,6 @@ import type { ReplyFn } from "./realtime-transport.js";
 import type { RoomManager } from "./rooms/room-manager.js";
 import { TokenBucket } from "./token-bucket.js";
 import { isVerb, type Verb } from "./verbs.js";
-
-/** Keys an action's result may not hold: they belong to the reply envelope. */
-const RESERVED_RESULT_KEYS = ["context", "messageCount", "messageId", "error", "code", "status"];
 
 /** Why the server closed a connection (the goodbye push's `reason`). */
 export type GoodbyeReason =
@@ -34,23 +31,31 @@ export type GoodbyeReason =
 
 type Reply = Omit<ServerMessage, "context"> | undefined;
 
+/** What the dispatcher keeps per open connection. */
+interface ConnectionState {
+  readonly bucket: TokenBucket;
+  /** The verbs its transport may use; `undefined`: all. */
+  readonly allowed: ReadonlySet<string> | undefined;
+  /** Set while the connection is being admitted: its requests wait for it. */
+  joining: Promise<void> | undefined;
+  /** Its asynchronous actions still running, aborted when it closes. */
+  readonly running: Set<Abortable>;
+  /** Its requests still being answered asynchronously (a quit waits for them). */
+  readonly inflight: Set<Promise<unknown>>;
+}
+
 /**
  * The protocol-neutral heart: every verb of PROTOCOL.md, every error code, the replies exactly
  * as specified. Transports hand it connections and frames through the `TransportHost` methods.
  */
 @injectable()
 export class Dispatcher {
-  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #states = new Map<string, ConnectionState>();
   /** Open connections per remote address (for `limits.maxConnectionsPerIP`). */
   readonly #perIP = new Map<string, number>();
   readonly #allowedVerbs = new Map<string, ReadonlySet<string>>();
   readonly #pending = new Set<Promise<unknown>>();
-  /** The aborts of the actions running per connection, called when it closes. */
-  readonly #running = new Map<string, Set<(reason: unknown) => void>>();
-  /** Requests of each connection still being answered (a quit waits for them). */
-  readonly #inflight = new Map<string, Set<Promise<unknown>>>();
-  /** Connections still joining their default room: their requests wait for it. */
-  readonly #joining = new Map<string, Promise<void>>();
+  readonly #runner: ActionRunner;
   #draining = false;
 
   constructor(
@@ -65,13 +70,25 @@ export class Dispatcher {
     for (const [transport, verbs] of Object.entries(config.allowedVerbs)) {
       this.#allowedVerbs.set(transport, new Set(verbs));
     }
+    this.#runner = new ActionRunner(config, logger, actions, middleware, (id, message, extra) =>
+      this.track(
+        this.command({ kind: "alert", connectionId: id, message, extra }),
+        "sending an alert",
+      ),
+    );
   }
 
   createConnection(transport: string, info: ConnectionInfo): Connection {
     const connection = new Connection(transport, info);
     this.table.add(connection);
     this.#perIP.set(connection.remoteIP, (this.#perIP.get(connection.remoteIP) ?? 0) + 1);
-    this.#buckets.set(connection.id, new TokenBucket(this.config.limits.rate));
+    this.#states.set(connection.id, {
+      bucket: new TokenBucket(this.config.limits.rate),
+      allowed: this.#allowedVerbs.get(transport),
+      joining: undefined,
+      running: new Set(),
+      inflight: new Set(),
+    });
     this.track(this.bus.addConnection(connection.id), "registering a connection");
     return connection;
   }
@@ -83,8 +100,11 @@ export class Dispatcher {
    * says `room: null`). The connection's requests wait until this is done.
    */
   admit(connection: Connection): void {
-    const admitted = this.enter(connection).finally(() => this.#joining.delete(connection.id));
-    this.#joining.set(connection.id, admitted);
+    const state = this.#states.get(connection.id);
+    const admitted = this.enter(connection).finally(() => {
+      if (state !== undefined) state.joining = undefined;
+    });
+    if (state !== undefined) state.joining = admitted;
     this.track(admitted, "admitting a connection");
   }
 
@@ -172,17 +192,15 @@ export class Dispatcher {
   connectionClosed(connection: Connection): void {
     if (!connection.open) return;
     connection.open = false;
-    const running = this.#running.get(connection.id);
-    this.#running.delete(connection.id);
-    for (const abort of running ?? []) {
-      abort(new ActionwireError("ERR_ACTION_FAILED", "the connection closed"));
+    const state = this.#states.get(connection.id);
+    this.#states.delete(connection.id);
+    for (const call of state?.running ?? []) {
+      call.abort(new ActionwireError("ERR_ACTION_FAILED", "the connection closed"));
     }
     this.table.remove(connection.id);
     const fromIP = (this.#perIP.get(connection.remoteIP) ?? 1) - 1;
     if (fromIP === 0) this.#perIP.delete(connection.remoteIP);
     else this.#perIP.set(connection.remoteIP, fromIP);
-    this.#buckets.delete(connection.id);
-    this.#inflight.delete(connection.id);
     this.track(this.rooms.drop(connection), "leaving rooms");
     this.track(this.bus.removeConnection(connection.id), "unregistering a connection");
   }
@@ -197,16 +215,11 @@ export class Dispatcher {
         : data.length * 3 <= limit
           ? 0
           : Buffer.byteLength(data);
-    this.receive(connection, reply, size, () => {
-      if (typeof data !== "string") {
-        throw new ActionwireError("ERR_BAD_MESSAGE", "bad message: binary frames are not accepted");
-      }
-      return parseInboundText(data, this.config.limits.maxDepth);
-    });
+    this.receive(connection, reply, size, data);
   }
 
   receiveRequest(connection: Connection, raw: unknown, reply?: ReplyFn): void {
-    this.receive(connection, reply, 0, () => toInboundRequest(raw, this.config.limits.maxDepth));
+    this.receive(connection, reply, 0, undefined, raw);
   }
 
   /**
@@ -215,7 +228,7 @@ export class Dispatcher {
    */
   frameTooLarge(connection: Connection): void {
     const count = ++connection.messageCount;
-    this.replier(connection, count, undefined, undefined)(this.tooLarge());
+    this.answer(connection, count, undefined, undefined, this.tooLarge());
     this.disconnect(connection.id, "message too large");
   }
 
@@ -272,82 +285,121 @@ export class Dispatcher {
     clearTimeout(timer);
   }
 
-  /** Counts the frame, then checks size, rate and shape before any work is done. */
+  /**
+   * Counts the frame, then checks size, rate and shape before any work is done. A request
+   * answered synchronously (most verbs, synchronous actions) costs no promise and no timer.
+   */
   private receive(
     connection: Connection,
     reply: ReplyFn | undefined,
     size: number,
-    decode: () => InboundRequest,
+    text: string | Buffer | undefined,
+    raw?: unknown,
   ): void {
     const count = ++connection.messageCount;
-    let send = this.replier(connection, count, undefined, reply);
     if (size > this.config.limits.maxMessageBytes) {
-      send(this.tooLarge());
+      this.answer(connection, count, undefined, reply, this.tooLarge());
       return;
     }
-    const bucket = this.#buckets.get(connection.id);
-    if (bucket !== undefined && !bucket.take()) {
-      send(new ActionwireError("ERR_RATE_LIMITED", "too many messages"));
-      if (bucket.limitedFor() >= this.config.limits.rateAbuseMs) {
+    const state = this.#states.get(connection.id);
+    if (state !== undefined && !state.bucket.take()) {
+      this.answer(
+        connection,
+        count,
+        undefined,
+        reply,
+        new ActionwireError("ERR_RATE_LIMITED", "too many messages"),
+      );
+      if (state.bucket.limitedFor() >= this.config.limits.rateAbuseMs) {
         this.disconnect(connection.id, "rate limit");
       }
       return;
     }
     let request: InboundRequest;
     try {
-      request = decode();
+      const maxDepth = this.config.limits.maxDepth;
+      if (text === undefined) request = toInboundRequest(raw, maxDepth);
+      else if (typeof text === "string") request = parseInboundText(text, maxDepth);
+      else
+        throw new ActionwireError("ERR_BAD_MESSAGE", "bad message: binary frames are not accepted");
     } catch (error) {
-      send(error);
+      this.answer(connection, count, undefined, reply, error);
       return;
     }
-    if (request.messageId !== undefined) {
-      send = this.replier(connection, count, request.messageId, reply);
-    }
+    const { event, params, messageId } = request;
     if (this.#draining) {
-      send(new ActionwireError("ERR_SHUTTING_DOWN", "the server is shutting down"));
+      const error = new ActionwireError("ERR_SHUTTING_DOWN", "the server is shutting down");
+      this.answer(connection, count, messageId, reply, error);
       return;
     }
-    const { event } = request;
-    const allowed = this.#allowedVerbs.get(connection.transport);
+    const allowed =
+      state === undefined ? this.#allowedVerbs.get(connection.transport) : state.allowed;
     if (!isVerb(event) || (allowed !== undefined && !allowed.has(event))) {
-      send(new ActionwireError("ERR_UNKNOWN_VERB", `${event} is not a known verb`));
+      const error = new ActionwireError("ERR_UNKNOWN_VERB", `${event} is not a known verb`);
+      this.answer(connection, count, messageId, reply, error);
       return;
     }
-    let inflight = this.#inflight.get(connection.id);
-    if (inflight === undefined) this.#inflight.set(connection.id, (inflight = new Set()));
     if (event === "quit" || event === "exit" || event === "close") {
       // The requests that came before get their replies first, then the goodbye.
-      const earlier = [...inflight];
-      this.#inflight.delete(connection.id);
+      const earlier = state === undefined ? [] : [...state.inflight];
       this.track(
         Promise.allSettled(earlier).then(() => this.disconnect(connection.id, "quit")),
         "quitting",
       );
       return;
     }
-    const joining = this.#joining.get(connection.id);
-    const work = (
-      joining === undefined
-        ? this.verb(connection, event, request.params)
-        : joining.then(() => this.verb(connection, event, request.params))
-    ).then(send, send);
-    const requests = inflight;
-    requests.add(work);
-    work.then(
-      () => requests.delete(work),
-      () => requests.delete(work),
+    const pending: Pending = { connection, state, event, params, count, messageId, reply };
+    const joining = state?.joining;
+    if (joining === undefined) {
+      this.perform(pending);
+      return;
+    }
+    const work = joining.then(
+      () => this.perform(pending),
+      (error: unknown) => this.answer(connection, count, messageId, reply, error),
     );
-    this.track(work, `handling ${event}`);
+    this.follow(pending, work);
   }
 
-  private async verb(
+  /** Runs a verb; answers at once if it is synchronous, else when it settles. */
+  private perform(request: Pending): Promise<unknown> | undefined {
+    const { connection, state, event, params, count, messageId, reply } = request;
+    let outcome: Reply | Promise<Reply>;
+    try {
+      outcome = this.verb(connection, state, event, params);
+    } catch (error) {
+      this.answer(connection, count, messageId, reply, error);
+      return undefined;
+    }
+    if (!(outcome instanceof Promise)) {
+      this.answer(connection, count, messageId, reply, outcome);
+      return undefined;
+    }
+    const answer = (result: unknown) => this.answer(connection, count, messageId, reply, result);
+    return this.follow(request, outcome.then(answer, answer));
+  }
+
+  /** Keeps an asynchronous request in the connection's in-flight set until it is answered. */
+  private follow(request: Pending, work: Promise<unknown>): Promise<unknown> {
+    const inflight = request.state?.inflight;
+    if (inflight !== undefined) {
+      inflight.add(work);
+      const done = () => inflight.delete(work);
+      work.then(done, done);
+    }
+    this.track(work, `handling ${request.event}`);
+    return work;
+  }
+
+  private verb(
     connection: Connection,
+    state: ConnectionState | undefined,
     verb: Exclude<Verb, "quit" | "exit" | "close">,
     params: Record<string, unknown>,
-  ): Promise<Reply> {
+  ): Reply | Promise<Reply> {
     switch (verb) {
       case "action":
-        return this.runAction(connection, params);
+        return this.#runner.run(connection, params, state?.running);
       case "say": {
         const message = requireString(params, "message");
         if (message.length > this.config.limits.maxSayLength) {
@@ -356,25 +408,21 @@ export class Dispatcher {
             `message is not valid: longer than ${this.config.limits.maxSayLength} characters`,
           );
         }
-        await this.rooms.say(connection, message);
-        return ok();
+        return this.rooms.say(connection, message).then(() => ok());
       }
       case "roomView":
-        return ok(await this.rooms.view(connection));
+        return this.rooms.view(connection).then(ok);
       case "roomChange": {
         const room = requireRoom(params);
-        await this.rooms.change(connection, room);
-        return ok({ room });
+        return this.rooms.change(connection, room).then(() => ok({ room }));
       }
       case "listenToRoom": {
         const room = requireRoom(params);
-        await this.rooms.listen(connection, room);
-        return ok({ room });
+        return this.rooms.listen(connection, room).then(() => ok({ room }));
       }
       case "silenceRoom": {
         const room = requireRoom(params);
-        await this.rooms.silence(connection, room);
-        return ok({ room });
+        return this.rooms.silence(connection, room).then(() => ok({ room }));
       }
       case "detailsView":
         return ok(connection.details());
@@ -408,16 +456,13 @@ export class Dispatcher {
    * middleware and deadline, for a connection of the caller's making. Resolves with the flat
    * result; rejects with an {@link ActionwireError}.
    */
-  async callAction(
-    connection: Connection,
-    params: Record<string, unknown>,
-  ): Promise<Record<string, unknown>> {
+  async callAction(connection: Connection, params: Record<string, unknown>): Promise<ActionReply> {
     if (this.#draining) {
       throw new ActionwireError("ERR_SHUTTING_DOWN", "the server is shutting down");
     }
-    const work = this.runAction(connection, params);
-    this.track(work, "an HTTP action");
-    return (await work) ?? {};
+    const outcome = this.#runner.run(connection, params);
+    if (outcome instanceof Promise) this.track(outcome, "an HTTP action");
+    return outcome;
   }
 
   /** The `documentation` verb's data. */
@@ -425,139 +470,32 @@ export class Dispatcher {
     return this.actions.documentation();
   }
 
-  private async runAction(
-    connection: Connection,
-    requestParams: Record<string, unknown>,
-  ): Promise<Reply> {
-    const name = requestParams.action;
-    if (name === undefined || name === null || name === "") {
-      throw new ActionwireError("ERR_MISSING_PARAM", "action is a required parameter");
-    }
-    const action = typeof name === "string" ? this.actions.get(name) : undefined;
-    if (action === undefined) {
-      throw new ActionwireError("ERR_UNKNOWN_ACTION", `${String(name)} is not a known action`);
-    }
-    if (connection.pendingActions >= this.config.limits.maxPendingActions) {
-      throw new ActionwireError("ERR_TOO_MANY_PENDING", "you have too many pending requests");
-    }
-    const merged: Record<string, unknown> = Object.assign(
-      Object.create(null),
-      connection.params,
-      requestParams,
-    );
-    delete merged.action;
-    const params = this.actions.processParams(action, merged);
-
-    connection.pendingActions++;
-    connection.totalActions++;
-    // The AbortController is made only if the action reads its signal (most never do): the
-    // deadline and a closing connection abort it then, or record why for when it is read.
-    let controller: AbortController | undefined;
-    let abortedWith: unknown;
-    const abort = (reason: unknown) => {
-      abortedWith ??= reason;
-      controller?.abort(reason);
-    };
-    const signal = () => {
-      controller ??= new AbortController();
-      if (abortedWith !== undefined) controller.abort(abortedWith);
-      return controller.signal;
-    };
-    let running = this.#running.get(connection.id);
-    if (running === undefined) this.#running.set(connection.id, (running = new Set()));
-    running.add(abort);
-    const timeoutMs = action.timeoutMs ?? this.config.limits.actionTimeoutMs;
-    return new Promise<Reply>((resolve, reject) => {
-      let finished = false;
-      const finish = (): boolean => {
-        if (finished) return false;
-        finished = true;
-        clearTimeout(timer);
-        connection.pendingActions--;
-        running.delete(abort);
-        if (running.size === 0 && this.#running.get(connection.id) === running) {
-          this.#running.delete(connection.id);
-        }
-        return true;
-      };
-      const timer = setTimeout(() => {
-        const error = new ActionwireError("ERR_ACTION_TIMEOUT", "the action timed out");
-        abort(error);
-        if (finish()) reject(error);
-      }, timeoutMs);
-      // A result that comes after the deadline is dropped: the reply was the timeout.
-      this.invoke(action, connection, params, signal).then(
-        (reply) => finish() && resolve(reply),
-        (error: unknown) => finish() && reject(error),
-      );
-    });
-  }
-
-  private async invoke(
-    action: ActionDefinition,
-    connection: Connection,
-    params: Record<string, unknown>,
-    signal: () => AbortSignal,
-  ): Promise<Reply> {
-    const call = { action, connection, params };
-    const context: ActionContext = {
-      connection,
-      get signal() {
-        return signal();
-      },
-      alert: (message, extra = {}, connectionId = connection.id) => {
-        const command = { kind: "alert" as const, connectionId, message, extra };
-        this.track(this.command(command), "sending an alert");
-      },
-    };
-    try {
-      for (const m of this.middleware) await m.before?.(call);
-      let result = (await action.run(call.params as never, context)) ?? {};
-      if (typeof result !== "object" || result === null || Array.isArray(result)) {
-        throw new Error(`action ${action.name} returned ${typeof result}, not an object`);
-      }
-      for (let i = this.middleware.length - 1; i >= 0; i--) {
-        result = (await this.middleware[i]!.after?.(call, result)) ?? result;
-      }
-      const reserved = RESERVED_RESULT_KEYS.find((key) => Object.hasOwn(result, key));
-      if (reserved !== undefined) {
-        throw new Error(`action ${action.name} returned the reserved key "${reserved}"`);
-      }
-      return { ...result };
-    } catch (error) {
-      if (error instanceof ActionwireError) throw error;
-      this.logger.error(`action ${action.name} failed`, { error: String(error) });
-      throw new ActionwireError("ERR_ACTION_FAILED", "the action failed", { cause: error });
-    }
-  }
-
-  /** Builds the function that sends the reply (or error) to one request. */
-  private replier(
+  /** Sends the reply (or error) to one request. */
+  private answer(
     connection: Connection,
     count: number,
     messageId: string | number | undefined,
     reply: ReplyFn | undefined,
-  ): (outcome: unknown) => void {
-    return (outcome) => {
-      if (!connection.open) return;
-      const message: ServerMessage = { context: "response", messageCount: count };
-      if (messageId !== undefined) message.messageId = messageId;
-      if (outcome instanceof Error) {
-        const error =
-          outcome instanceof ActionwireError
-            ? outcome
-            : new ActionwireError("ERR_ACTION_FAILED", "the request failed", { cause: outcome });
-        if (error !== outcome) this.logger.error("request failed", { error: String(outcome) });
-        message.status = error.message;
-        message.error = error.message;
-        message.code = error.code;
-      } else if (outcome !== undefined) {
-        Object.assign(message, outcome);
-      }
-      const prepared = PreparedMessage.fromPayload(message);
-      if (reply !== undefined) reply(prepared);
-      else this.table.sendTo(connection.id, prepared);
-    };
+    outcome: unknown,
+  ): void {
+    if (!connection.open) return;
+    const message: ServerMessage = { context: "response", messageCount: count };
+    if (messageId !== undefined) message.messageId = messageId;
+    if (outcome instanceof Error) {
+      const error =
+        outcome instanceof ActionwireError
+          ? outcome
+          : new ActionwireError("ERR_ACTION_FAILED", "the request failed", { cause: outcome });
+      if (error !== outcome) this.logger.error("request failed", { error: String(outcome) });
+      message.status = error.message;
+      message.error = error.message;
+      message.code = error.code;
+    } else if (outcome !== undefined) {
+      Object.assign(message, outcome);
+    }
+    const prepared = PreparedMessage.fromPayload(message);
+    if (reply !== undefined) reply(prepared);
+    else this.table.sendTo(connection.id, prepared);
   }
 
   private push(connectionId: string, message: ServerMessage): void {
@@ -566,11 +504,26 @@ export class Dispatcher {
 
   /** Keeps a promise in the drain set and logs its failure (it never rejects unhandled). */
   private track(work: Promise<unknown>, what: string): void {
-    const tracked = work
-      .catch((error: unknown) => this.logger.error(`failed ${what}`, { error: String(error) }))
-      .finally(() => this.#pending.delete(tracked));
+    const tracked: Promise<void> = work.then(
+      () => void this.#pending.delete(tracked),
+      (error: unknown) => {
+        this.#pending.delete(tracked);
+        this.logger.error(`failed ${what}`, { error: String(error) });
+      },
+    );
     this.#pending.add(tracked);
   }
+}
+
+/** A request waiting for its verb to run. */
+interface Pending {
+  connection: Connection;
+  state: ConnectionState | undefined;
+  event: Exclude<Verb, "quit" | "exit" | "close">;
+  params: Record<string, unknown>;
+  count: number;
+  messageId: string | number | undefined;
+  reply: ReplyFn | undefined;
 }
 
 function ok(data?: unknown): Reply {

@@ -9,11 +9,18 @@ export interface InboundRequest {
 
 /**
  * Checks a decoded request and returns it in canonical form, or throws `ERR_BAD_MESSAGE`.
- * `maxDepth` counts objects and arrays, the request itself being level 1.
+ * `maxDepth` counts objects and arrays, the request itself being level 1; `shallow` says the
+ * caller knows the value cannot be deeper (it skips the walk).
  */
-export function toInboundRequest(value: unknown, maxDepth: number): InboundRequest {
+export function toInboundRequest(
+  value: unknown,
+  maxDepth: number,
+  shallow = false,
+): InboundRequest {
   if (!isPlainObject(value)) throw bad("a request must be a JSON object");
-  if (exceedsDepth(value, maxDepth)) throw bad(`nesting deeper than ${maxDepth} levels`);
+  if (!shallow && exceedsDepth(value, maxDepth)) {
+    throw bad(`nesting deeper than ${maxDepth} levels`);
+  }
   const { event, params, messageId } = value;
   if (typeof event !== "string" || event.length === 0) {
     throw bad("event must be a non-empty string");
@@ -40,7 +47,8 @@ export function parseInboundText(text: string, maxDepth: number): InboundRequest
   } catch {
     throw bad("the message is not valid JSON");
   }
-  return toInboundRequest(value, maxDepth);
+  // JSON nested n levels deep takes at least 2n characters: short text needs no depth walk.
+  return toInboundRequest(value, maxDepth, text.length <= 2 * maxDepth);
 }
 
 /** Params as a null-prototype copy, so keys such as `__proto__` stay plain data. */

@@ -13,6 +13,7 @@ const ACTION_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
 /** The actions a server knows, by name, and the processing of their inputs. */
 export class ActionRegistry {
   readonly #actions = new Map<string, ActionDefinition>();
+  readonly #inputs = new WeakMap<ActionDefinition, Array<[string, ActionInput]>>();
 
   /** Adds an action; a second action with the same name is a mistake, not an override. */
   add(action: ActionDefinition): void {
@@ -60,16 +61,30 @@ export class ActionRegistry {
   }
 
   /**
-   * Applies defaults, formatters, validators and `required` to the raw params, in declaration
-   * order, and drops undeclared params unless the action accepts them. Throws the first
-   * `ERR_MISSING_PARAM` or `ERR_INVALID_PARAM`.
+   * The params an action runs with: the connection's sticky params overlaid with the
+   * request's (`action` itself left out), then defaults, formatters, validators and `required`
+   * in declaration order. Undeclared params are dropped unless the action accepts them.
+   * Throws the first `ERR_MISSING_PARAM` or `ERR_INVALID_PARAM`.
    */
-  processParams(action: ActionDefinition, raw: Record<string, unknown>): Record<string, unknown> {
-    const inputs: Record<string, ActionInput> = action.inputs ?? {};
+  processParams(
+    action: ActionDefinition,
+    sticky: Record<string, unknown>,
+    request: Record<string, unknown>,
+  ): Record<string, unknown> {
     const out = Object.create(null) as Record<string, unknown>;
-    if (action.acceptUndeclaredParams === true) Object.assign(out, raw);
-    for (const [name, input] of Object.entries(inputs)) {
-      let value = Object.hasOwn(raw, name) ? raw[name] : undefined;
+    if (action.acceptUndeclaredParams === true) {
+      for (const key of Object.keys(sticky)) if (key !== "action") out[key] = sticky[key];
+      for (const key of Object.keys(request)) if (key !== "action") out[key] = request[key];
+    }
+    for (const [name, input] of this.#inputsOf(action)) {
+      let value =
+        name === "action"
+          ? undefined
+          : Object.hasOwn(request, name)
+            ? request[name]
+            : Object.hasOwn(sticky, name)
+              ? sticky[name]
+              : undefined;
       if (isMissing(value)) {
         if (input.default !== undefined) {
           // A default is a value even when it is "" or null: it is what the action asked for.
@@ -90,6 +105,16 @@ export class ActionRegistry {
       out[name] = checkInput(name, input, value);
     }
     return out;
+  }
+
+  /** An action's inputs as entries, computed once per action. */
+  #inputsOf(action: ActionDefinition): Array<[string, ActionInput]> {
+    let entries = this.#inputs.get(action);
+    if (entries === undefined) {
+      entries = Object.entries(action.inputs ?? {});
+      this.#inputs.set(action, entries);
+    }
+    return entries;
   }
 }
 

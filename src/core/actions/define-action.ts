@@ -17,6 +17,8 @@ export interface ActionInput<T = unknown> {
    */
   validator?: (value: T) => boolean | string | void;
   description?: string;
+  /** Never written to logs: the action log and failure logs show `[FILTERED]` instead. */
+  secret?: boolean;
 }
 
 /** The declared inputs of an action, by name. */

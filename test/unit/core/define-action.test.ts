@@ -23,12 +23,12 @@ describe("defineAction and input processing", () => {
   it("applies formatter, default and required in declaration order", () => {
     const registry = new ActionRegistry();
     registry.add(add);
-    expect({ ...registry.processParams(add, { a: "2", extra: true }) }).to.deep.equal({
+    expect({ ...registry.processParams(add, {}, { a: "2", extra: true }) }).to.deep.equal({
       a: 2,
       b: 1,
     });
-    expect({ ...registry.processParams(add, { a: 2, b: null }) }).to.deep.equal({ a: 2, b: 1 });
-    expect(() => registry.processParams(add, { a: "" })).to.throw(
+    expect({ ...registry.processParams(add, {}, { a: 2, b: null }) }).to.deep.equal({ a: 2, b: 1 });
+    expect(() => registry.processParams(add, {}, { a: "" })).to.throw(
       "a is a required parameter for this action",
     );
   });
@@ -48,11 +48,11 @@ describe("defineAction and input processing", () => {
       },
       run: () => ({}),
     });
-    expect(() => registry.processParams(action, { f: 1 })).to.throw(
+    expect(() => registry.processParams(action, {}, { f: 1 })).to.throw(
       "f is not valid: rejected by its validator",
     );
-    expect(() => registry.processParams(action, { s: 1 })).to.throw("s is not valid: too odd");
-    expect(() => registry.processParams(action, { t: 1 })).to.throw("t is not valid: exploded");
+    expect(() => registry.processParams(action, {}, { s: 1 })).to.throw("s is not valid: too odd");
+    expect(() => registry.processParams(action, {}, { t: 1 })).to.throw("t is not valid: exploded");
   });
 
   it("refuses an action without a valid name or run", () => {

@@ -335,6 +335,112 @@ describe("Dispatcher (in-process transport)", () => {
     expect(bye).to.deep.equal({ context: "api", status: "Bye!", reason: "server shutdown" });
   });
 
+  it("answers the requests before a quit, then says goodbye", async () => {
+    const client = await connected(connect);
+    client.send({
+      event: "action",
+      params: { action: "sleepTest", sleepDuration: 30 },
+      messageId: 1,
+    });
+    client.send({ event: "roomView", messageId: 2 });
+    client.send({ event: "quit" });
+    const bye = await client.next((m) => m.status === "Bye!");
+    expect(bye.reason).to.equal("quit");
+    const replies = client.received.filter((m) => m.context === "response");
+    expect(replies.map((m) => m.messageId).sort()).to.deep.equal([1, 2]);
+    expect(client.received.at(-1)).to.equal(bye);
+  });
+
+  it("holds requests sent while the connection is admitted, then answers them in order", async () => {
+    ({ server, connect } = await restartWith({
+      authenticate: () => new Promise((resolve) => setTimeout(() => resolve({ user: "ada" }), 20)),
+    }));
+    const client = connect();
+    client.send({ event: "action", params: { action: "echo", n: 1 }, messageId: 1 });
+    client.send({ event: "roomView", messageId: 2 });
+    const second = await client.next((m) => m.messageId === 2);
+    expect(second.status).to.equal("OK");
+    const contexts = client.received.map((m) => m.messageId ?? m.context);
+    expect(contexts).to.deep.equal(["api", 1, 2]);
+    expect(client.received[1]!.echo).to.deep.equal({ n: 1 });
+  });
+
+  it("logs every action with logActions, secrets filtered, and failures with filtered params", async () => {
+    const lines: Array<{ level: string; message: string; details?: Record<string, unknown> }> = [];
+    const logger = Object.fromEntries(
+      ["debug", "info", "warn", "error"].map((level) => [
+        level,
+        (message: string, details?: Record<string, unknown>) =>
+          lines.push({ level, message, details }),
+      ]),
+    ) as unknown as import("../../../src/core/logger.js").Logger;
+    ({ server, connect } = await restartWith({
+      logger,
+      logActions: "info",
+      filteredParams: ["apiKey"],
+      actions: [
+        {
+          name: "login",
+          inputs: { user: { required: true }, password: { required: true, secret: true } },
+          acceptUndeclaredParams: true,
+          run: ({ user }) => ({ user }),
+        },
+        {
+          name: "crash",
+          inputs: { token: { secret: true } },
+          run: () => {
+            throw new Error("boom");
+          },
+        },
+        {
+          name: "later",
+          inputs: { password: { secret: true } },
+          run: async () => ({ done: true }),
+        },
+      ],
+    }));
+    const client = await connected(connect);
+    const reply = await request(client, "action", {
+      action: "login",
+      user: "ada",
+      password: "hunter2",
+      apiKey: "k-123",
+    });
+    expect(reply.user).to.equal("ada");
+    expect((await request(client, "action", { action: "crash", token: "t-9" })).code).to.equal(
+      "ERR_ACTION_FAILED",
+    );
+    expect((await request(client, "action", { action: "later", password: "p" })).done).to.equal(
+      true,
+    );
+    expect(JSON.stringify(lines)).not.to.match(/hunter2|k-123|t-9|"p"/);
+    const login = lines.find((line) => line.message === "action login");
+    expect(login?.level).to.equal("info");
+    expect(login?.details?.params).to.deep.equal({
+      user: "ada",
+      password: "[FILTERED]",
+      apiKey: "[FILTERED]",
+    });
+    expect(login?.details?.ms).to.be.a("number");
+    const crash = lines.find((line) => line.message === "action crash failed");
+    expect(crash?.level).to.equal("error");
+    expect(crash?.details).to.include({ error: "Error: boom" });
+    expect(crash?.details?.params).to.deep.equal({ token: "[FILTERED]" });
+    const later = lines.find((line) => line.message === "action later");
+    expect(later?.details?.params).to.deep.equal({ password: "[FILTERED]" });
+  });
+
+  it("logs no action line without logActions", async () => {
+    const lines: string[] = [];
+    const log = (message: string) => lines.push(message);
+    ({ server, connect } = await restartWith({
+      logger: { debug: log, info: log, warn: log, error: log },
+    }));
+    const client = await connected(connect);
+    await request(client, "action", { action: "echo", n: 1 });
+    expect(lines.filter((line) => line.startsWith("action"))).to.deep.equal([]);
+  });
+
   async function restartWith(config: Parameters<typeof startInProcessServer>[0]) {
     await server.stop();
     return startInProcessServer(config);
