@@ -10,6 +10,7 @@ import type { TransportCapabilities, TransportHost } from "../../src/core/realti
 import { parseRedisOptions } from "../redis/redis-options.js";
 import { FayeClusterRouter } from "./faye-cluster-router.js";
 import { parseFayeOptions, type FayeOptions } from "./faye-options.js";
+import { fayeWebSocketUpgrade } from "./faye-websocket-upgrade.js";
 
 /** A client hears the server on `OUT + its clientId` and speaks on `IN + its clientId`. */
 const OUT = "/actionwire/out/";
@@ -108,7 +109,8 @@ export class FayeTransport extends BaseTransport<string> {
     // A client's /meta/disconnect, its session timing out, or #end.
     bayeux.on("disconnect", (clientId) => this.#gone(clientId));
     // A publish up to twice the limit still reaches the core and gets its ERR_MESSAGE_TOO_LARGE
-    // reply; a bigger long-polling request is refused before faye reads it (see acceptableBody).
+    // reply; a bigger long-polling request is refused before faye reads it (see acceptableBody),
+    // and a bigger WebSocket frame as soon as its header arrives (see fayeWebSocketUpgrade).
     const maxBody = 2 * maxPayload + ENVELOPE_SLACK;
     host.requests.add(options.mount, (request, response) => {
       if (!acceptableBody(request, response, maxBody)) return;
@@ -127,10 +129,16 @@ export class FayeTransport extends BaseTransport<string> {
           response.destroy();
         });
     });
+    const upgrade = fayeWebSocketUpgrade(bayeux, {
+      ping: options.ping,
+      maxLength: maxBody,
+      tooLarge: (clientId) => this.#tooLarge(clientId),
+      logger: host.logger,
+    });
     host.upgrades.add(options.mount, (request, socket, head) => {
       this.#upgraded.add(socket);
       socket.once("close", () => this.#upgraded.delete(socket));
-      bayeux.handleUpgrade(request, socket, head);
+      upgrade(request, socket, head);
     });
   }
 
@@ -236,7 +244,9 @@ export class FayeTransport extends BaseTransport<string> {
     request: IncomingMessage | null,
     callback: (message: Message) => void,
   ): void {
-    if (request === null) {
+    // The server's own messages pass; so does a batch entry that is not an object (`[1]`),
+    // which faye answers as an invalid message and which has nothing to refuse.
+    if (request === null || typeof message !== "object" || message === null) {
       callback(message);
       return;
     }
@@ -309,6 +319,17 @@ export class FayeTransport extends BaseTransport<string> {
     const session: Session = { connection: undefined, written: 0, delivered: 0, ending: undefined };
     this.#sessions.set(clientId, session);
     session.connection = this.accept(clientId, { remoteIP: ip, remotePort: port, request });
+  }
+
+  /**
+   * The client's WebSocket was closed for a frame over the bound: like a tcp line over the
+   * limit, its connection gets ERR_MESSAGE_TOO_LARGE and the goodbye (delivered if the client
+   * polls again), then the session ends.
+   */
+  #tooLarge(clientId: string): void {
+    const session = this.#sessions.get(clientId);
+    const connection = session?.ending === undefined ? session?.connection : undefined;
+    if (connection?.open === true) this.host.frameTooLarge(connection);
   }
 
   /** The client stopped listening: its connection ends, its faye session goes on. */

@@ -2,6 +2,8 @@ import type { SecureContextOptions } from "node:tls";
 import { z } from "zod";
 import { parseTransportOptions } from "../../src/core/config.js";
 
+const MAX_TIMER_MS = 2_147_483_647;
+
 const tcpOptionsSchema = z.strictObject({
   /** The port of the tcp listener (its own, not the HTTP server's). 0 picks a free one. */
   port: z.number().int().min(0).max(65_535).default(5000),
@@ -13,6 +15,23 @@ const tcpOptionsSchema = z.strictObject({
       message: "must be an object of TLS options (key, cert, …)",
     })
     .optional(),
+  /**
+   * A connection that sends nothing (not even a blank line) for this many ms gets the goodbye
+   * `timeout` and is closed. 0: off (a client that only listens has nothing to send).
+   */
+  idleTimeoutMs: z.number().int().min(0).max(MAX_TIMER_MS).default(0),
+  /**
+   * TCP keep-alive: after this many ms without traffic either way, the operating system probes
+   * the peer (Node asks for a probe a second, ten at most) and closes the connection when the
+   * peer is gone. Whole seconds (the socket option's unit); 0: off.
+   */
+  keepAliveMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_TIMER_MS)
+    .refine((ms) => ms === 0 || ms >= 1000, { error: "must be 0 (off) or at least 1000" })
+    .default(30_000),
 });
 
 /** Options of the tcp transport, under `tcp` in config. */

@@ -7,9 +7,17 @@ import { readTcpLine } from "./tcp-line.js";
 import { parseTcpOptions, type TcpOptions } from "./tcp-options.js";
 
 /**
+ * How long a socket the server ended may take to close (the peer reading what is left and
+ * closing its side) before it is destroyed: a peer that is gone, or never closes, would hold
+ * it forever. The close timeout of ws and faye-websocket.
+ */
+const CLOSE_GRACE_MS = 30_000;
+
+/**
  * actionHero's TCP server, done right: its own listener (TLS optional), one request per line,
  * one JSON reply per line ending `\r\n`. A line longer than the frame limit gets
- * `ERR_MESSAGE_TOO_LARGE`, then the connection is closed.
+ * `ERR_MESSAGE_TOO_LARGE`, then the connection is closed. Dead peers are found by TCP
+ * keep-alive and, when set, by an idle timeout (goodbye `timeout`).
  */
 export class TcpTransport extends BaseTransport<Socket> {
   readonly name: string = "tcp";
@@ -75,6 +83,9 @@ export class TcpTransport extends BaseTransport<Socket> {
 
   protected terminate(socket: Socket): void {
     socket.end();
+    if (socket.destroyed) return;
+    const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    socket.once("close", () => clearTimeout(timer));
   }
 
   protected async shutdown(): Promise<void> {
@@ -88,14 +99,25 @@ export class TcpTransport extends BaseTransport<Socket> {
   #open(socket: Socket): void {
     this.#live.add(socket);
     socket.setNoDelay(true);
+    const { idleTimeoutMs, keepAliveMs } = this.#options;
+    if (keepAliveMs > 0) socket.setKeepAlive(true, keepAliveMs);
     const connection = this.accept(socket, {
       remoteIP: socket.remoteAddress ?? "",
       remotePort: socket.remotePort ?? 0,
     });
+    // Only what the client sends counts: writes to a peer that is gone still succeed for a
+    // while (into the kernel's buffer), so they must not keep it alive.
+    const idle =
+      idleTimeoutMs > 0
+        ? setTimeout(() => {
+            if (connection.open) this.host.timedOut(connection);
+          }, idleTimeoutMs).unref()
+        : undefined;
     const limit = this.host.config.limits.maxMessageBytes;
     let pending = "";
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => {
+      idle?.refresh();
       pending += chunk;
       let newline: number;
       while ((newline = pending.indexOf("\n")) !== -1) {
@@ -112,6 +134,7 @@ export class TcpTransport extends BaseTransport<Socket> {
       this.host.logger.debug("tcp socket error", { id: connection.id, error: error.message });
     });
     socket.on("close", () => {
+      clearTimeout(idle);
       this.#live.delete(socket);
       this.release(connection.id);
     });

@@ -2,13 +2,15 @@ import type { IncomingMessage } from "node:http";
 import type { WebSocket, WebSocketServer } from "ws";
 import { BaseTransport } from "../../src/core/base-transport.js";
 import { loadPackage } from "../../src/core/load-package.js";
+import type { Connection } from "../../src/core/connection.js";
 import type { PreparedMessage } from "../../src/core/prepared-message.js";
 import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
 import { parseWsOptions, type WsOptions } from "./ws-options.js";
 
 /**
  * Raw WebSocket transport (the `ws` package): one JSON text frame per message, both ways, on
- * one path of the shared HTTP server. Dead sockets are reaped by ping/pong.
+ * one path of the shared HTTP server. Dead sockets are reaped by ping/pong: one that did not
+ * answer gets the goodbye `timeout`, and is terminated if it has not closed a period later.
  */
 export class WsTransport extends BaseTransport<WebSocket> {
   readonly name: string = "ws";
@@ -19,7 +21,8 @@ export class WsTransport extends BaseTransport<WebSocket> {
   #heartbeat: NodeJS.Timeout | undefined;
   /** Sockets that have not answered the last ping. */
   readonly #silent = new Set<WebSocket>();
-  readonly #live = new Set<WebSocket>();
+  /** Every socket until its close event, with its connection (which may already be closed). */
+  readonly #live = new Map<WebSocket, Connection>();
 
   get capabilities(): TransportCapabilities {
     return {
@@ -78,7 +81,7 @@ export class WsTransport extends BaseTransport<WebSocket> {
   protected async shutdown(): Promise<void> {
     clearInterval(this.#heartbeat);
     if (this.#options !== undefined) this.host.upgrades.remove(this.#options.path);
-    for (const socket of this.#live) socket.terminate();
+    for (const socket of this.#live.keys()) socket.terminate();
     await new Promise<void>((resolve) =>
       this.#server ? this.#server.close(() => resolve()) : resolve(),
     );
@@ -86,8 +89,8 @@ export class WsTransport extends BaseTransport<WebSocket> {
 
   #open(ws: WebSocket, request: IncomingMessage): void {
     const { ip, port } = this.host.remoteAddress(request);
-    this.#live.add(ws);
     const connection = this.accept(ws, { remoteIP: ip, remotePort: port, request });
+    this.#live.set(ws, connection);
     ws.on("message", (data, isBinary) => {
       this.#silent.delete(ws);
       if (isBinary) {
@@ -107,14 +110,22 @@ export class WsTransport extends BaseTransport<WebSocket> {
     });
   }
 
+  /**
+   * One heartbeat period: a socket that answered (or sent anything) since the last one is
+   * pinged again. One that did not is timed out: the goodbye and a close frame go out. One
+   * still not closed a period after that (its connection already closed) is terminated: a
+   * half-open peer never answers the close frame.
+   */
   #ping(): void {
-    for (const ws of this.#live) {
-      if (this.#silent.has(ws)) {
+    for (const [ws, connection] of this.#live) {
+      if (!this.#silent.has(ws)) {
+        this.#silent.add(ws);
+        ws.ping();
+      } else if (connection.open) {
+        this.host.timedOut(connection);
+      } else {
         ws.terminate();
-        continue;
       }
-      this.#silent.add(ws);
-      ws.ping();
     }
   }
 }

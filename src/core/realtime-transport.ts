@@ -58,6 +58,13 @@ export interface TransportHost {
   frameTooLarge(connection: Connection): void;
   /** The connection does not read fast enough: the core says goodbye (`slow consumer`), closes it. */
   slowConsumer(connection: Connection): void;
+  /**
+   * The peer failed the transport's liveness check (a ping not answered, nothing received for
+   * the idle timeout): the core says goodbye (`timeout`) and closes the connection. The peer
+   * may be gone, so the adapter then makes sure the socket really closes: a half-open peer
+   * never completes a close handshake.
+   */
+  timedOut(connection: Connection): void;
   /** The connection is gone (closed by either side); the core leaves its rooms. */
   connectionClosed(connection: Connection): void;
 }

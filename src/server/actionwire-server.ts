@@ -311,6 +311,7 @@ export class ActionwireServer {
         dispatcher.receiveRequest(connection, request, reply),
       frameTooLarge: (connection) => dispatcher.frameTooLarge(connection),
       slowConsumer: (connection) => dispatcher.disconnect(connection.id, "slow consumer"),
+      timedOut: (connection) => dispatcher.disconnect(connection.id, "timeout"),
       connectionClosed: (connection) => dispatcher.connectionClosed(connection),
     };
   }

@@ -62,6 +62,14 @@ const request = fc.record({
   messageId: fc.oneof(fc.string(), fc.integer(), fc.double(), value),
 });
 
+/** Cases that reached the server, per transport (by name), printed once every suite has run. */
+const ran = new Map<string, { requests: number; frames: number }>();
+function tally(transport: string, kind: "requests" | "frames", cases: number): void {
+  const counts = ran.get(transport) ?? { requests: 0, frames: 0 };
+  counts[kind] += cases;
+  ran.set(transport, counts);
+}
+
 const KINDS: ContractTransport[] = [
   wsContract(),
   socketIoContract("websocket"),
@@ -69,111 +77,125 @@ const KINDS: ContractTransport[] = [
   tcpContract(),
 ];
 
-for (const kind of KINDS) {
-  describe(`fuzz: random requests over ${kind.label}`, function () {
+describe("protocol fuzzing", () => {
+  after(() => {
+    for (const [transport, { requests, frames }] of ran) {
+      const parts = [
+        `${requests} random requests`,
+        ...(frames > 0 ? [`${frames} random raw frames`] : []),
+      ];
+      console.log(`    fuzz: ${requests + frames} cases over ${transport} (${parts.join(", ")})`);
+    }
+  });
+
+  for (const kind of KINDS) {
+    describe(`fuzz: random requests over ${kind.label}`, function () {
+      this.timeout(120_000);
+      let server: ActionwireServer;
+      let fuzzed: ContractClient;
+      let neighbour: ContractClient;
+
+      before(async () => {
+        server = await startDemoServer({
+          ...kind.serverConfig,
+          limits: { rate: 1_000_000, maxPendingActions: 1_000 },
+        });
+        fuzzed = await kind.connect(server);
+        neighbour = await kind.connect(server);
+      });
+
+      after(async () => {
+        await fuzzed.close();
+        await neighbour.close();
+        await server.stop();
+      });
+
+      it(`answers every one of ${RUNS} random requests with a reply or a coded error; a neighbour is served throughout`, async () => {
+        let sent = 0;
+        await fc.assert(
+          fc.asyncProperty(request, async ({ event, params, messageId }) => {
+            if (kind.transport === "socketio" && RESERVED.has(event)) return;
+            fuzzed.send(event, params, messageId);
+            const count = ++sent;
+            const reply = await fuzzed.inbox.next(
+              (m) => m.context === "response" && m.messageCount === count,
+            );
+            if (reply.error !== undefined) {
+              expect(reply.code).to.match(/^ERR_[A-Z_]+$/);
+              expect(reply.status).to.equal(reply.error);
+            }
+            expect((await neighbour.request("roomView")).status).to.equal("OK");
+          }),
+          { numRuns: RUNS },
+        );
+        expect(server.connectionCount).to.equal(2);
+        tally(kind.transport, "requests", sent);
+      });
+    });
+  }
+
+  describe("fuzz: random raw frames (ws text and binary, tcp lines)", function () {
     this.timeout(120_000);
     let server: ActionwireServer;
-    let fuzzed: ContractClient;
-    let neighbour: ContractClient;
 
     before(async () => {
       server = await startDemoServer({
-        ...kind.serverConfig,
+        transports: ["ws", "tcp"],
+        tcp: { port: 0 },
         limits: { rate: 1_000_000, maxPendingActions: 1_000 },
       });
-      fuzzed = await kind.connect(server);
-      neighbour = await kind.connect(server);
     });
 
-    after(async () => {
-      await fuzzed.close();
-      await neighbour.close();
-      await server.stop();
-    });
+    after(() => server.stop());
 
-    it(`answers every one of ${RUNS} random requests with a reply or a coded error; a neighbour is served throughout`, async () => {
+    it(`answers ${RUNS} random ws frames, text or binary, with a reply or a coded error`, async () => {
+      const { WsTestClient } = await import("../helpers/ws-test-client.js");
+      const client = await WsTestClient.connect(`${server.url.replace("http", "ws")}/ws`);
       let sent = 0;
       await fc.assert(
-        fc.asyncProperty(request, async ({ event, params, messageId }) => {
-          if (kind.transport === "socketio" && RESERVED.has(event)) return;
-          fuzzed.send(event, params, messageId);
-          const count = ++sent;
-          const reply = await fuzzed.inbox.next(
-            (m) => m.context === "response" && m.messageCount === count,
-          );
-          if (reply.error !== undefined) {
-            expect(reply.code).to.match(/^ERR_[A-Z_]+$/);
-            expect(reply.status).to.equal(reply.error);
-          }
-          expect((await neighbour.request("roomView")).status).to.equal("OK");
-        }),
+        fc.asyncProperty(
+          fc.oneof(
+            fc.string({ unit: "binary", maxLength: 300 }).map((text) => ({ text })),
+            fc.uint8Array({ maxLength: 300 }).map((bytes) => ({ bytes: Buffer.from(bytes) })),
+          ),
+          async (frame) => {
+            if ("text" in frame && /"event"\s*:\s*"(quit|exit|close)"/.test(frame.text)) return;
+            if ("text" in frame) client.sendRaw(frame.text);
+            else client.sendRaw(frame.bytes, true);
+            const count = ++sent;
+            const reply = await client.next(
+              (m) => m.context === "response" && m.messageCount === count,
+            );
+            if (reply.error !== undefined) expect(reply.code).to.match(/^ERR_[A-Z_]+$/);
+          },
+        ),
         { numRuns: RUNS },
       );
-      expect(server.connectionCount).to.equal(2);
-      console.log(`      ${sent} random requests over ${kind.label}`);
+      tally("ws", "frames", sent);
+      await client.close();
     });
-  });
-}
 
-describe("fuzz: random raw frames (ws text and binary, tcp lines)", function () {
-  this.timeout(120_000);
-  let server: ActionwireServer;
-
-  before(async () => {
-    server = await startDemoServer({
-      transports: ["ws", "tcp"],
-      tcp: { port: 0 },
-      limits: { rate: 1_000_000, maxPendingActions: 1_000 },
-    });
-  });
-
-  after(() => server.stop());
-
-  it(`answers ${RUNS} random ws frames, text or binary, with a reply or a coded error`, async () => {
-    const { WsTestClient } = await import("../helpers/ws-test-client.js");
-    const client = await WsTestClient.connect(`${server.url.replace("http", "ws")}/ws`);
-    let sent = 0;
-    await fc.assert(
-      fc.asyncProperty(
-        fc.oneof(
-          fc.string({ unit: "binary", maxLength: 300 }).map((text) => ({ text })),
-          fc.uint8Array({ maxLength: 300 }).map((bytes) => ({ bytes: Buffer.from(bytes) })),
-        ),
-        async (frame) => {
-          if ("text" in frame && /"event"\s*:\s*"(quit|exit|close)"/.test(frame.text)) return;
-          if ("text" in frame) client.sendRaw(frame.text);
-          else client.sendRaw(frame.bytes, true);
+    it(`answers ${RUNS} random tcp lines with a reply or a coded error`, async () => {
+      const { TcpTestClient, tcpPort } = await import("../helpers/tcp-test-client.js");
+      const client = await TcpTestClient.connect(tcpPort(server));
+      let sent = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.string({ unit: "grapheme", maxLength: 300 }), async (text) => {
+          const line = text.replace(/[\r\n]/g, " ");
+          const first = line.trim().split(" ")[0] ?? "";
+          if (line.trim() === "" || ["quit", "exit", "close"].includes(first)) return;
+          if (/"event"\s*:\s*"(quit|exit|close)"/.test(line)) return;
+          client.line(line);
           const count = ++sent;
-          const reply = await client.next(
+          const reply = await client.inbox.next(
             (m) => m.context === "response" && m.messageCount === count,
           );
           if (reply.error !== undefined) expect(reply.code).to.match(/^ERR_[A-Z_]+$/);
-        },
-      ),
-      { numRuns: RUNS },
-    );
-    await client.close();
-  });
-
-  it(`answers ${RUNS} random tcp lines with a reply or a coded error`, async () => {
-    const { TcpTestClient, tcpPort } = await import("../helpers/tcp-test-client.js");
-    const client = await TcpTestClient.connect(tcpPort(server));
-    let sent = 0;
-    await fc.assert(
-      fc.asyncProperty(fc.string({ unit: "grapheme", maxLength: 300 }), async (text) => {
-        const line = text.replace(/[\r\n]/g, " ");
-        const first = line.trim().split(" ")[0] ?? "";
-        if (line.trim() === "" || ["quit", "exit", "close"].includes(first)) return;
-        if (/"event"\s*:\s*"(quit|exit|close)"/.test(line)) return;
-        client.line(line);
-        const count = ++sent;
-        const reply = await client.inbox.next(
-          (m) => m.context === "response" && m.messageCount === count,
-        );
-        if (reply.error !== undefined) expect(reply.code).to.match(/^ERR_[A-Z_]+$/);
-      }),
-      { numRuns: RUNS },
-    );
-    await client.close();
+        }),
+        { numRuns: RUNS },
+      );
+      tally("tcp", "frames", sent);
+      await client.close();
+    });
   });
 });

@@ -1,6 +1,9 @@
 import { expect } from "chai";
 import type { FayeError } from "faye";
+import { once } from "node:events";
 import { request as httpRequest } from "node:http";
+import { connect as netConnect } from "node:net";
+import { WebSocket } from "ws";
 import { ActionwireClient, type ServerPayload } from "../../src/client/index.js";
 import type { ActionwireConfig } from "../../src/core/config.js";
 import { ConfigError } from "../../src/core/errors.js";
@@ -112,7 +115,7 @@ async function idOf(client: FayeContractClient): Promise<string> {
 /** One raw Bayeux exchange over HTTP: what a hand-written client would POST. */
 async function bayeux(
   endpoint: string,
-  messages: object[],
+  messages: unknown[],
 ): Promise<Array<Record<string, unknown>>> {
   const response = await fetch(endpoint, {
     method: "POST",
@@ -139,6 +142,53 @@ function post(url: string, headers: Record<string, string>, body: string): Promi
     request.on("error", reject);
     request.end(body);
   });
+}
+
+/** A raw WebSocket to faye's mount, speaking Bayeux by hand (one message per frame). */
+class BayeuxSocket {
+  readonly #replies = new MessageInbox<Record<string, unknown>>();
+  /** Resolves with the close code. */
+  readonly closed: Promise<number>;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on("message", (data) => {
+      for (const reply of JSON.parse(String(data)) as Array<Record<string, unknown>>) {
+        this.#replies.push(reply);
+      }
+    });
+    this.closed = new Promise((resolve) => socket.on("close", (code) => resolve(code)));
+  }
+
+  static async open(endpoint: string): Promise<BayeuxSocket> {
+    const socket = new WebSocket(endpoint.replace(/^http/, "ws"));
+    await once(socket, "open");
+    return new BayeuxSocket(socket);
+  }
+
+  send(message: unknown): void {
+    this.socket.send(JSON.stringify([message]));
+  }
+
+  /** The next message received on this channel. */
+  next(channel: unknown): Promise<Record<string, unknown>> {
+    return this.#replies.next((reply) => reply.channel === channel);
+  }
+
+  /** Sends a message and resolves with faye's reply to it. */
+  exchange(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+    this.send(message);
+    return this.next(message.channel);
+  }
+
+  /** Bytes written as they are, under the WebSocket framing. */
+  writeRaw(bytes: Buffer): void {
+    (this.socket as unknown as { _socket: { write(b: Buffer): void } })._socket.write(bytes);
+  }
+
+  async close(): Promise<void> {
+    this.socket.close();
+    await this.closed;
+  }
 }
 
 const MODES: FayeMode[] = ["websocket", "long-polling"];
@@ -479,6 +529,119 @@ describe("faye transport (mode-independent)", () => {
     expect(
       await post(fixture.endpoint, { ...json, "transfer-encoding": "chunked" }, "[]"),
     ).to.equal(411);
+  });
+
+  it("answers batch entries that are not messages, over HTTP and WebSocket", async () => {
+    fixture = await FayeFixture.start();
+    const entries = [1, "x", null, []];
+    const invalid = { successful: false, error: "402:data:Missing required parameter" };
+    expect(await bayeux(fixture.endpoint, entries)).to.deep.equal([invalid, invalid, invalid]);
+    const socket = await BayeuxSocket.open(fixture.endpoint);
+    socket.send(1);
+    expect(await socket.next(undefined)).to.deep.equal(invalid);
+    await socket.close();
+  });
+
+  it("refuses a long-polling body over the bound from its headers, before any of it arrives", async () => {
+    fixture = await FayeFixture.start({ limits: { maxMessageBytes: 1024 } });
+    const { hostname, port } = new URL(fixture.server.url);
+    const socket = netConnect(Number(port), hostname);
+    socket.on("error", () => undefined);
+    // The headers promise 64 MiB; not a byte of it is ever sent.
+    socket.write(
+      `POST /faye HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`,
+    );
+    const [status] = await once(socket, "data");
+    expect(String(status)).to.match(/^HTTP\/1\.1 413 /);
+    await once(socket, "close");
+  });
+
+  it("refuses a WebSocket frame over the bound from its header, and closes the connection it carried", async () => {
+    fixture = await FayeFixture.start({ limits: { maxMessageBytes: 1024 } });
+    const watcher = await fixture.connect("websocket");
+    const first = await BayeuxSocket.open(fixture.endpoint);
+    const { clientId } = await first.exchange({
+      channel: "/meta/handshake",
+      version: "1.0",
+      supportedConnectionTypes: ["websocket"],
+    });
+    const out = `/actionwire/out/${String(clientId)}`;
+    const connect = { channel: "/meta/connect", clientId, connectionType: "websocket" };
+    expect(
+      await first.exchange({ channel: "/meta/subscribe", clientId, subscription: out }),
+    ).to.include({ successful: true });
+    // faye holds the connect's reply, and delivers on this socket meanwhile: the welcome first.
+    first.send(connect);
+    expect((await first.next(out)).data).to.include({ context: "api", room: "defaultRoom" });
+    const entered = await watcher.nextSay("I have entered the room");
+    // A masked text frame header announcing 64 MiB, then 4 bytes of it: the server acts on the
+    // header alone (the frame bound is 2 × 1 KiB + 64 KiB of Bayeux envelope).
+    const header = Buffer.alloc(14);
+    header[0] = 0x81;
+    header[1] = 0x80 | 127;
+    header.writeBigUInt64BE(BigInt(64 * 1024 * 1024), 2);
+    first.writeRaw(Buffer.concat([header, Buffer.from("[{}]")]));
+    expect(await first.closed).to.equal(1009);
+    expect(await watcher.nextSay("I have left the room")).to.include({ from: entered.from });
+    expect(fixture.server.connectionCounts()).to.deep.equal({ faye: 1 });
+    // The client polls again on a new socket: the refusal and the goodbye were waiting for it,
+    // then the session is over.
+    const second = await BayeuxSocket.open(fixture.endpoint);
+    second.send(connect);
+    expect((await second.next(out)).data).to.deep.include({
+      context: "response",
+      messageCount: 1,
+      code: "ERR_MESSAGE_TOO_LARGE",
+    });
+    expect((await second.next(out)).data).to.deep.equal({
+      context: "api",
+      status: "Bye!",
+      reason: "message too large",
+    });
+    // Ending the session answers the connect it held; the next one finds no session.
+    expect(await second.next("/meta/connect")).to.include({ successful: true });
+    expect(await second.exchange(connect)).to.include({
+      successful: false,
+      error: `401:${String(clientId)}:Unknown client`,
+    });
+    await second.close();
+  });
+
+  it("holds no connection for handshakes without a subscribe, and faye lets their sessions go", async () => {
+    fixture = await FayeFixture.start({
+      faye: { timeout: 0.2 },
+      limits: { maxConnections: 2, maxConnectionsPerIP: 1 },
+    });
+    const HANDSHAKES = 1_000;
+    const clientIds: string[] = [];
+    let started = 0;
+    const loop = async () => {
+      while (started++ < HANDSHAKES) clientIds.push(await rawHandshake(fixture.endpoint));
+    };
+    const begun = performance.now();
+    await Promise.all(Array.from({ length: 8 }, loop));
+    expect(new Set(clientIds).size).to.equal(HANDSHAKES);
+    expect(fixture.server.connectionCounts()).to.deep.equal({ faye: 0 });
+    // The connection limits (2, and 1 per address) are untouched: a real client still gets in.
+    const client = await fixture.connect("long-polling");
+    expect((await client.request("detailsView")).data).to.include({ transport: "faye" });
+    // faye expires a session nobody polls for after twice its timeout; a probe that does not
+    // count as a poll (an unsubscribe) tells which are still known.
+    const unknown = (reply: Record<string, unknown>) =>
+      reply.successful === false && String(reply.error).startsWith("401:");
+    let known = clientIds.length;
+    while (known > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const replies = await bayeux(
+        fixture.endpoint,
+        clientIds.map((id) => ({ channel: "/meta/unsubscribe", clientId: id, subscription: "/x" })),
+      );
+      known = replies.filter((reply) => !unknown(reply)).length;
+    }
+    console.log(
+      `      ${clientIds.length} bare handshakes: 0 connections held; faye released every session ${Math.round(performance.now() - begun)} ms after the first (faye timeout 0.2 s)`,
+    );
+    expect(fixture.server.connectionCounts()).to.deep.equal({ faye: 1 });
   });
 
   it("sends the goodbye before the server shuts down", async () => {

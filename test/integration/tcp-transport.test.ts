@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { connect as tlsConnect } from "node:tls";
-import type { ActionwireServer } from "../../src/server/actionwire-server.js";
+import { ConfigError } from "../../src/core/errors.js";
+import { type ActionwireServer, createServer } from "../../src/server/actionwire-server.js";
 import { startDemoServer } from "../../src/testing/demo-server.js";
 import { selfSignedCert } from "../helpers/self-signed-cert.js";
 import { TcpTestClient, tcpPort } from "../helpers/tcp-test-client.js";
@@ -234,6 +235,36 @@ describe("tcp transport: actionHero's TCP cases, and what only tcp does", () => 
     client.socket.write("\r\n\n   \n");
     client.socket.write("detailsView\n");
     expect((await client.inbox.next((m) => m.context === "response")).messageCount).to.equal(1);
+  });
+
+  it("says goodbye (timeout) to a connection idle for tcp.idleTimeoutMs, then closes it", async () => {
+    await server.stop();
+    await start({ tcp: { port: 0, idleTimeoutMs: 100 } });
+    const client = await connect();
+    expect(await client.inbox.next((m) => m.context === "api")).to.deep.equal({
+      context: "api",
+      status: "Bye!",
+      reason: "timeout",
+    });
+    await client.closed;
+    expect(server.connectionCount).to.equal(0);
+  });
+
+  it("validates the heartbeat options", async () => {
+    expect(server.config.transportOptions.tcp).to.include({
+      idleTimeoutMs: 0,
+      keepAliveMs: 30_000,
+    });
+    for (const [tcp, message] of [
+      [{ idleTimeoutMs: -1 }, "config.tcp.idleTimeoutMs must be at least 0."],
+      [{ keepAliveMs: 500 }, "config.tcp.keepAliveMs must be 0 (off) or at least 1000"],
+      [{ keepAliveMs: 1.5 }, "config.tcp.keepAliveMs must be an integer."],
+    ] as const) {
+      expect(() => createServer({ transports: ["tcp"], tcp }), message).to.throw(
+        ConfigError,
+        message,
+      );
+    }
   });
 
   it("speaks TLS when configured", async () => {

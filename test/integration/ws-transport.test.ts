@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import { request as httpRequest } from "node:http";
+import { connect as netConnect, type Socket } from "node:net";
+import { MessageInbox } from "../../src/core/message-inbox.js";
 import { WebSocket } from "ws";
 import { WsTestClient } from "../helpers/ws-test-client.js";
 import { WsFixture } from "../helpers/ws-server.js";
@@ -55,14 +57,36 @@ describe("ws transport: what only ws does (the rest is the contract suite)", () 
     expect((await client.closed).code).to.equal(1007);
   });
 
-  it("reaps a socket that stops answering pings", async () => {
+  it("says goodbye (timeout) to a socket that stops answering pings, then closes it", async () => {
+    await fixture.stop();
+    // No other client: with a 50 ms heartbeat, a stalled event loop could time out a good one.
+    fixture = await WsFixture.start({ ws: { heartbeatMs: 50 } });
+    const silent = await WsTestClient.connect(fixture.wsUrl, { autoPong: false });
+    expect(await silent.next((m) => m.context === "api")).to.deep.equal({
+      context: "api",
+      status: "Bye!",
+      reason: "timeout",
+    });
+    expect((await silent.closed).code).to.equal(1000);
+    expect(fixture.server.connectionCount).to.equal(0);
+  });
+
+  it("terminates a timed-out peer that never answers the close frame (half-open)", async () => {
     await fixture.stop();
     fixture = await WsFixture.start({ ws: { heartbeatMs: 50 } });
-    const watcher = await fixture.connect();
-    const silent = await WsTestClient.connect(fixture.wsUrl, { autoPong: false });
-    const silentId = ((await silent.request("detailsView")).data as { id: string }).id;
-    expect((await silent.closed).code).to.equal(1006);
-    expect(await watcher.nextSay("I have left the room")).to.include({ from: silentId });
+    const peer = await DeafPeer.open(fixture.server.url, "/ws");
+    const welcome = await peer.nextFrame(TEXT);
+    expect(JSON.parse(welcome.toString())).to.include({ context: "api", room: "defaultRoom" });
+    expect(JSON.parse((await peer.nextFrame(TEXT)).toString())).to.deep.equal({
+      context: "api",
+      status: "Bye!",
+      reason: "timeout",
+    });
+    expect((await peer.nextFrame(CLOSE)).readUInt16BE(0)).to.equal(1000);
+    // It sent no close frame back, so only the server's terminate ends the TCP connection.
+    await peer.ended;
+    expect(peer.frames.received.some((frame) => frame.opcode === PING)).to.equal(true);
+    expect(fixture.server.connectionCount).to.equal(0);
   });
 
   it("answers an upgrade on an unclaimed path with 404", async () => {
@@ -85,3 +109,87 @@ describe("ws transport: what only ws does (the rest is the contract suite)", () 
     expect(status).to.equal(404);
   });
 });
+
+const TEXT = 0x1;
+const CLOSE = 0x8;
+const PING = 0x9;
+
+/**
+ * A WebSocket peer written by hand on a TCP socket: it completes the upgrade, then reads the
+ * server's frames and never answers one (no pong, no close frame), as a peer that is gone
+ * looks to the server while the kernel still acknowledges its bytes.
+ */
+class DeafPeer {
+  /** Every frame received, in order. */
+  readonly frames = new MessageInbox<{ opcode: number; payload: Buffer }>();
+  /** Resolves when the server ends the TCP connection. */
+  readonly ended: Promise<void>;
+
+  private constructor(readonly socket: Socket) {
+    this.ended = new Promise((resolve) => socket.once("end", resolve));
+  }
+
+  static async open(baseUrl: string, path: string): Promise<DeafPeer> {
+    const { hostname, port } = new URL(baseUrl);
+    const socket = netConnect(Number(port), hostname);
+    const peer = new DeafPeer(socket);
+    socket.on("error", () => undefined);
+    socket.write(
+      [
+        `GET ${path} HTTP/1.1`,
+        `Host: ${hostname}:${port}`,
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+        "",
+        "",
+      ].join("\r\n"),
+    );
+    let buffer: Buffer = Buffer.alloc(0);
+    let upgraded = false;
+    await new Promise<void>((resolve, reject) => {
+      socket.on("data", (chunk: Buffer) => {
+        buffer = Buffer.concat([buffer, chunk]);
+        if (!upgraded) {
+          const end = buffer.indexOf("\r\n\r\n");
+          if (end === -1) return;
+          const head = buffer.subarray(0, end).toString();
+          if (!head.startsWith("HTTP/1.1 101")) reject(new Error(head));
+          upgraded = true;
+          buffer = buffer.subarray(end + 4);
+          resolve();
+        }
+        buffer = peer.#read(buffer);
+      });
+    });
+    return peer;
+  }
+
+  /** The payload of the next frame with this opcode (frames of other kinds are skipped). */
+  async nextFrame(opcode: number): Promise<Buffer> {
+    return (await this.frames.next((frame) => frame.opcode === opcode)).payload;
+  }
+
+  /** Takes the complete (unmasked, server-sent) frames off the front of `buffer`. */
+  #read(buffer: Buffer): Buffer {
+    for (;;) {
+      if (buffer.length < 2) return buffer;
+      const opcode = buffer[0]! & 0x0f;
+      let length = buffer[1]! & 0x7f;
+      let offset = 2;
+      if (length === 126) {
+        if (buffer.length < 4) return buffer;
+        length = buffer.readUInt16BE(2);
+        offset = 4;
+      } else if (length === 127) {
+        if (buffer.length < 10) return buffer;
+        length = Number(buffer.readBigUInt64BE(2));
+        offset = 10;
+      }
+      if (buffer.length < offset + length) return buffer;
+      this.frames.push({ opcode, payload: buffer.subarray(offset, offset + length) });
+      buffer = buffer.subarray(offset + length);
+    }
+  }
+}

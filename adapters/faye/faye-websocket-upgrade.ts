@@ -1,0 +1,106 @@
+import type { IncomingMessage } from "node:http";
+import { createRequire } from "node:module";
+import type { Duplex } from "node:stream";
+import type { NodeAdapter } from "faye";
+import type { Logger } from "../../src/core/logger.js";
+import type { UpgradeHandler } from "../../src/core/upgrade-router.js";
+
+/** The part of faye-websocket's server-side socket that faye's upgrade uses. */
+interface FayeWebSocket {
+  onmessage: ((event: { data: string }) => void) | null;
+  onclose: ((event: { code: number }) => void) | null;
+  send(data: string): boolean;
+}
+
+type FayeWebSocketClass = new (
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  protocols: string[],
+  options: { ping?: number; maxLength: number },
+) => FayeWebSocket;
+
+/** faye's protocol server behind its Node adapter (faye 1.4), as its own upgrade drives it. */
+interface FayeProtocolServer {
+  openSocket(clientId: string | undefined, socket: FayeWebSocket, request: IncomingMessage): void;
+  closeSocket(clientId: string | undefined, close?: boolean): void;
+  process(messages: unknown, request: IncomingMessage, callback: (replies: unknown) => void): void;
+}
+
+/** WebSocket close code for a message too big to process (RFC 6455). */
+const MESSAGE_TOO_BIG = 1009;
+
+/** What {@link fayeWebSocketUpgrade} needs besides faye's adapter. */
+export interface FayeUpgradeOptions {
+  /** Seconds between pings (faye's `ping`); unset: none. */
+  ping: number | undefined;
+  /** The largest inbound message, in bytes; a frame that would pass it closes the socket (1009). */
+  maxLength: number;
+  /** The socket that carried this client's `/meta/connect` was closed for a frame too large. */
+  tooLarge(clientId: string): void;
+  logger: Logger;
+}
+
+/**
+ * faye's `NodeAdapter.handleUpgrade` (faye 1.4.3), with a bound on inbound frames. faye builds
+ * its faye-websocket without `maxLength`, so every frame may grow to faye-websocket's default of
+ * 64 MiB before faye parses it; there is no option to pass it through. This is the same
+ * upgrade, with faye-websocket's own `maxLength` option set: its check runs when a frame's
+ * header arrives (counting the fragments before it), so an oversized frame is refused with
+ * close code 1009 before its payload is buffered. faye-websocket is loaded from where faye
+ * resolves it.
+ */
+export function fayeWebSocketUpgrade(
+  bayeux: NodeAdapter,
+  options: FayeUpgradeOptions,
+): UpgradeHandler {
+  const fromFaye = createRequire(createRequire(import.meta.url).resolve("faye"));
+  const WebSocket = fromFaye("faye-websocket") as FayeWebSocketClass;
+  const server = (bayeux as unknown as { _server: FayeProtocolServer })._server;
+  const { ping, maxLength, tooLarge, logger } = options;
+  return (request, socket, head) => {
+    const ws = new WebSocket(request, socket, head, [], {
+      ...(ping === undefined ? {} : { ping }),
+      maxLength,
+    });
+    /** The client whose `/meta/connect` this socket carries, as faye tracks it. */
+    let clientId: string | undefined;
+    let open = true;
+    ws.onmessage = (event) => {
+      try {
+        const messages: unknown = JSON.parse(event.data);
+        if (typeof messages !== "object") throw new SyntaxError("not an object or array");
+        const cid = connectingClient(messages);
+        if (clientId !== undefined && cid !== undefined && cid !== clientId) {
+          server.closeSocket(clientId, false);
+        }
+        server.openSocket(cid, ws, request);
+        if (cid !== undefined) clientId = cid;
+        server.process(messages, request, (replies) => {
+          if (open) ws.send(JSON.stringify(replies));
+        });
+      } catch (error) {
+        // A parse error quotes the text, which is the client's: leave it out of the log.
+        const reason = error instanceof SyntaxError ? "not a JSON object or array" : String(error);
+        logger.debug("faye: a WebSocket message was refused", { error: reason });
+      }
+    };
+    ws.onclose = (event) => {
+      open = false;
+      server.closeSocket(clientId);
+      if (event.code === MESSAGE_TOO_BIG && clientId !== undefined) tooLarge(clientId);
+    };
+  };
+}
+
+/** The clientId of the first `/meta/connect` in a message or batch (faye's `idFromMessages`). */
+function connectingClient(messages: unknown): string | undefined {
+  const list: unknown[] = Array.isArray(messages) ? messages : [messages];
+  const connect = list.find(
+    (message) =>
+      typeof message === "object" &&
+      message !== null &&
+      (message as { channel?: unknown }).channel === "/meta/connect",
+  ) as { clientId?: unknown } | undefined;
+  return typeof connect?.clientId === "string" ? connect.clientId : undefined;
+}
