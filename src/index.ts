@@ -21,7 +21,7 @@ export type { ErrorCode } from "./core/errors.js";
 export type { ActionwireConfig, Limits, ResolvedConfig } from "./core/config.js";
 export { describeIssues, parseTransportOptions } from "./core/config.js";
 export { Connection } from "./core/connection.js";
-export type { ConnectionDetails, ConnectionInfo } from "./core/connection.js";
+export type { ConnectionDetails, ConnectionInfo, HandshakeRequest } from "./core/connection.js";
 export type {
   LegacyTranslation,
   RealtimeTransport,

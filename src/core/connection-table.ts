@@ -4,7 +4,7 @@ import type { RealtimeTransport } from "./realtime-transport.js";
 
 /** The connections of this node, each with the transport that holds it. */
 export class ConnectionTable {
-  readonly #entries = new Map<string, { connection: Connection; transport: RealtimeTransport }>();
+  readonly #entries = new Map<string, Connection>();
   readonly #transports = new Map<string, RealtimeTransport>();
 
   /** Makes a transport known so its connections can be registered by transport name. */
@@ -13,9 +13,10 @@ export class ConnectionTable {
   }
 
   add(connection: Connection): void {
-    const transport = this.#transports.get(connection.transport);
-    if (transport === undefined) throw new Error(`no transport named ${connection.transport}`);
-    this.#entries.set(connection.id, { connection, transport });
+    if (!this.#transports.has(connection.transport)) {
+      throw new Error(`no transport named ${connection.transport}`);
+    }
+    this.#entries.set(connection.id, connection);
   }
 
   remove(connectionId: string): void {
@@ -23,7 +24,7 @@ export class ConnectionTable {
   }
 
   get(connectionId: string): Connection | undefined {
-    return this.#entries.get(connectionId)?.connection;
+    return this.#entries.get(connectionId);
   }
 
   get size(): number {
@@ -31,14 +32,14 @@ export class ConnectionTable {
   }
 
   *connections(): IterableIterator<Connection> {
-    for (const entry of this.#entries.values()) yield entry.connection;
+    yield* this.#entries.values();
   }
 
   /** Counts per transport name. */
   countsByTransport(): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const name of this.#transports.keys()) counts[name] = 0;
-    for (const { connection } of this.#entries.values()) {
+    for (const connection of this.#entries.values()) {
       counts[connection.transport] = (counts[connection.transport] ?? 0) + 1;
     }
     return counts;
@@ -46,24 +47,30 @@ export class ConnectionTable {
 
   /** Sends one prepared message to one connection. */
   sendTo(connectionId: string, message: PreparedMessage): void {
-    this.#entries.get(connectionId)?.transport.send([connectionId], message);
+    this.#transportOf(connectionId)?.send([connectionId], message);
   }
 
   /** Sends one prepared message to many connections, one call per transport. */
   sendToMany(connectionIds: Iterable<string>, message: PreparedMessage): void {
-    const byTransport = new Map<RealtimeTransport, string[]>();
+    const byTransport = new Map<string, string[]>();
     for (const id of connectionIds) {
-      const entry = this.#entries.get(id);
-      if (entry === undefined) continue;
-      const ids = byTransport.get(entry.transport);
-      if (ids === undefined) byTransport.set(entry.transport, [id]);
+      const connection = this.#entries.get(id);
+      if (connection === undefined) continue;
+      const ids = byTransport.get(connection.transport);
+      if (ids === undefined) byTransport.set(connection.transport, [id]);
       else ids.push(id);
     }
-    for (const [transport, ids] of byTransport) transport.send(ids, message);
+    for (const [name, ids] of byTransport) this.#transports.get(name)?.send(ids, message);
   }
 
   /** Closes one connection through its transport. */
   disconnect(connectionId: string): void {
-    this.#entries.get(connectionId)?.transport.disconnect(connectionId);
+    this.#transportOf(connectionId)?.disconnect(connectionId);
+  }
+
+  /** The transport holding a connection (looked up by name: one object less per connection). */
+  #transportOf(connectionId: string): RealtimeTransport | undefined {
+    const connection = this.#entries.get(connectionId);
+    return connection === undefined ? undefined : this.#transports.get(connection.transport);
   }
 }

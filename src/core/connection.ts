@@ -9,6 +9,17 @@ export interface ConnectionInfo {
   request?: import("node:http").IncomingMessage;
 }
 
+/**
+ * What a connection keeps of the upgrade or handshake request it came in on: the method, the
+ * URL (with its query) and the headers (cookies included). The request object itself is not
+ * kept: it holds the parser's state and raw headers, several KiB per idle connection.
+ */
+export interface HandshakeRequest {
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  readonly headers: import("node:http").IncomingHttpHeaders;
+}
+
 /** The public view of a connection: exactly the fields `detailsView` returns (PROTOCOL.md). */
 export interface ConnectionDetails {
   id: string;
@@ -30,20 +41,19 @@ export interface ConnectionDetails {
  */
 export class Connection {
   /** Server-assigned, unguessable (uuid v4); never the transport's own session id. */
-  readonly id: string = randomUUID();
+  readonly id: string = flat(randomUUID());
   readonly connectedAt: number = Date.now();
   /** The adapter's name (`ws`, `socketio`, `faye`, `tcp`, …). */
   readonly transport: string;
   readonly remoteIP: string;
   readonly remotePort: number;
   /** The upgrade or handshake request the connection came in on, if the transport had one. */
-  readonly request: import("node:http").IncomingMessage | undefined;
+  readonly request: HandshakeRequest | undefined;
   /** What the client claimed with `setIP`; never used for anything. */
   claimedIP: string | null = null;
   room: string | null = null;
   readonly listeningRooms = new Set<string>();
-  /** Sticky params, set with the param verbs; every action on this connection sees them. */
-  readonly params: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  #params: Record<string, unknown> | undefined;
   totalActions = 0;
   pendingActions = 0;
   messageCount = 0;
@@ -59,7 +69,22 @@ export class Connection {
     this.transport = transport;
     this.remoteIP = normalizeIP(info.remoteIP);
     this.remotePort = info.remotePort;
-    this.request = info.request;
+    const request = info.request;
+    this.request =
+      request === undefined
+        ? undefined
+        : { method: request.method, url: request.url, headers: request.headers };
+  }
+
+  /** Sticky params, set with the param verbs; every action on this connection sees them. */
+  get params(): Record<string, unknown> {
+    // Made on first use: a null-prototype object is a dictionary of a few hundred bytes.
+    return (this.#params ??= Object.create(null) as Record<string, unknown>);
+  }
+
+  /** The sticky params, or `undefined` while none was ever set (reading makes nothing). */
+  get paramsIfAny(): Readonly<Record<string, unknown>> | undefined {
+    return this.#params;
   }
 
   /** The fields `detailsView` returns. */
@@ -73,12 +98,21 @@ export class Connection {
       claimedIP: this.claimedIP,
       room: this.room,
       listeningRooms: [...this.listeningRooms],
-      params: { ...this.params },
+      params: { ...this.#params },
       totalActions: this.totalActions,
       pendingActions: this.pendingActions,
       messageCount: this.messageCount,
     };
   }
+}
+
+/**
+ * A copy of a string in one piece. `randomUUID()` builds its result by concatenation, and V8
+ * keeps such a string as a tree of pieces (about 500 bytes); an id lives as long as its
+ * connection.
+ */
+function flat(text: string): string {
+  return Buffer.from(text, "latin1").toString("latin1");
 }
 
 /** IPv4-mapped IPv6 (`::ffff:127.0.0.1`) is shown as plain IPv4. */

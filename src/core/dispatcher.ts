@@ -38,10 +38,10 @@ interface ConnectionState {
   readonly allowed: ReadonlySet<string> | undefined;
   /** Set while the connection is being admitted: its requests wait for it. */
   joining: Promise<void> | undefined;
-  /** Its asynchronous actions still running, aborted when it closes. */
-  readonly running: Set<Abortable>;
-  /** Its requests still being answered asynchronously (a quit waits for them). */
-  readonly inflight: Set<Promise<unknown>>;
+  /** Its asynchronous actions still running, aborted when it closes (made on first use). */
+  running?: Set<Abortable>;
+  /** Its requests still being answered asynchronously, for a quit to wait for (ditto). */
+  inflight?: Set<Promise<unknown>>;
 }
 
 /**
@@ -86,8 +86,6 @@ export class Dispatcher {
       bucket: new TokenBucket(this.config.limits.rate),
       allowed: this.#allowedVerbs.get(transport),
       joining: undefined,
-      running: new Set(),
-      inflight: new Set(),
     });
     this.track(this.bus.addConnection(connection.id), "registering a connection");
     return connection;
@@ -341,7 +339,7 @@ export class Dispatcher {
     }
     if (event === "quit" || event === "exit" || event === "close") {
       // The requests that came before get their replies first, then the goodbye.
-      const earlier = state === undefined ? [] : [...state.inflight];
+      const earlier = [...(state?.inflight ?? [])];
       this.track(
         Promise.allSettled(earlier).then(() => this.disconnect(connection.id, "quit")),
         "quitting",
@@ -381,8 +379,9 @@ export class Dispatcher {
 
   /** Keeps an asynchronous request in the connection's in-flight set until it is answered. */
   private follow(request: Pending, work: Promise<unknown>): Promise<unknown> {
-    const inflight = request.state?.inflight;
-    if (inflight !== undefined) {
+    const state = request.state;
+    if (state !== undefined) {
+      const inflight = (state.inflight ??= new Set());
       inflight.add(work);
       const done = () => inflight.delete(work);
       work.then(done, done);
@@ -399,7 +398,7 @@ export class Dispatcher {
   ): Reply | Promise<Reply> {
     switch (verb) {
       case "action":
-        return this.#runner.run(connection, params, state?.running);
+        return this.#runner.run(connection, params, state);
       case "say": {
         const message = requireString(params, "message");
         if (message.length > this.config.limits.maxSayLength) {

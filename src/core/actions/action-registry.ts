@@ -68,12 +68,12 @@ export class ActionRegistry {
    */
   processParams(
     action: ActionDefinition,
-    sticky: Record<string, unknown>,
+    sticky: Readonly<Record<string, unknown>> | undefined,
     request: Record<string, unknown>,
   ): Record<string, unknown> {
     const out = Object.create(null) as Record<string, unknown>;
     if (action.acceptUndeclaredParams === true) {
-      for (const key of Object.keys(sticky)) if (key !== "action") out[key] = sticky[key];
+      for (const key of Object.keys(sticky ?? {})) if (key !== "action") out[key] = sticky![key];
       for (const key of Object.keys(request)) if (key !== "action") out[key] = request[key];
     }
     for (const [name, input] of this.#inputsOf(action)) {
@@ -82,7 +82,7 @@ export class ActionRegistry {
           ? undefined
           : Object.hasOwn(request, name)
             ? request[name]
-            : Object.hasOwn(sticky, name)
+            : sticky !== undefined && Object.hasOwn(sticky, name)
               ? sticky[name]
               : undefined;
       if (isMissing(value)) {

@@ -20,6 +20,11 @@ export interface Abortable {
   abort(reason: unknown): void;
 }
 
+/** Where a connection's running asynchronous actions are kept (the set made on first use). */
+export interface RunningActions {
+  running?: Set<Abortable>;
+}
+
 /** Sends an alert to a connection, wherever in the cluster it is. */
 export type AlertSender = (
   connectionId: string,
@@ -49,13 +54,13 @@ export class ActionRunner {
   /**
    * Runs the action `requestParams.action` for a connection. Returns the reply fields at once
    * when the action is synchronous, or a promise of them; fails (throws or rejects) with an
-   * {@link ActionwireError} only. `running`, when given, holds the call while it is
-   * asynchronous, so a closing connection can abort it.
+   * {@link ActionwireError} only. `owner.running`, when an owner is given, holds the call
+   * while it is asynchronous, so a closing connection can abort it.
    */
   run(
     connection: Connection,
     requestParams: Record<string, unknown>,
-    running?: Set<Abortable>,
+    owner?: RunningActions,
   ): ActionReply | Promise<ActionReply> {
     const name = requestParams.action;
     if (name === undefined || name === null || name === "") {
@@ -68,7 +73,7 @@ export class ActionRunner {
     if (connection.pendingActions >= this.config.limits.maxPendingActions) {
       throw new ActionwireError("ERR_TOO_MANY_PENDING", "you have too many pending requests");
     }
-    const params = this.actions.processParams(action, connection.params, requestParams);
+    const params = this.actions.processParams(action, connection.paramsIfAny, requestParams);
     const startedAt = this.config.logActions === false ? 0 : performance.now();
     connection.pendingActions++;
     connection.totalActions++;
@@ -87,6 +92,7 @@ export class ActionRunner {
       connection.pendingActions--;
       return this.succeeded(action, connection, params, startedAt, outcome);
     }
+    const running = owner === undefined ? undefined : (owner.running ??= new Set());
     return this.await(action, connection, params, startedAt, context, outcome, running);
   }
 
