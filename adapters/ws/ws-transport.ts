@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { WebSocket, WebSocketServer } from "ws";
 import { BaseTransport } from "../../src/core/base-transport.js";
 import { loadPackage } from "../../src/core/load-package.js";
@@ -6,6 +7,16 @@ import type { Connection } from "../../src/core/connection.js";
 import type { PreparedMessage } from "../../src/core/prepared-message.js";
 import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
 import { parseWsOptions, type WsOptions } from "./ws-options.js";
+
+/** The `ws` package, with the frame builder its types leave out (`ws.Sender.frame`). */
+type WsPackage = typeof import("ws") & {
+  Sender: {
+    frame(
+      data: Buffer,
+      options: { readOnly: boolean; fin: boolean; opcode: number; mask: boolean; rsv1: boolean },
+    ): Buffer[];
+  };
+};
 
 /**
  * Raw WebSocket transport (the `ws` package): one JSON text frame per message, both ways, on
@@ -21,6 +32,14 @@ export class WsTransport extends BaseTransport<WebSocket> {
   #heartbeat: NodeJS.Timeout | undefined;
   /** Sockets that have not answered the last ping. */
   readonly #silent = new Set<WebSocket>();
+  /** Frames one text message, unmasked, for every socket alike (ws's own `Sender.frame`). */
+  #frame: ((data: Buffer) => Buffer) | undefined;
+  /** Raw sockets corked by a broadcast in this tick, uncorked together at its end. */
+  readonly #corked: Socket[] = [];
+  readonly #uncork = () => {
+    for (const raw of this.#corked) raw.uncork();
+    this.#corked.length = 0;
+  };
   /** Every socket until its close event, with its connection (which may already be closed). */
   readonly #live = new Map<WebSocket, Connection>();
 
@@ -40,7 +59,7 @@ export class WsTransport extends BaseTransport<WebSocket> {
   }
 
   protected async listen(host: TransportHost): Promise<void> {
-    const { WebSocketServer } = await loadPackage<typeof import("ws")>("ws", "ws");
+    const { WebSocketServer, Sender } = await loadPackage<WsPackage>("ws", "ws");
     const options =
       (host.config.transportOptions[this.name] as WsOptions | undefined) ?? parseWsOptions({});
     this.#options = options;
@@ -52,6 +71,12 @@ export class WsTransport extends BaseTransport<WebSocket> {
       perMessageDeflate: options.perMessageDeflate,
       clientTracking: false,
     });
+    // With permessage-deflate ws may queue frames while it compresses: broadcasts go through
+    // its own send then, so nothing overtakes a queued frame.
+    if (!options.perMessageDeflate) {
+      const frameOptions = { readOnly: true, fin: true, opcode: 1, mask: false, rsv1: false };
+      this.#frame = (data) => Buffer.concat(Sender.frame(data, frameOptions));
+    }
     const server = this.#server;
     host.upgrades.add(options.path, (request, socket, head) => {
       server.handleUpgrade(request, socket, head, (ws) => this.#open(ws, request));
@@ -68,6 +93,32 @@ export class WsTransport extends BaseTransport<WebSocket> {
 
   protected override backlog(socket: WebSocket): { bytes: number; messages: number } {
     return { bytes: socket.bufferedAmount, messages: 0 };
+  }
+
+  /**
+   * A message for several connections (a room) is framed once, and the same bytes go to each
+   * socket, corked until the end of the tick: a burst of messages leaves in one write per
+   * socket instead of one per message. One connection (a reply) is a plain `send`.
+   */
+  override send(connectionIds: Iterable<string>, message: PreparedMessage): void {
+    const frame = this.#frame;
+    if (frame === undefined || !Array.isArray(connectionIds) || connectionIds.length < 2) {
+      super.send(connectionIds, message);
+      return;
+    }
+    let bytes: Buffer | undefined;
+    for (const id of connectionIds as string[]) {
+      const entry = this.entryOf(id);
+      if (entry === undefined || entry.socket.readyState !== 1) continue;
+      if (!this.admits(entry.connection, entry.socket, message)) continue;
+      const raw = (entry.socket as unknown as { _socket: Socket })._socket;
+      if (raw.writableCorked === 0) {
+        if (this.#corked.length === 0) process.nextTick(this.#uncork);
+        raw.cork();
+        this.#corked.push(raw);
+      }
+      raw.write((bytes ??= frame(Buffer.from(message.json))));
+    }
   }
 
   protected write(socket: WebSocket, message: PreparedMessage): void {

@@ -50,12 +50,12 @@ export class ConnectionTable {
     this.#transportOf(connectionId)?.send([connectionId], message);
   }
 
-  /** Sends one prepared message to many connections, one call per transport. */
-  sendToMany(connectionIds: Iterable<string>, message: PreparedMessage): void {
+  /** Sends one prepared message to many connections (but `except`), one call per transport. */
+  sendToMany(connectionIds: Iterable<string>, message: PreparedMessage, except?: string): void {
     const byTransport = new Map<string, string[]>();
     for (const id of connectionIds) {
       const connection = this.#entries.get(id);
-      if (connection === undefined) continue;
+      if (connection === undefined || id === except) continue;
       const ids = byTransport.get(connection.transport);
       if (ids === undefined) byTransport.set(connection.transport, [id]);
       else ids.push(id);

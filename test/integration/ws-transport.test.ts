@@ -17,6 +17,29 @@ describe("ws transport: what only ws does (the rest is the contract suite)", () 
     await fixture.stop();
   });
 
+  for (const perMessageDeflate of [false, true]) {
+    it(`delivers a burst to a room whole and in order, replies in between (perMessageDeflate ${perMessageDeflate})`, async () => {
+      await fixture.stop();
+      fixture = await WsFixture.start({ ws: { perMessageDeflate } });
+      const members = await Promise.all([1, 2, 3].map(() => fixture.connect()));
+      const sender = await fixture.connect();
+      const texts = Array.from({ length: 200 }, (_, i) => `burst ${i} ${"é".repeat(i)}`);
+      for (const [i, text] of texts.entries()) {
+        sender.sendRaw(JSON.stringify({ event: "say", params: { message: text }, messageId: i }));
+      }
+      // A member's own request in the middle of the burst is answered in its place.
+      const reply = members[0]!.request("roomView");
+      for (const member of members) await member.nextSay(texts.at(-1));
+      expect((await reply).status).to.equal("OK");
+      for (const member of members) {
+        const heard = member.inbox.received
+          .filter((m) => m.context === "user" && String(m.message).startsWith("burst "))
+          .map((m) => m.message);
+        expect(heard).to.deep.equal(texts);
+      }
+    });
+  }
+
   it("answers array and binary frames with ERR_BAD_MESSAGE and keeps serving", async () => {
     const client = await fixture.connect();
     const neighbour = await fixture.connect();

@@ -129,13 +129,7 @@ export class RoomManager {
   roomMessage(envelope: RoomEnvelope): void {
     const audience = this.#audience.get(envelope.room);
     if (audience === undefined) return;
-    const message = PreparedMessage.fromJson(envelope.json);
-    if (envelope.except !== undefined && audience.has(envelope.except)) {
-      const others = [...audience].filter((id) => id !== envelope.except);
-      this.table.sendToMany(others, message);
-    } else {
-      this.table.sendToMany(audience, message);
-    }
+    this.table.sendToMany(audience, PreparedMessage.fromJson(envelope.json), envelope.except);
   }
 
   /** Publishes a chat push (`context: "user"`) to a room, once for the whole cluster. */
