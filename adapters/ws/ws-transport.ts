@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import type { WebSocket, WebSocketServer } from "ws";
+import type { RawData, WebSocket, WebSocketServer } from "ws";
 import { BaseTransport } from "../../src/core/base-transport.js";
 import { loadPackage } from "../../src/core/load-package.js";
 import type { Connection } from "../../src/core/connection.js";
@@ -18,6 +18,14 @@ type WsPackage = typeof import("ws") & {
   };
 };
 
+/** The listeners every socket shares (`this` is the socket). */
+interface WsListeners {
+  message(this: WebSocket, data: RawData, isBinary: boolean): void;
+  pong(this: WebSocket): void;
+  error(this: WebSocket, error: Error): void;
+  close(this: WebSocket): void;
+}
+
 /**
  * Raw WebSocket transport (the `ws` package): one JSON text frame per message, both ways, on
  * one path of the shared HTTP server. Dead sockets are reaped by ping/pong: one that did not
@@ -34,6 +42,7 @@ export class WsTransport extends BaseTransport<WebSocket> {
   readonly #silent = new Set<WebSocket>();
   /** Frames one text message, unmasked, for every socket alike (ws's own `Sender.frame`). */
   #frame: ((data: Buffer) => Buffer) | undefined;
+  #listeners: WsListeners | undefined;
   /** Raw sockets corked by a broadcast in this tick, uncorked together at its end. */
   readonly #corked: Socket[] = [];
   readonly #uncork = () => {
@@ -142,23 +151,41 @@ export class WsTransport extends BaseTransport<WebSocket> {
     const { ip, port } = this.host.remoteAddress(request);
     const connection = this.accept(ws, { remoteIP: ip, remotePort: port, request });
     this.#live.set(ws, connection);
-    ws.on("message", (data, isBinary) => {
-      this.#silent.delete(ws);
-      if (isBinary) {
-        this.host.receiveText(connection, Buffer.isBuffer(data) ? data : Buffer.alloc(0));
-      } else {
-        this.host.receiveText(connection, data.toString());
-      }
-    });
-    ws.on("pong", () => this.#silent.delete(ws));
-    ws.on("error", (error) => {
-      this.host.logger.debug("ws socket error", { id: connection.id, error: error.message });
-    });
-    ws.on("close", () => {
-      this.#live.delete(ws);
-      this.#silent.delete(ws);
-      this.release(connection.id);
-    });
+    // The same four listeners for every socket (`this` is the socket): no closures per socket.
+    const listeners = (this.#listeners ??= this.#makeListeners());
+    ws.on("message", listeners.message);
+    ws.on("pong", listeners.pong);
+    ws.on("error", listeners.error);
+    ws.on("close", listeners.close);
+  }
+
+  #makeListeners(): WsListeners {
+    const host = this.host;
+    const release = (id: string) => this.release(id);
+    const live = this.#live;
+    const silent = this.#silent;
+    return {
+      message(this: WebSocket, data: RawData, isBinary: boolean): void {
+        const connection = live.get(this);
+        if (connection === undefined) return;
+        silent.delete(this);
+        if (!isBinary) host.receiveText(connection, data.toString());
+        else host.receiveText(connection, Buffer.isBuffer(data) ? data : Buffer.alloc(0));
+      },
+      pong(this: WebSocket): void {
+        silent.delete(this);
+      },
+      error(this: WebSocket, error: Error): void {
+        const id = live.get(this)?.id;
+        host.logger.debug("ws socket error", { id, error: error.message });
+      },
+      close(this: WebSocket): void {
+        const connection = live.get(this);
+        live.delete(this);
+        silent.delete(this);
+        if (connection !== undefined) release(connection.id);
+      },
+    };
   }
 
   /**
