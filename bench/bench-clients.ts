@@ -2,10 +2,19 @@
  * The client side of each bench case, run in a forked load process: the same code drives
  * actionwire and the bare server of a transport, so only the server differs.
  */
-import faye from "faye";
-import { io, type Socket } from "socket.io-client";
-import { WebSocket } from "ws";
-import type { Flavour, Transport } from "./bench-servers.js";
+import type { ClientSocketClass } from "primus";
+import type { Socket } from "socket.io-client";
+import {
+  BARE_FAYE_ROOM,
+  BENCH_ROOM,
+  ENTERED,
+  SAY_MARKER,
+  type Flavour,
+  type Transport,
+} from "./bench-protocol.js";
+
+/** What a client connects with: a transport both sides serve, or Primus (bare only). */
+export type ClientKind = Transport | "primus";
 
 /** One connected client, seen the same way whatever the transport. */
 export interface BenchClient {
@@ -13,31 +22,35 @@ export interface BenchClient {
   action(params: Record<string, unknown>, messageId: number): void;
   /** Says a chat message to the room. */
   say(message: string): void;
+  /** Joins the bench room (`roomChange`); the reply comes to `onResponse`. */
+  join(messageId: number): void;
   close(): void;
 }
 
 export interface ClientHandlers {
-  /** A reply to an action (its messageId). */
+  /** A reply to a request (its messageId). */
   onResponse?(messageId: unknown): void;
   /** A chat message pushed from the room (counted, never parsed, on ws). */
   onSay?(): void;
+  /** An entered notice pushed from the room (counted, never parsed, on ws). */
+  onNotice?(): void;
 }
 
-/** Marker that tells a chat push apart from other frames on ws without parsing it. */
-export const SAY_MARKER = "fanout-";
-
+/** Connects one client and resolves once it is welcomed (faye: subscribed as well). */
 export function connectClient(
-  transport: Transport,
+  kind: ClientKind,
   flavour: Flavour,
   url: string,
   handlers: ClientHandlers,
 ): Promise<BenchClient> {
-  if (transport === "ws") return connectWs(url, handlers);
-  if (transport === "socketio") return connectSocketIo(url, handlers);
+  if (kind === "ws") return connectWs(url, handlers);
+  if (kind === "socketio") return connectSocketIo(url, handlers);
+  if (kind === "primus") return connectPrimus(url, handlers);
   return connectFaye(url, flavour, handlers);
 }
 
 async function connectWs(url: string, handlers: ClientHandlers): Promise<BenchClient> {
+  const { WebSocket } = await import("ws");
   const socket = new WebSocket(url, { perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
     socket.once("message", () => resolve()); // the welcome
@@ -45,6 +58,10 @@ async function connectWs(url: string, handlers: ClientHandlers): Promise<BenchCl
   });
   socket.on("error", () => undefined);
   socket.on("message", (data: Buffer) => {
+    if (handlers.onNotice !== undefined && data.includes(ENTERED)) {
+      handlers.onNotice();
+      return;
+    }
     if (handlers.onSay !== undefined && data.includes(SAY_MARKER)) {
       handlers.onSay();
       return;
@@ -57,11 +74,14 @@ async function connectWs(url: string, handlers: ClientHandlers): Promise<BenchCl
     action: (params, messageId) =>
       socket.send(JSON.stringify({ event: "action", params, messageId })),
     say: (message) => socket.send(JSON.stringify({ event: "say", params: { message } })),
+    join: (messageId) =>
+      socket.send(JSON.stringify({ event: "roomChange", params: { room: BENCH_ROOM }, messageId })),
     close: () => socket.terminate(),
   };
 }
 
 async function connectSocketIo(url: string, handlers: ClientHandlers): Promise<BenchClient> {
+  const { io } = await import("socket.io-client");
   const socket: Socket = io(url, {
     transports: ["websocket"],
     reconnection: false,
@@ -75,20 +95,30 @@ async function connectSocketIo(url: string, handlers: ClientHandlers): Promise<B
     const onResponse = handlers.onResponse;
     socket.on("response", (message: { messageId?: unknown }) => onResponse(message.messageId));
   }
-  if (handlers.onSay !== undefined) socket.on("say", handlers.onSay);
+  if (handlers.onSay !== undefined || handlers.onNotice !== undefined) {
+    socket.on("say", (message: { message?: string }) => {
+      if (message.message === ENTERED) handlers.onNotice?.();
+      else handlers.onSay?.();
+    });
+  }
   return {
     action: (params, messageId) => socket.emit("action", { ...params, messageId }),
     say: (message) => socket.emit("say", { message }),
+    join: (messageId) => socket.emit("roomChange", { room: BENCH_ROOM, messageId }),
     close: () => socket.disconnect(),
   };
 }
 
-/** actionwire: `/actionwire/in|out/<clientId>`; the bare server: `/echo/in|out/<clientId>`. */
+/**
+ * actionwire: `/actionwire/in|out/<clientId>`; the bare server: `/echo/in|out/<clientId>` for
+ * the echo, and faye's own broadcast on {@link BARE_FAYE_ROOM} for the room.
+ */
 async function connectFaye(
   endpoint: string,
   flavour: Flavour,
   handlers: ClientHandlers,
 ): Promise<BenchClient> {
+  const { default: faye } = await import("faye");
   const client = new faye.Client(endpoint);
   let clientId = "";
   client.addExtension({
@@ -104,17 +134,67 @@ async function connectFaye(
   let welcomed: () => void = () => undefined;
   const welcome = new Promise<void>((resolve) => (welcomed = resolve));
   await client.subscribe(`${prefix}/out/${clientId}`, (data) => {
-    const message = data as { context?: string; messageId?: unknown };
+    const message = data as { context?: string; messageId?: unknown; message?: unknown };
     if (message.context === "response") handlers.onResponse?.(message.messageId);
-    else welcomed();
+    else if (message.context === "user") {
+      if (message.message === ENTERED) handlers.onNotice?.();
+      else handlers.onSay?.();
+    } else welcomed();
   });
   if (flavour === "actionwire") await welcome;
+  else if (handlers.onSay !== undefined) {
+    const onSay = handlers.onSay;
+    await client.subscribe(BARE_FAYE_ROOM, () => onSay());
+  }
   const inChannel = `${prefix}/in/${clientId}`;
   return {
     action: (params, messageId) =>
       void client.publish(inChannel, { event: "action", params, messageId }),
-    say: (message) => void client.publish(inChannel, { event: "say", params: { message } }),
+    say:
+      flavour === "actionwire"
+        ? (message) => void client.publish(inChannel, { event: "say", params: { message } })
+        : (message) =>
+            void client.publish(BARE_FAYE_ROOM, {
+              context: "user",
+              from: clientId,
+              room: BENCH_ROOM,
+              message,
+              sentAt: Date.now(),
+            }),
+    join: (messageId) =>
+      void client.publish(inChannel, {
+        event: "roomChange",
+        params: { room: BENCH_ROOM },
+        messageId,
+      }),
     close: () => void client.disconnect(),
+  };
+}
+
+let primusSocket: ClientSocketClass | undefined;
+
+/** Primus's Node client over its ws transformer, compiled once per load process. */
+async function connectPrimus(url: string, handlers: ClientHandlers): Promise<BenchClient> {
+  if (primusSocket === undefined) {
+    const { default: Primus } = await import("primus");
+    primusSocket = Primus.createSocket({ transformer: "websockets", pathname: "/primus" });
+  }
+  const socket = new primusSocket(url, { strategy: false });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("data", () => resolve()); // the welcome
+    socket.once("error", reject);
+  });
+  socket.on("data", (data) => {
+    const message = data as { context?: string; messageId?: unknown };
+    if (message.context === "response") handlers.onResponse?.(message.messageId);
+  });
+  const send = (event: string, params: Record<string, unknown>, messageId?: number) =>
+    void socket.write({ event, params, messageId });
+  return {
+    action: (params, messageId) => send("action", params, messageId),
+    say: (message) => send("say", { message }),
+    join: (messageId) => send("roomChange", { room: BENCH_ROOM }, messageId),
+    close: () => socket.end(),
   };
 }
 

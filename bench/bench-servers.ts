@@ -1,54 +1,76 @@
 /**
- * The servers a bench case runs against: actionwire on one transport, or the bare library doing
- * the same job as plainly as it allows. Each runs alone in a forked server process.
+ * The servers a bench case runs against: actionwire on one or several transports, or a bare
+ * library doing the same job as plainly as it allows. Each runs alone in a forked server process.
  */
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
-import faye from "faye";
-import { Server as SocketIoServer } from "socket.io";
-import { WebSocketServer } from "ws";
-import { demoActions } from "../src/demo/demo-actions.js";
-import { createServer } from "../src/server/actionwire-server.js";
+import type { Socket as NetSocket } from "node:net";
+import type { NodeAdapterOptions } from "faye";
+import type { Redis } from "ioredis";
+import type { WebSocket } from "ws";
+import { BENCH_ROOM, ENTERED, type Transport } from "./bench-protocol.js";
 
-/** Which transport, and whether actionwire or the bare library serves it. */
-export type Transport = "ws" | "socketio" | "faye";
-export type Flavour = "actionwire" | "bare";
+/** What a server process runs. */
+export interface ServerSpec {
+  /**
+   * `actionwire`; `bare`: the bare library of `transports[0]` (a plain send loop on ws);
+   * `bare-cork`: the ws server that frames a broadcast once and corks every socket until the
+   * end of the tick; `primus`: Primus over its ws transformer (round trip only).
+   */
+  kind: "actionwire" | "bare" | "bare-cork" | "primus";
+  /** actionwire runs all of them on one HTTP server (one room); a bare server runs the first. */
+  transports: Transport[];
+  /** Entered notices (actionwire's `roomNotices`; the bare ws server's own). Default off. */
+  roomNotices?: boolean;
+  /** Clients start in the bench room (default), or in none and join it with `roomChange`. */
+  startInRoom?: boolean;
+  /** One node of two over one Redis: actionwire's Redis bus, or the bare library's own. */
+  redis?: { url: string; nodeId: string };
+}
 
-/** A started server: where clients connect, and how to stop it. */
+/** Where clients connect, by transport (primus: its http:// base), and how to stop it. */
 export interface StartedServer {
-  /** ws: a ws:// URL; socketio: the http:// base; faye: the http:// endpoint. */
-  url: string;
+  /** ws: a ws:// URL; socketio and primus: the http:// base; faye: the http:// endpoint. */
+  urls: Partial<Record<Transport | "primus", string>>;
   close(): Promise<void>;
 }
 
-/** The room every fan-out client is in (actionwire: the default room). */
-export const BENCH_ROOM = "bench";
-
-export function startServer(transport: Transport, flavour: Flavour): Promise<StartedServer> {
-  if (flavour === "actionwire") return actionwireServer(transport);
-  if (transport === "ws") return bareWs();
-  if (transport === "socketio") return bareSocketIo();
-  return bareFaye();
+/** Starts the server a spec names, listening on a free port on 127.0.0.1. */
+export function startServer(spec: ServerSpec): Promise<StartedServer> {
+  if (spec.kind === "actionwire") return actionwireServer(spec);
+  if (spec.kind === "primus") return primusServer();
+  const transport = spec.transports[0]!;
+  if (transport === "ws") return bareWs(spec);
+  if (transport === "socketio") return bareSocketIo(spec);
+  return bareFaye(spec);
 }
 
-async function actionwireServer(transport: Transport): Promise<StartedServer> {
+async function actionwireServer(spec: ServerSpec): Promise<StartedServer> {
+  const { createServer } = await import("../src/server/actionwire-server.js");
+  const { demoActions } = await import("../src/demo/demo-actions.js");
   const server: ReturnType<typeof createServer> = createServer({
-    transports: [transport],
+    transports: spec.transports,
     port: 0,
     host: "127.0.0.1",
-    defaultRoom: BENCH_ROOM,
-    // The bare servers send no entered/left notices either.
-    roomNotices: false,
+    defaultRoom: spec.startInRoom === false ? null : BENCH_ROOM,
+    // The bare servers send no entered/left notices either, unless a case turns them on.
+    roomNotices: spec.roomNotices ?? false,
     limits: { rate: 1_000_000, maxPendingActions: 1000 },
     actions: demoActions({ nodeId: "bench", connectionCounts: () => server.connectionCounts() }),
+    ...(spec.redis === undefined
+      ? {}
+      : { nodeId: spec.redis.nodeId, redis: { url: spec.redis.url } }),
   });
   await server.start();
-  const url =
-    transport === "ws"
-      ? `${server.url.replace(/^http/, "ws")}/ws`
-      : transport === "faye"
-        ? `${server.url}/faye`
-        : server.url;
-  return { url, close: () => server.stop() };
+  const urls: StartedServer["urls"] = {};
+  for (const transport of spec.transports) {
+    urls[transport] =
+      transport === "ws"
+        ? `${server.url.replace(/^http/, "ws")}/ws`
+        : transport === "faye"
+          ? `${server.url}/faye`
+          : server.url;
+  }
+  return { urls, close: () => server.stop() };
 }
 
 function listen(http: HttpServer): Promise<number> {
@@ -62,13 +84,69 @@ function closeHttp(http: HttpServer): Promise<void> {
   return new Promise((resolve) => http.close(() => resolve()));
 }
 
-/** Echo: parse, answer with the messageId. Say: one frame, a plain `send` loop to the others. */
-async function bareWs(): Promise<StartedServer> {
+/** ws's frame builder (`Sender.frame`): the package exports it, its types leave it out. */
+type FrameBuilder = {
+  frame(
+    data: Buffer,
+    options: { readOnly: boolean; fin: boolean; opcode: number; mask: boolean; rsv1: boolean },
+  ): Buffer[];
+};
+
+/**
+ * Echo: parse, answer with the messageId. Say: one JSON text for the room; `bare` sends it with
+ * a plain `send` loop, `bare-cork` frames it once and writes the same bytes to every socket,
+ * each corked until the end of the tick (so a burst leaves in one write per socket).
+ * roomChange: join the room's set and (notices on) push an entered notice to every member.
+ */
+async function bareWs(spec: ServerSpec): Promise<StartedServer> {
+  const wsPackage = await import("ws");
+  const { WebSocketServer } = wsPackage;
+  const OPEN = wsPackage.WebSocket.OPEN;
+  const { Sender } = wsPackage as unknown as { Sender: FrameBuilder };
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, path: "/ws" });
   await new Promise<void>((resolve) => wss.once("listening", resolve));
+  const startInRoom = spec.startInRoom !== false;
+  const members = new Set<WebSocket>();
+  const corked: NetSocket[] = [];
+  const uncorkAll = () => {
+    for (const raw of corked) raw.uncork();
+    corked.length = 0;
+  };
+  const broadcast =
+    spec.kind === "bare-cork"
+      ? (text: string, except: WebSocket) => {
+          const frame = Buffer.concat(
+            Sender.frame(Buffer.from(text), {
+              readOnly: true,
+              fin: true,
+              opcode: 1,
+              mask: false,
+              rsv1: false,
+            }),
+          );
+          if (corked.length === 0) process.nextTick(uncorkAll);
+          for (const client of members) {
+            if (client === except || client.readyState !== OPEN) continue;
+            // Safe beside ws's own sender: without permessage-deflate it never queues.
+            const raw = (client as unknown as { _socket: NetSocket })._socket;
+            if (raw.writableCorked === 0) {
+              raw.cork();
+              corked.push(raw);
+            }
+            raw.write(frame);
+          }
+        }
+      : (text: string, except: WebSocket) => {
+          for (const client of members) if (client !== except) client.send(text);
+        };
   wss.on("connection", (socket) => {
     let count = 0;
-    socket.send(JSON.stringify({ context: "api", welcome: "hi", room: BENCH_ROOM }));
+    let joined = startInRoom;
+    if (startInRoom) members.add(socket);
+    socket.on("close", () => members.delete(socket));
+    socket.send(
+      JSON.stringify({ context: "api", welcome: "hi", room: startInRoom ? BENCH_ROOM : null }),
+    );
     socket.on("message", (data) => {
       count++;
       const request = JSON.parse(String(data)) as {
@@ -77,15 +155,44 @@ async function bareWs(): Promise<StartedServer> {
         messageId: unknown;
       };
       if (request.event === "say") {
-        const frame = JSON.stringify({
-          context: "user",
-          from: "x",
-          room: BENCH_ROOM,
-          message: request.params.message,
-          sentAt: Date.now(),
-        });
-        for (const client of wss.clients) if (client !== socket) client.send(frame);
+        broadcast(
+          JSON.stringify({
+            context: "user",
+            from: "x",
+            room: BENCH_ROOM,
+            message: request.params.message,
+            sentAt: Date.now(),
+          }),
+          socket,
+        );
         socket.send(JSON.stringify({ context: "response", messageId: request.messageId }));
+        return;
+      }
+      if (request.event === "roomChange") {
+        if (!joined) {
+          joined = true;
+          members.add(socket);
+          if (spec.roomNotices === true) {
+            broadcast(
+              JSON.stringify({
+                context: "user",
+                message: ENTERED,
+                room: BENCH_ROOM,
+                from: "x",
+                sentAt: Date.now(),
+              }),
+              socket,
+            );
+          }
+        }
+        socket.send(
+          JSON.stringify({
+            context: "response",
+            messageCount: count,
+            messageId: request.messageId,
+            data: { room: BENCH_ROOM },
+          }),
+        );
         return;
       }
       const { action: _action, ...params } = request.params;
@@ -101,7 +208,7 @@ async function bareWs(): Promise<StartedServer> {
   });
   const { port } = wss.address() as { port: number };
   return {
-    url: `ws://127.0.0.1:${port}/ws`,
+    urls: { ws: `ws://127.0.0.1:${port}/ws` },
     close: () =>
       new Promise((resolve) => {
         for (const client of wss.clients) client.terminate();
@@ -110,10 +217,23 @@ async function bareWs(): Promise<StartedServer> {
   };
 }
 
-/** `action` → `response` event; `say` → a broadcast to every other socket. */
-async function bareSocketIo(): Promise<StartedServer> {
+/**
+ * `action` → `response` event; `say` → a broadcast to every other socket (with `redis`: through
+ * `@socket.io/redis-adapter`, to the other node's sockets too).
+ */
+async function bareSocketIo(spec: ServerSpec): Promise<StartedServer> {
+  const { Server: SocketIoServer } = await import("socket.io");
   const http = createHttpServer();
   const io = new SocketIoServer(http, { serveClient: false });
+  let redisClients: Redis[] = [];
+  if (spec.redis !== undefined) {
+    const { createAdapter } = await import("@socket.io/redis-adapter");
+    const { Redis } = await import("ioredis");
+    const publisher = new Redis(spec.redis.url);
+    const subscriber = publisher.duplicate();
+    redisClients = [publisher, subscriber];
+    io.adapter(createAdapter(publisher, subscriber));
+  }
   io.on("connection", (socket) => {
     let count = 0;
     socket.emit("welcome", { context: "api", welcome: "hi", room: BENCH_ROOM });
@@ -135,19 +255,34 @@ async function bareSocketIo(): Promise<StartedServer> {
   });
   const port = await listen(http);
   return {
-    url: `http://127.0.0.1:${port}`,
+    urls: { socketio: `http://127.0.0.1:${port}` },
     close: async () => {
       io.disconnectSockets(true);
       await io.close();
       await closeHttp(http);
+      for (const client of redisClients) client.disconnect();
     },
   };
 }
 
-/** A publish to `/echo/in/<id>` is answered on `/echo/out/<id>` by the server's own client. */
-async function bareFaye(): Promise<StartedServer> {
+/**
+ * A publish to `/echo/in/<id>` is answered on `/echo/out/<id>` by the server's own client. The
+ * room is faye's own broadcast: the clients share the channel `BARE_FAYE_ROOM`. With
+ * `redis`: faye's Redis engine (`faye-redis`), which holds every client's queue in Redis.
+ */
+async function bareFaye(spec: ServerSpec): Promise<StartedServer> {
+  const { default: faye } = await import("faye");
   const http = createHttpServer();
-  const bayeux = new faye.NodeAdapter({ mount: "/faye", timeout: 45 });
+  const options: NodeAdapterOptions & { engine?: Record<string, unknown> } = {
+    mount: "/faye",
+    timeout: 45,
+  };
+  if (spec.redis !== undefined) {
+    const { default: engine } = await import("faye-redis");
+    const { hostname, port } = new URL(spec.redis.url);
+    options.engine = { type: engine, host: hostname, port: Number(port) };
+  }
+  const bayeux = new faye.NodeAdapter(options);
   const local = bayeux.getClient();
   let count = 0;
   bayeux.addExtension({
@@ -171,9 +306,36 @@ async function bareFaye(): Promise<StartedServer> {
   http.on("upgrade", (request, socket, head) => bayeux.handleUpgrade(request, socket, head));
   const port = await listen(http);
   return {
-    url: `http://127.0.0.1:${port}/faye`,
+    urls: { faye: `http://127.0.0.1:${port}/faye` },
     close: async () => {
-      bayeux.close();
+      // faye-redis disconnects with redis 3's deprecated `end()`, which only warns; the
+      // process exits right after this, closing its Redis connections anyway.
+      if (spec.redis === undefined) bayeux.close();
+      await closeHttp(http);
+    },
+  };
+}
+
+/** Primus over its ws transformer: the same echo job as the bare ws server. */
+async function primusServer(): Promise<StartedServer> {
+  const { default: Primus } = await import("primus");
+  const http = createHttpServer();
+  const primus = new Primus(http, { transformer: "websockets", pathname: "/primus" });
+  primus.on("connection", (spark) => {
+    let count = 0;
+    spark.write({ context: "api", welcome: "hi", room: BENCH_ROOM });
+    spark.on("data", (data) => {
+      count++;
+      const request = data as { params: Record<string, unknown>; messageId: unknown };
+      const { action: _action, ...echo } = request.params;
+      spark.write({ context: "response", messageCount: count, messageId: request.messageId, echo });
+    });
+  });
+  const port = await listen(http);
+  return {
+    urls: { primus: `http://127.0.0.1:${port}` },
+    close: async () => {
+      primus.destroy({ close: false });
       await closeHttp(http);
     },
   };

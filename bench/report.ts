@@ -2,18 +2,30 @@
  * Turns the bench figures into a markdown table, a dependency-free SVG bar chart of the ratios,
  * and docs/performance.md (full runs only). Medians over runs; spread as min–max.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The measured runs of one case, bare and actionwire side by side. */
+/** The measured runs of one case, its baseline and actionwire side by side. */
 export interface CaseResult {
-  scenario: "roundtrip" | "fanout" | "idle-memory";
+  scenario: "roundtrip" | "fanout" | "idle-memory" | "room-setup" | "mixed" | "cross-node";
   transport: string;
   clients: number;
+  /** Tells cases of one scenario, transport and size apart (`notices on`, `vs primus`). */
+  variant?: string;
+  /** What the bare side is (`bare ws, frame once + cork`); older results: the bare transport. */
+  baseline?: string;
   bare: Array<Record<string, number>>;
   actionwire: Array<Record<string, number>>;
+  /** Why the case could not be measured (its runs so far are kept). */
+  error?: string;
+}
+
+/** The name BENCH_ONLY is matched against: `<scenario> <transport> <clients>[ <variant>]`. */
+export function caseKey(c: Pick<CaseResult, "scenario" | "transport" | "clients" | "variant">) {
+  return `${c.scenario} ${c.transport} ${c.clients}${c.variant === undefined ? "" : ` ${c.variant}`}`;
 }
 
 export interface Report {
@@ -46,6 +58,15 @@ function version(pkg: string): string {
   }
 }
 
+function redisServerVersion(): string {
+  try {
+    const banner = execFileSync("redis-server", ["--version"], { encoding: "utf8" });
+    return /v=(\S+)/.exec(banner)?.[1] ?? "unknown";
+  } catch {
+    return "not installed";
+  }
+}
+
 export function machineInfo() {
   const cpu = cpus();
   return {
@@ -59,23 +80,43 @@ export function machineInfo() {
       "socket.io": version("socket.io"),
       "socket.io-client": version("socket.io-client"),
       faye: version("faye"),
+      primus: version("primus"),
+      "@socket.io/redis-adapter": version("@socket.io/redis-adapter"),
+      "faye-redis": version("faye-redis"),
+      /** The Redis client faye-redis runs on (it needs the callback API of redis 3). */
+      redis: version("redis"),
+      ioredis: version("ioredis"),
+      "redis-server": redisServerVersion(),
     },
   };
 }
 
 function median(values: number[]): number {
+  if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** The figure a case is judged by: throughput, or heap per connection for memory. */
+/** The figure a case is judged by: throughput, heap per connection, or time to fill a room. */
 function mainFigure(scenario: CaseResult["scenario"]): string {
-  return scenario === "idle-memory" ? "heapPerConnection" : "rate";
+  if (scenario === "idle-memory") return "heapPerConnection";
+  if (scenario === "room-setup") return "fillMs";
+  return "rate";
 }
+
+const UNITS: Record<CaseResult["scenario"], string> = {
+  roundtrip: "replies/s",
+  fanout: "deliveries/s",
+  mixed: "deliveries/s",
+  "cross-node": "deliveries/s",
+  "idle-memory": "KiB/conn (heap+external)",
+  "room-setup": "ms to full membership",
+};
 
 interface Row {
   label: string;
+  baseline: string;
   unit: string;
   bare: number;
   bareSpread: [number, number];
@@ -85,49 +126,86 @@ interface Row {
   ratioSpread: [number, number];
   extra: string;
   higherIsBetter: boolean;
+  error?: string;
 }
 
+const label = (c: CaseResult) =>
+  `${c.scenario} ${c.transport} ×${c.clients}${c.variant === undefined ? "" : ` (${c.variant})`}`;
+
 function rows(report: Report): Row[] {
+  const med = (side: Array<Record<string, number>>, figure: string) =>
+    median(side.map((f) => f[figure] ?? 0));
   return report.cases.map((c) => {
     const key = mainFigure(c.scenario);
     const bare = c.bare.map((f) => f[key] ?? 0);
     const aw = c.actionwire.map((f) => f[key] ?? 0);
-    const ratios = aw.map((value, i) => value / (bare[i] || 1));
-    const spread = (values: number[]): [number, number] => [
-      Math.min(...values),
-      Math.max(...values),
-    ];
-    const med = (side: Array<Record<string, number>>, figure: string) =>
-      median(side.map((f) => f[figure] ?? 0));
+    const ratios = aw.slice(0, bare.length).map((value, i) => value / (bare[i] || 1));
+    const spread = (values: number[]): [number, number] =>
+      values.length === 0 ? [NaN, NaN] : [Math.min(...values), Math.max(...values)];
+    const ms = (side: Array<Record<string, number>>, figure: string) =>
+      med(side, figure).toFixed(1);
     let extra: string;
     if (c.scenario === "roundtrip") {
       extra = `p50 ${med(c.bare, "p50").toFixed(2)} / ${med(c.actionwire, "p50").toFixed(2)} ms; p99 ${med(c.bare, "p99").toFixed(2)} / ${med(c.actionwire, "p99").toFixed(2)} ms`;
-    } else if (c.scenario === "fanout") {
-      extra = `one message to all: ${med(c.bare, "fullDeliveryMs").toFixed(1)} / ${med(c.actionwire, "fullDeliveryMs").toFixed(1)} ms; burst of 20: ${med(c.bare, "burstFullDeliveryMs").toFixed(1)} / ${med(c.actionwire, "burstFullDeliveryMs").toFixed(1)} ms`;
-    } else {
+    } else if (c.scenario === "room-setup") {
+      extra = `every join answered: ${ms(c.bare, "joinedMs")} / ${ms(c.actionwire, "joinedMs")} ms`;
+      if (med(c.bare, "notices") > 0 || med(c.actionwire, "notices") > 0) {
+        extra += `; notices ${num(med(c.bare, "notices"))} / ${num(med(c.actionwire, "notices"))} at ${num(med(c.bare, "noticeRate"))} / ${num(med(c.actionwire, "noticeRate"))} per s`;
+      }
+    } else if (c.scenario === "idle-memory") {
       extra = `RSS per connection ${(med(c.bare, "rssPerConnection") / 1024).toFixed(1)} / ${(med(c.actionwire, "rssPerConnection") / 1024).toFixed(1)} KiB`;
+    } else {
+      extra = `one message to all: ${ms(c.bare, "fullDeliveryMs")} / ${ms(c.actionwire, "fullDeliveryMs")} ms; burst of 20: ${ms(c.bare, "burstFullDeliveryMs")} / ${ms(c.actionwire, "burstFullDeliveryMs")} ms`;
+      if (c.scenario === "mixed") extra += mixedAgainstSingle(report, c);
+      if (c.scenario === "cross-node") {
+        extra += `; Redis PUBLISH per message ${med(c.bare, "publishesPerMessage").toFixed(2)} / ${med(c.actionwire, "publishesPerMessage").toFixed(2)}`;
+      }
+    }
+    if (c.actionwire.length < report.runs && c.error === undefined) {
+      extra = `${c.actionwire.length} run${c.actionwire.length === 1 ? "" : "s"} only; ${extra}`;
     }
     const memory = c.scenario === "idle-memory";
     const scale = memory ? 1 / 1024 : 1;
     const bareMedian = median(bare) * scale;
     const awMedian = median(aw) * scale;
     return {
-      label: `${c.scenario} ${c.transport} ×${c.clients}`,
-      unit: memory
-        ? "KiB/conn (heap+external)"
-        : c.scenario === "fanout"
-          ? "deliveries/s"
-          : "replies/s",
+      label: label(c),
+      baseline: c.baseline ?? `bare ${c.transport}`,
+      unit: UNITS[c.scenario],
       bare: bareMedian,
       bareSpread: spread(bare).map((v) => v * scale) as [number, number],
       actionwire: awMedian,
       actionwireSpread: spread(aw).map((v) => v * scale) as [number, number],
-      ratio: awMedian / (bareMedian || 1),
+      ratio: Number.isNaN(bareMedian) ? NaN : awMedian / (bareMedian || 1),
       ratioSpread: spread(ratios),
       extra,
-      higherIsBetter: !memory,
+      higherIsBetter: !memory && c.scenario !== "room-setup",
+      ...(c.error === undefined ? {} : { error: c.error }),
     };
   });
+}
+
+/**
+ * The mixed room against actionwire's own single-transport rooms of the same size in the same
+ * run: if mixing cost nothing, a room of thirds would deliver at the harmonic mean of the three
+ * single-transport rates (each delivery costs what it costs on its own transport).
+ */
+function mixedAgainstSingle(report: Report, mixed: CaseResult): string {
+  const single = ["ws", "socketio", "faye"].map((transport) =>
+    report.cases.find(
+      (c) =>
+        c.scenario === "fanout" &&
+        c.transport === transport &&
+        c.clients === mixed.clients &&
+        c.variant === undefined &&
+        c.actionwire.length > 0,
+    ),
+  );
+  if (single.some((c) => c === undefined)) return "";
+  const rates = single.map((c) => median(c!.actionwire.map((f) => f.rate ?? 0)));
+  const blended = 3 / rates.reduce((sum, rate) => sum + 1 / rate, 0);
+  const mixedRate = median(mixed.actionwire.map((f) => f.rate ?? 0));
+  return `; actionwire's single-transport rooms ×${mixed.clients} blended (harmonic mean of ws, socket.io, faye): ${num(blended)} deliveries/s, mixed ÷ blended **${(mixedRate / blended).toFixed(2)}**`;
 }
 
 function num(value: number): string {
@@ -137,25 +215,35 @@ function num(value: number): string {
 /** The results table in markdown. */
 export function markdownTable(report: Report): string {
   const lines = [
-    "| Case | Unit | Bare (median, min–max) | actionwire (median, min–max) | Ratio (min–max) | Details (bare / actionwire) |",
-    "| --- | --- | --: | --: | --: | --- |",
+    "| Case | Baseline (bare column) | Unit | Bare (median, min–max) | actionwire (median, min–max) | Ratio (min–max) | Details (bare / actionwire) |",
+    "| --- | --- | --- | --: | --: | --: | --- |",
   ];
+  const cell = (value: number, spread: [number, number]) =>
+    Number.isNaN(value) ? "—" : `${num(value)} (${num(spread[0])}–${num(spread[1])})`;
   for (const row of rows(report)) {
+    const ratio = Number.isNaN(row.ratio)
+      ? "—"
+      : `**${row.ratio.toFixed(2)}** (${row.ratioSpread[0].toFixed(2)}–${row.ratioSpread[1].toFixed(2)})`;
+    const details =
+      row.error === undefined ? row.extra : `**failed**: ${row.error.replace(/\|/g, "\\|")}`;
     lines.push(
-      `| ${row.label} | ${row.unit} | ${num(row.bare)} (${num(row.bareSpread[0])}–${num(row.bareSpread[1])}) | ${num(row.actionwire)} (${num(row.actionwireSpread[0])}–${num(row.actionwireSpread[1])}) | **${row.ratio.toFixed(2)}** (${row.ratioSpread[0].toFixed(2)}–${row.ratioSpread[1].toFixed(2)}) | ${row.extra} |`,
+      `| ${row.label} | ${row.baseline} | ${row.unit} | ${cell(row.bare, row.bareSpread)} | ${cell(row.actionwire, row.actionwireSpread)} | ${ratio} | ${details} |`,
     );
   }
   return lines.join("\n");
 }
 
-/** A horizontal bar per case: actionwire as a ratio of the bare library; a line at 1.0. */
+/**
+ * A horizontal bar per case: actionwire as a ratio of its baseline; a line at 1.0. Blue: higher
+ * is better (throughput); orange: lower is better (memory, time to fill a room).
+ */
 export function svgChart(report: Report): string {
   const data = rows(report);
-  const labelWidth = 250;
+  const labelWidth = 300;
   const barWidth = 420;
   const rowHeight = 24;
   const top = 30;
-  const max = Math.max(1.5, ...data.map((row) => row.ratio));
+  const max = Math.max(1.5, ...data.filter((row) => !Number.isNaN(row.ratio)).map((r) => r.ratio));
   const x = (ratio: number) => labelWidth + (ratio / max) * barWidth;
   const height = top + data.length * rowHeight + 30;
   const width = labelWidth + barWidth + 70;
@@ -163,13 +251,19 @@ export function svgChart(report: Report): string {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="18" font-weight="bold">actionwire ÷ bare library, same run (median of ${report.runs}); memory: lower is better</text>`,
+    `<text x="10" y="18" font-weight="bold">actionwire ÷ baseline, same run (median of ${report.runs}); orange: lower is better</text>`,
   ];
   data.forEach((row, i) => {
     const y = top + i * rowHeight;
-    const fill = row.higherIsBetter ? "#4a7bd0" : "#d08a4a";
     parts.push(
       `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escape(row.label)}</text>`,
+    );
+    if (Number.isNaN(row.ratio)) {
+      parts.push(`<text x="${labelWidth + 6}" y="${y + 15}" fill="#c00">failed</text>`);
+      return;
+    }
+    const fill = row.higherIsBetter ? "#4a7bd0" : "#d08a4a";
+    parts.push(
       `<rect x="${labelWidth}" y="${y + 4}" width="${(x(row.ratio) - labelWidth).toFixed(1)}" height="${rowHeight - 8}" fill="${fill}"/>`,
       `<line x1="${x(row.ratioSpread[0]).toFixed(1)}" x2="${x(row.ratioSpread[1]).toFixed(1)}" y1="${y + 12}" y2="${y + 12}" stroke="black"/>`,
       `<text x="${(x(Math.max(row.ratio, row.ratioSpread[1])) + 6).toFixed(1)}" y="${y + 15}">${row.ratio.toFixed(2)}</text>`,
@@ -178,7 +272,7 @@ export function svgChart(report: Report): string {
   const one = x(1).toFixed(1);
   parts.push(
     `<line x1="${one}" x2="${one}" y1="${top - 4}" y2="${top + data.length * rowHeight}" stroke="#c00" stroke-dasharray="4 3"/>`,
-    `<text x="${one}" y="${height - 10}" text-anchor="middle" fill="#c00">1.0 = as fast (as small) as bare</text>`,
+    `<text x="${one}" y="${height - 10}" text-anchor="middle" fill="#c00">1.0 = the same as the baseline</text>`,
     "</svg>",
   );
   return `${parts.join("\n")}\n`;
@@ -202,53 +296,97 @@ export function writeReport(report: Report, docs: boolean): string {
 <!-- Generated by \`npm run bench\` (bench/report.ts) down to the end marker; edit below it. -->
 
 actionwire beside the bare library it runs on, **measured in the same run on the same machine**.
-Every figure is a ratio to its bare transport: 1.00 means as fast as the bare library; for
-memory, lower is better.
+Every figure is a ratio to its baseline, the bare transport unless the row names another server
+doing the same job: 1.00 means as fast as the baseline; for memory and for the time to fill a
+room, lower is better.
 
 ## Method
 
-- Loopback only (127.0.0.1). Each case starts a fresh **server process** (actionwire, or the bare
-  library doing the same job) and a fresh **load process** for the clients; the orchestrating
-  process only forks and collects. Client and server share the machine's cores.
-- Bare and actionwire runs alternate (bare, actionwire, bare, actionwire, …) so drift on the
-  machine hits both alike. ${report.runs} runs per case; the table gives the **median** and the
-  **spread (min–max)** over the runs; the ratio is median ÷ median, its spread the min–max of
-  the per-run ratios.
+- Loopback only (127.0.0.1). Each case starts fresh **server processes** (actionwire, or the
+  library it is set against, doing the same job) and a fresh **load process** for the clients;
+  the orchestrating process only forks and collects. Client and server share the machine's
+  cores.
+- The sides of a case alternate run by run (bare, actionwire, bare, actionwire, …) so drift on
+  the machine hits all alike. ${report.runs} runs per case unless the details say otherwise; the
+  table gives the **median** and the **spread (min–max)** over the runs; the ratio is actionwire
+  median ÷ baseline median, its spread the min–max of the per-run ratios. Where one actionwire
+  run is set against two baselines (ws round trip: bare ws and Primus; ws fan-out: the send
+  loop and the corked server; cross-node: socket.io's Redis adapter against actionwire ws and
+  socket.io) every run goes through all the sides, and each row divides the same actionwire
+  figures by its own baseline.
 - **Round trip**: 1, 10 and 100 concurrent clients, each sending a small JSON \`echo\` request
   and awaiting its reply, for a fixed time (3 s). Bare servers: a \`ws\` server that parses the
   request and sends a JSON reply; a socket.io server answering an \`action\` event with a
   \`response\` event; a faye server whose extension answers a publish on \`/echo/in/<id>\` with a
   publish on \`/echo/out/<id>\`. Clients: \`ws\`, \`socket.io-client\` (websocket only), faye's
-  Node client (websocket after its handshake).
-- **Room fan-out**: N clients in one room and one sender. One message at a time first (time
-  until every receiver has it), then bursts of 20 messages until 3 s are up (delivered
-  messages/s). Bare: a \`ws\` server that builds the frame once and runs a plain \`send\` loop
-  over the other clients; a socket.io server calling \`socket.broadcast.emit\`. actionwire: its
-  default room, entered/left notices off (the bare servers have none).
-- **Idle memory**: N idle ws clients; the server process's \`heapUsed + external\` (after two
-  forced GCs) and RSS, before and after, divided by N.
+  Node client (websocket after its handshake). **Primus** (the nearest peer abstraction) does
+  the same echo over its \`websockets\` transformer (ws underneath, its JSON parser), server in
+  its own process, clients from \`Primus.createSocket\` in the load process; the
+  \`(vs primus)\` rows divide actionwire ws by Primus, so above 1.00 means actionwire is ahead.
+- **Room fan-out**: 1,000 and 5,000 clients in one room and one sender, on ws, socket.io and
+  faye. One message at a time first (time until every receiver has it), then bursts of 20
+  messages until 3 s are up (delivered messages/s). Baselines: a \`ws\` server that builds the
+  JSON text once and runs a plain \`send\` loop over the other clients; the **frame-once-and-cork**
+  ws server (the \`(vs cork)\` rows, the one issue 8's ws target is set against), which builds
+  the WebSocket frame once per message (\`Sender.frame\`) and writes the same bytes to every
+  client's underlying socket, each corked until \`process.nextTick\` so a burst leaves in one
+  write per socket; a socket.io server calling \`socket.broadcast.emit\`; faye's own fan-out,
+  every client subscribed to one channel and the sender publishing to it (the sender builds the
+  chat object, faye relays it untouched). actionwire: its default room, entered/left notices off
+  (the bare servers have none).
+- **Idle memory**: 5,000 idle clients on each of ws, socket.io and faye; the server process's
+  \`heapUsed + external\` (after two forced GCs) and RSS, before and after, divided by the
+  clients. Bare faye clients hold one subscription (their echo channel), as actionwire's hold
+  their out channel.
+- **Room set-up** (ws): the clients connect outside any room (actionwire: \`defaultRoom: null\`),
+  then all send \`roomChange\` at once; the figure is the time from the first join sent until
+  every join is answered and, with entered notices on (\`roomNotices: true\`), every notice has
+  arrived: joiner k is announced to the k − 1 members before it, n(n − 1)/2 notices in all
+  (499,500 for 1,000 clients, 12,497,500 for 5,000). Bare: a \`ws\` server that adds the socket
+  to a \`Set\` and, notices on, sends one notice text to every other member in a plain \`send\`
+  loop. Lower is better (the ratio is actionwire ms ÷ bare ms). 5,000 with notices on runs once
+  per side: its 12.5 million notices take minutes.
+- **Mixed transports**: one actionwire server running ws, socket.io and faye on one HTTP
+  server; 1,000 receivers in its default room (334 ws, 333 socket.io, 333 faye) and one ws
+  sender, as in the fan-out. No bare library can do this; the bare column is the plain-send-loop
+  ws server with all 1,000 receivers on ws, in the same run, so that ratio also carries
+  socket.io's and faye's own cost per delivery. The details give the fairer reading when the
+  single-transport fan-out rows of the same size are in the same report: actionwire's ws,
+  socket.io and faye rooms blended as the harmonic mean of their rates (what a room of thirds
+  would deliver if mixing cost nothing), and mixed ÷ blended.
+- **Cross-node**: per run, a \`redis-server\` of the bench's own (free port, no persistence) and
+  two server processes on it; the receivers split half and half between them, the sender on
+  the first; delivered messages/s over all receivers. actionwire: \`redis: { url }\`, a node id
+  each. Baselines: two socket.io servers with \`@socket.io/redis-adapter\` (ioredis clients)
+  calling \`broadcast.emit\`, against both actionwire ws (issue 8's target) and actionwire
+  socket.io; two faye servers on faye's Redis engine (\`faye-redis\`), against actionwire faye.
+  The details give Redis \`PUBLISH\` commands per message sent (from \`INFO commandstats\`).
+  faye-redis 0.2.0 asks for \`redis\` at any version, and today's redis client (5 and later)
+  has another API (\`The client is closed\` at start), so the bench pins \`redis@3\`, the
+  callback API faye-redis was written for, as a dev dependency.
 - The machine is **shared and noisy**; read the spread before the median. No figure is a
-  threshold: the bench reports and never fails.
-- \`npm run bench:quick\` runs a reduced set (10 clients round trip, 200 fan-out clients, 500
-  idle clients, one run) and writes \`bench/results/quick.json\` and \`quick.svg\` only.
-
-Not measured yet (issue 8, later increments): cross-node fan-out over Redis (beside socket.io's
-Redis adapter and faye's Redis engine), mixed transports in one room, room set-up with notices
-on and off, 5,000-client fan-out, idle memory on socket.io and faye, faye fan-out, the
-frame-once-and-cork bare ws server, and Primus on the round-trip job.
+  threshold: the bench reports and never fails on one. A case that breaks (a stall, a server
+  that does not start) shows as failed, the other cases still run, and the exit code is 1.
+- \`npm run bench:quick\` runs a reduced set, one run each: 10-client round trip on every
+  transport (and Primus), 200-client fan-out on ws (both baselines) and socket.io, 500 idle ws
+  clients, a 200-client room set-up with notices on, and 200-client cross-node ws against
+  socket.io's Redis adapter; it writes \`bench/results/quick.json\` and \`quick.svg\` only.
 
 ## Machine and versions
 
 - ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}
 - node ${m.versions.node}, ws ${m.versions.ws}, socket.io ${m.versions["socket.io"]} (client
-  ${m.versions["socket.io-client"]}), faye ${m.versions.faye}
+  ${m.versions["socket.io-client"]}), faye ${m.versions.faye}, primus ${m.versions.primus}
+- Redis: redis-server ${m.versions["redis-server"]}, ioredis ${m.versions.ioredis},
+  @socket.io/redis-adapter ${m.versions["@socket.io/redis-adapter"]}, faye-redis
+  ${m.versions["faye-redis"]} (on redis ${m.versions.redis})
 - Run ${report.date}, ${report.runs} runs per case, ${report.durationSeconds} s in all.
 
 ## Results
 
 ${table}
 
-![actionwire ÷ bare, per case](../bench/results/full.svg)
+![actionwire ÷ baseline, per case](../bench/results/full.svg)
 
 Raw figures: [bench/results/full.json](../bench/results/full.json).
 

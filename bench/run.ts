@@ -1,22 +1,27 @@
 /**
  * The benchmark suite: actionwire beside the bare library on each transport, in the same run.
- * Every case starts its server in a forked server process and its clients in a forked load
- * process; this process only orchestrates, so neither side measures itself.
+ * Every case starts its server (two for cross-node, over a redis-server of its own) in forked
+ * server processes and its clients in a forked load process; this process only orchestrates,
+ * so neither side measures itself.
  *
  *   node build/bench/run.js            full: 3 runs of every case, median reported,
  *                                      writes bench/results/full.json and docs/performance.md
  *   node build/bench/run.js --quick    reduced set, 1 run, writes bench/results/quick.json
  *
  * Every loop is bounded in count and time; a child that overruns is killed. Nothing here fails
- * on a threshold: the figures are reported, never judged.
+ * on a threshold: the figures are reported, never judged. A case that breaks (a stall, a server
+ * that cannot start) is recorded as failed, the others still run, and the exit code is 1.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { connectClient, connectMany, type BenchClient } from "./bench-clients.js";
-import { startServer, type Flavour, type Transport } from "./bench-servers.js";
+import { RedisProcess } from "../test/helpers/redis-process.js";
+import type { BenchClient, ClientHandlers, ClientKind } from "./bench-clients.js";
+import type { Flavour, Transport } from "./bench-protocol.js";
+import type { ServerSpec, StartedServer } from "./bench-servers.js";
 import {
   benchDir,
+  caseKey,
   machineInfo,
   markdownTable,
   writeReport,
@@ -24,34 +29,67 @@ import {
   type Report,
 } from "./report.js";
 
+/** Where a client connects, and which dialect it speaks. */
+interface Endpoint {
+  kind: ClientKind;
+  flavour: Flavour;
+  url: string;
+}
+
 /** What a load process is asked to do. */
 type Job =
-  | {
-      kind: "roundtrip";
-      transport: Transport;
-      flavour: Flavour;
-      url: string;
-      clients: number;
-      seconds: number;
-    }
+  | { kind: "roundtrip"; client: Endpoint; clients: number; seconds: number }
   | {
       kind: "fanout";
-      transport: Transport;
-      flavour: Flavour;
-      url: string;
-      clients: number;
+      /** Receivers by endpoint (several: mixed transports, or one group per node). */
+      receivers: Array<Endpoint & { count: number }>;
+      sender: Endpoint;
       seconds: number;
       burst: number;
+      stallSeconds: number;
     }
-  | { kind: "idle"; transport: Transport; flavour: Flavour; url: string; clients: number };
+  | { kind: "idle"; client: Endpoint; clients: number }
+  | {
+      kind: "room-setup";
+      client: Endpoint;
+      clients: number;
+      notices: boolean;
+      timeoutSeconds: number;
+    };
 
 /** One measured run: named figures. */
 type Figures = Record<string, number>;
+type Urls = StartedServer["urls"];
+
+/** One side of a comparison: its server processes and its load job. */
+interface Side {
+  /** Start a redis-server of its own for each run (cross-node). */
+  redis?: boolean;
+  /** The server processes to fork (two for cross-node), given the run's Redis URL. */
+  servers(redisUrl: string): ServerSpec[];
+  /** The load job, given each server's URLs. */
+  job(urls: Urls[]): Job;
+}
+
+/** One row of the report: a baseline side and an actionwire side of the same group. */
+interface Comparison {
+  scenario: CaseResult["scenario"];
+  transport: string;
+  clients: number;
+  variant?: string;
+  /** What the bare column holds. */
+  baseline: string;
+  bare: string;
+  actionwire: string;
+}
 
 const SELF = fileURLToPath(import.meta.url);
+const launched = performance.now();
+/** The client library, loaded by load processes only (see `open`). */
+let clientLibrary: typeof import("./bench-clients.js") | undefined;
 const role = process.argv[2];
 
-if (role === "--server") await serverRole(process.argv[3] as Transport, process.argv[4] as Flavour);
+if (role === "--server") await serverRole(JSON.parse(process.argv[3]!) as ServerSpec);
 else if (role === "--load") await loadRole(JSON.parse(process.argv[3]!) as Job);
 else await main(process.argv.includes("--quick"));
 
@@ -60,74 +98,383 @@ else await main(process.argv.includes("--quick"));
 
 async function main(quick: boolean): Promise<void> {
   const startedAt = performance.now();
-  const runs = quick ? 1 : 3;
+  // BENCH_RUNS=<n>: runs per case other than the mode's (a quicker look, or a steadier one).
+  const runs = Number(process.env.BENCH_RUNS) || (quick ? 1 : 3);
   const rtClients = quick ? [10] : [1, 10, 100];
   const rtSeconds = quick ? 1.5 : 3;
-  const fanoutClients = quick ? 200 : 1000;
+  const fanoutClients = quick ? [200] : [1000, 5000];
+  const fanoutTransports: Transport[] = quick ? ["ws", "socketio"] : ["ws", "socketio", "faye"];
   const fanoutSeconds = quick ? 1.5 : 3;
   const idleClients = quick ? 500 : 5000;
-  const cases: CaseResult[] = [];
+  const idleTransports: Transport[] = quick ? ["ws"] : ["ws", "socketio", "faye"];
+  const roomClients = quick ? [200] : [1000, 5000];
+  const roomNotices = quick ? [true] : [false, true];
+  const mixedClients = quick ? [] : [1000];
+  const crossClients = quick ? 200 : 1000;
   const transports: Transport[] = ["ws", "socketio", "faye"];
+  const cases: CaseResult[] = [];
   // BENCH_ONLY="roundtrip ws 10": run the matching cases only, and write no results.
   const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+  // BENCH_SKIP="room-setup ws 5000 notices on": leave the matching cases out, still write.
+  const skip = process.env.BENCH_SKIP ? new RegExp(process.env.BENCH_SKIP) : undefined;
 
-  const measure = async (
-    scenario: CaseResult["scenario"],
-    transport: Transport,
-    clients: number,
-    job: (flavour: Flavour, url: string) => Job,
+  /**
+   * Runs the sides the wanted comparisons need, alternating them run by run (bare, …,
+   * actionwire, bare, …) so drift on a noisy machine hits all alike; a side shared by two
+   * comparisons (one actionwire run against two baselines) is run once.
+   */
+  const group = async (
+    sides: Record<string, Side>,
+    comparisons: Comparison[],
+    options: { memory?: boolean; budgetSeconds?: number; runs?: number } = {},
   ) => {
-    if (only !== undefined && !only.test(`${scenario} ${transport} ${clients}`)) return;
-    const samples: Record<Flavour, Figures[]> = { bare: [], actionwire: [] };
-    // Alternate bare and actionwire so drift on a noisy machine hits both alike.
-    for (let run = 0; run < runs; run++) {
-      for (const flavour of ["bare", "actionwire"] as const) {
-        const figures = await runCase(transport, flavour, job, scenario === "idle-memory");
-        samples[flavour].push(figures);
-        log(
-          `${scenario} ${transport} ${flavour} clients=${clients} run ${run + 1}: ${fmt(figures)}`,
-        );
+    const wanted = comparisons.filter(
+      (c) =>
+        (only === undefined || only.test(caseKey(c))) &&
+        (skip === undefined || !skip.test(caseKey(c))),
+    );
+    if (wanted.length === 0) return;
+    const needed = Object.keys(sides).filter((name) =>
+      wanted.some((c) => c.bare === name || c.actionwire === name),
+    );
+    const samples: Record<string, Figures[]> = Object.fromEntries(needed.map((n) => [n, []]));
+    const title = `${wanted[0]!.scenario} ${wanted[0]!.transport} clients=${wanted[0]!.clients}`;
+    let error: string | undefined;
+    try {
+      for (let run = 0; run < Math.min(runs, options.runs ?? runs); run++) {
+        for (const name of needed) {
+          const figures = await runCase(sides[name]!, options);
+          samples[name]!.push(figures);
+          log(`${title} ${name} run ${run + 1}: ${fmt(figures)}`);
+        }
       }
+    } catch (caught) {
+      error = caught instanceof Error ? caught.message : String(caught);
+      log(`${title} FAILED: ${error}`);
     }
-    cases.push({
-      scenario,
-      transport,
-      clients,
-      bare: samples.bare,
-      actionwire: samples.actionwire,
-    });
+    for (const c of wanted) {
+      cases.push({
+        scenario: c.scenario,
+        transport: c.transport,
+        clients: c.clients,
+        ...(c.variant === undefined ? {} : { variant: c.variant }),
+        baseline: c.baseline,
+        bare: samples[c.bare]!,
+        actionwire: samples[c.actionwire]!,
+        ...(error === undefined ? {} : { error }),
+      });
+    }
   };
+
+  const at = (urls: Urls, kind: ClientKind, flavour: Flavour): Endpoint => ({
+    kind,
+    flavour,
+    url: urls[kind]!,
+  });
+  const bare = (transport: Transport, extra: Partial<ServerSpec> = {}): ServerSpec => ({
+    kind: "bare",
+    transports: [transport],
+    ...extra,
+  });
+  const actionwire = (list: Transport[], extra: Partial<ServerSpec> = {}): ServerSpec => ({
+    kind: "actionwire",
+    transports: list,
+    ...extra,
+  });
+  /** A side of one server process. */
+  const single = (spec: ServerSpec, job: (urls: Urls) => Job): Side => ({
+    servers: () => [spec],
+    job: (urls) => job(urls[0]!),
+  });
+  /** A side of two nodes over one Redis: receivers split between them, the sender on the first. */
+  const twoNodes = (
+    spec: (redis: ServerSpec["redis"]) => ServerSpec,
+    kind: Transport,
+    flavour: Flavour,
+    clients: number,
+  ): Side => ({
+    redis: true,
+    servers: (url) => [spec({ url, nodeId: "bench-a" }), spec({ url, nodeId: "bench-b" })],
+    job: ([a, b]) => ({
+      kind: "fanout",
+      receivers: [
+        { ...at(a!, kind, flavour), count: Math.floor(clients / 2) },
+        { ...at(b!, kind, flavour), count: clients - Math.floor(clients / 2) },
+      ],
+      sender: at(a!, kind, flavour),
+      seconds: fanoutSeconds,
+      burst: 20,
+      stallSeconds: 30,
+    }),
+  });
+  const fanoutJob =
+    (kind: Transport, flavour: Flavour, clients: number) =>
+    (urls: Urls): Job => ({
+      kind: "fanout",
+      receivers: [{ ...at(urls, kind, flavour), count: clients }],
+      sender: at(urls, kind, flavour),
+      seconds: fanoutSeconds,
+      burst: 20,
+      stallSeconds: 30,
+    });
+  /** Connecting thousands of clients takes its time; faye's handshakes most. */
+  const connectBudget = (transport: Transport, clients: number) =>
+    Math.ceil(clients / (transport === "faye" ? 100 : 500));
 
   for (const transport of transports) {
     for (const clients of rtClients) {
-      await measure("roundtrip", transport, clients, (flavour, url) => ({
-        kind: "roundtrip",
-        transport,
-        flavour,
-        url,
-        clients,
-        seconds: rtSeconds,
-      }));
+      const job =
+        (kind: ClientKind, flavour: Flavour) =>
+        (urls: Urls): Job => ({
+          kind: "roundtrip",
+          client: at(urls, kind, flavour),
+          clients,
+          seconds: rtSeconds,
+        });
+      const sides: Record<string, Side> = {
+        bare: single(bare(transport), job(transport, "bare")),
+        // The nearest peer abstraction, in the same run as actionwire ws and bare ws.
+        ...(transport === "ws"
+          ? { primus: single({ kind: "primus", transports: ["ws"] }, job("primus", "bare")) }
+          : {}),
+        actionwire: single(actionwire([transport]), job(transport, "actionwire")),
+      };
+      const comparisons: Comparison[] = [
+        {
+          scenario: "roundtrip",
+          transport,
+          clients,
+          baseline: `bare ${transport}`,
+          bare: "bare",
+          actionwire: "actionwire",
+        },
+      ];
+      if (transport === "ws") {
+        comparisons.push({
+          scenario: "roundtrip",
+          transport,
+          clients,
+          variant: "vs primus",
+          baseline: "Primus (ws transformer)",
+          bare: "primus",
+          actionwire: "actionwire",
+        });
+      }
+      await group(sides, comparisons);
     }
   }
-  for (const transport of ["ws", "socketio"] as const) {
-    await measure("fanout", transport, fanoutClients, (flavour, url) => ({
-      kind: "fanout",
-      transport,
-      flavour,
-      url,
-      clients: fanoutClients,
-      seconds: fanoutSeconds,
-      burst: 20,
-    }));
+
+  for (const clients of fanoutClients) {
+    for (const transport of fanoutTransports) {
+      const sides: Record<string, Side> = {
+        bare: single(bare(transport), fanoutJob(transport, "bare", clients)),
+        ...(transport === "ws"
+          ? {
+              cork: single(
+                { kind: "bare-cork", transports: ["ws"] },
+                fanoutJob("ws", "bare", clients),
+              ),
+            }
+          : {}),
+        actionwire: single(actionwire([transport]), fanoutJob(transport, "actionwire", clients)),
+      };
+      const comparisons: Comparison[] = [
+        {
+          scenario: "fanout",
+          transport,
+          clients,
+          baseline:
+            transport === "ws"
+              ? "bare ws, send loop"
+              : transport === "socketio"
+                ? "bare socket.io, broadcast.emit"
+                : "bare faye, channel publish",
+          bare: "bare",
+          actionwire: "actionwire",
+        },
+      ];
+      if (transport === "ws") {
+        comparisons.push({
+          scenario: "fanout",
+          transport,
+          clients,
+          variant: "vs cork",
+          baseline: "bare ws, frame once + cork",
+          bare: "cork",
+          actionwire: "actionwire",
+        });
+      }
+      await group(sides, comparisons, { budgetSeconds: 60 + connectBudget(transport, clients) });
+    }
   }
-  await measure("idle-memory", "ws", idleClients, (flavour, url) => ({
-    kind: "idle",
-    transport: "ws",
-    flavour,
-    url,
-    clients: idleClients,
-  }));
+
+  for (const transport of idleTransports) {
+    const job =
+      (flavour: Flavour) =>
+      (urls: Urls): Job => ({
+        kind: "idle",
+        client: at(urls, transport, flavour),
+        clients: idleClients,
+      });
+    await group(
+      {
+        bare: single(bare(transport), job("bare")),
+        actionwire: single(actionwire([transport]), job("actionwire")),
+      },
+      [
+        {
+          scenario: "idle-memory",
+          transport,
+          clients: idleClients,
+          baseline: `bare ${transport}`,
+          bare: "bare",
+          actionwire: "actionwire",
+        },
+      ],
+      { memory: true, budgetSeconds: 60 + connectBudget(transport, idleClients) },
+    );
+  }
+
+  for (const clients of roomClients) {
+    for (const notices of roomNotices) {
+      const job =
+        (flavour: Flavour) =>
+        (urls: Urls): Job => ({
+          kind: "room-setup",
+          client: at(urls, "ws", flavour),
+          clients,
+          notices,
+          // Notices are quadratic: 5,000 joins push 12.5 million of them.
+          timeoutSeconds: notices ? 30 + (clients * clients) / 30_000 : 30,
+        });
+      const spec = { startInRoom: false, roomNotices: notices };
+      await group(
+        {
+          bare: single(bare("ws", spec), job("bare")),
+          actionwire: single(actionwire(["ws"], spec), job("actionwire")),
+        },
+        [
+          {
+            scenario: "room-setup",
+            transport: "ws",
+            clients,
+            variant: notices ? "notices on" : "notices off",
+            baseline: "bare ws, set + send loop",
+            bare: "bare",
+            actionwire: "actionwire",
+          },
+        ],
+        {
+          budgetSeconds: 60 + (notices ? (clients * clients) / 30_000 : 0),
+          // 12.5 million notices take minutes a side: one run, not three.
+          ...(notices && clients > 1000 ? { runs: 1 } : {}),
+        },
+      );
+    }
+  }
+
+  for (const clients of mixedClients) {
+    // Thirds, the remainder on ws: 334 + 333 + 333 of 1,000.
+    const third = Math.floor(clients / 3);
+    await group(
+      {
+        bare: single(bare("ws"), fanoutJob("ws", "bare", clients)),
+        actionwire: single(actionwire(transports), (urls) => ({
+          kind: "fanout",
+          receivers: [
+            { ...at(urls, "ws", "actionwire"), count: clients - 2 * third },
+            { ...at(urls, "socketio", "actionwire"), count: third },
+            { ...at(urls, "faye", "actionwire"), count: third },
+          ],
+          sender: at(urls, "ws", "actionwire"),
+          seconds: fanoutSeconds,
+          burst: 20,
+          stallSeconds: 30,
+        })),
+      },
+      [
+        {
+          scenario: "mixed",
+          transport: "ws+socketio+faye",
+          clients,
+          baseline: "bare ws, send loop (all clients on ws)",
+          bare: "bare",
+          actionwire: "actionwire",
+        },
+      ],
+      { budgetSeconds: 60 + connectBudget("faye", clients) },
+    );
+  }
+
+  {
+    const clients = crossClients;
+    const sides: Record<string, Side> = {
+      "socketio-redis-adapter": twoNodes(
+        (redis) => bare("socketio", { redis }),
+        "socketio",
+        "bare",
+        clients,
+      ),
+      "actionwire-ws": twoNodes(
+        (redis) => actionwire(["ws"], { redis }),
+        "ws",
+        "actionwire",
+        clients,
+      ),
+      "actionwire-socketio": twoNodes(
+        (redis) => actionwire(["socketio"], { redis }),
+        "socketio",
+        "actionwire",
+        clients,
+      ),
+    };
+    const baseline = "socket.io + @socket.io/redis-adapter";
+    const comparisons: Comparison[] = [
+      {
+        scenario: "cross-node",
+        transport: "ws",
+        clients,
+        baseline,
+        bare: "socketio-redis-adapter",
+        actionwire: "actionwire-ws",
+      },
+    ];
+    if (!quick) {
+      comparisons.push({
+        scenario: "cross-node",
+        transport: "socketio",
+        clients,
+        baseline,
+        bare: "socketio-redis-adapter",
+        actionwire: "actionwire-socketio",
+      });
+    }
+    await group(sides, comparisons, { budgetSeconds: 90 });
+    if (!quick) {
+      await group(
+        {
+          "faye-redis": twoNodes((redis) => bare("faye", { redis }), "faye", "bare", clients),
+          "actionwire-faye": twoNodes(
+            (redis) => actionwire(["faye"], { redis }),
+            "faye",
+            "actionwire",
+            clients,
+          ),
+        },
+        [
+          {
+            scenario: "cross-node",
+            transport: "faye",
+            clients,
+            baseline: "faye + faye-redis engine",
+            bare: "faye-redis",
+            actionwire: "actionwire-faye",
+          },
+        ],
+        { budgetSeconds: 90 + connectBudget("faye", clients) },
+      );
+    }
+  }
 
   const report: Report = {
     mode: quick ? "quick" : "full",
@@ -137,8 +484,11 @@ async function main(quick: boolean): Promise<void> {
     machine: machineInfo(),
     cases,
   };
+  const failed = cases.filter((c) => c.error !== undefined).length;
+  if (failed > 0) process.exitCode = 1;
   if (only !== undefined) {
     console.log(markdownTable(report));
+    log(`done in ${report.durationSeconds} s${failed > 0 ? `, ${failed} case(s) failed` : ""}`);
     return;
   }
   mkdirSync(`${benchDir()}/results`, { recursive: true });
@@ -148,41 +498,54 @@ async function main(quick: boolean): Promise<void> {
   );
   const table = writeReport(report, !quick);
   console.log(table);
-  log(`done in ${report.durationSeconds} s`);
+  log(`done in ${report.durationSeconds} s${failed > 0 ? `, ${failed} case(s) failed` : ""}`);
 }
 
-/** One case: a fresh server process, a fresh load process, figures back. */
+/**
+ * One run of one side: fresh server processes (and a fresh redis-server), a fresh load
+ * process, figures back. Every child is killed if it overruns `budgetSeconds`.
+ */
 async function runCase(
-  transport: Transport,
-  flavour: Flavour,
-  job: (flavour: Flavour, url: string) => Job,
-  memory: boolean,
+  side: Side,
+  options: { memory?: boolean; budgetSeconds?: number },
 ): Promise<Figures> {
-  const server = fork(SELF, ["--server", transport, flavour], {
-    execArgv: [
-      "--expose-gc",
-      // BENCH_PROFILE=<dir>: a CPU profile of every server process, for `--cpu-prof` reading.
-      ...(process.env.BENCH_PROFILE
-        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
-        : []),
-    ],
-  });
+  const budgetMs = (options.budgetSeconds ?? 90) * 1000;
+  const redis = side.redis === true ? await RedisProcess.start() : undefined;
+  const servers: ChildProcess[] = [];
   const kill = (child: ChildProcess) => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   };
-  const serverGuard = setTimeout(() => kill(server), 120_000);
+  const serverGuard = setTimeout(() => servers.forEach(kill), budgetMs + 60_000);
   try {
-    const { url } = await request<{ url: string }>(server, undefined, 30_000);
-    const before = memory ? await request<Figures>(server, { cmd: "memory" }, 30_000) : undefined;
-    const load = fork(SELF, ["--load", JSON.stringify(job(flavour, url))]);
-    const loadGuard = setTimeout(() => kill(load), 90_000);
+    for (const spec of side.servers(redis?.url ?? "")) {
+      servers.push(
+        fork(SELF, ["--server", JSON.stringify(spec)], {
+          execArgv: [
+            "--expose-gc",
+            // BENCH_PROFILE=<dir>: a CPU profile of every server process, for `--cpu-prof`.
+            ...(process.env.BENCH_PROFILE
+              ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+              : []),
+          ],
+        }),
+      );
+    }
+    const ready = await Promise.all(servers.map((server) => reply<{ urls: Urls }>(server)));
+    const before = options.memory ? await reply<Figures>(servers[0]!, { cmd: "memory" }) : {};
+    const publishesBefore = redis === undefined ? 0 : await publishCount(redis.url);
+    const load = fork(SELF, ["--load", JSON.stringify(side.job(ready.map((r) => r.urls)))]);
+    const loadGuard = setTimeout(() => kill(load), budgetMs);
     try {
-      const figures = await request<Figures>(load, undefined, 90_000);
-      if (memory && before !== undefined) {
-        const after = await request<Figures>(server, { cmd: "memory" }, 30_000);
+      const figures = await reply<Figures>(load, undefined, budgetMs);
+      if (options.memory) {
+        const after = await reply<Figures>(servers[0]!, { cmd: "memory" });
         const clients = figures.clients!;
         figures.heapPerConnection = (after.heap! - before.heap!) / clients;
         figures.rssPerConnection = (after.rss! - before.rss!) / clients;
+      }
+      if (redis !== undefined && figures.sent !== undefined) {
+        figures.publishesPerMessage =
+          ((await publishCount(redis.url)) - publishesBefore) / figures.sent;
       }
       return figures;
     } finally {
@@ -190,29 +553,60 @@ async function runCase(
       kill(load);
     }
   } finally {
-    const exited = new Promise<void>((resolve) => {
-      if (server.exitCode !== null || server.signalCode !== null) resolve();
-      else server.once("exit", () => resolve());
-    });
-    server.send({ cmd: "stop" });
-    // It exits by itself (writing its CPU profile, if asked); killed only if it hangs.
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    await Promise.all(servers.map(stopServer));
     clearTimeout(serverGuard);
-    kill(server);
+    servers.forEach(kill);
+    if (redis !== undefined) {
+      await Promise.race([redis.stop(), delay(5_000)]);
+    }
   }
 }
 
-/** Sends `message` (if any) and resolves with the child's next message, or rejects on time. */
-function request<T>(child: ChildProcess, message: unknown, timeoutMs: number): Promise<T> {
+/** PUBLISH commands the redis-server has run so far (its `INFO commandstats`). */
+async function publishCount(url: string): Promise<number> {
+  const { Redis } = await import("ioredis");
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    const stats = await client.info("commandstats");
+    return Number(/cmdstat_publish:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Asks a server process to stop; it exits by itself (writing its CPU profile, if asked). */
+async function stopServer(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
+  if (server.connected) server.send({ cmd: "stop" });
+  // Killed by the caller if it hangs.
+  await Promise.race([exited, delay(10_000)]);
+}
+
+/** A timer that does not keep this process alive once everything else is done. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * Sends `message` (if any) and resolves with the child's next message, or rejects on time, on
+ * its exit, or with the error it reports.
+ */
+function reply<T>(child: ChildProcess, message?: unknown, timeoutMs = 30_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error("bench child timed out")), timeoutMs);
-    const onMessage = (reply: unknown) => finish(undefined, reply as T);
+    const onMessage = (answer: unknown) => {
+      const error = (answer as { error?: unknown }).error;
+      if (typeof error === "string") finish(new Error(error));
+      else finish(undefined, answer as T);
+    };
     const onExit = () => finish(new Error("bench child exited"));
-    function finish(error?: Error, reply?: T) {
+    function finish(error?: Error, answer?: T) {
       clearTimeout(timer);
       child.off("message", onMessage);
       child.off("exit", onExit);
-      if (error === undefined) resolve(reply as T);
+      if (error === undefined) resolve(answer as T);
       else reject(error);
     }
     child.once("message", onMessage);
@@ -228,14 +622,28 @@ function fmt(figures: Figures): string {
 }
 
 function log(line: string): void {
-  console.error(`[bench] ${line}`);
+  console.error(`[bench +${Math.round((performance.now() - launched) / 1000)}s] ${line}`);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Server process
 
-async function serverRole(transport: Transport, flavour: Flavour): Promise<void> {
-  const server = await startServer(transport, flavour);
+async function serverRole(spec: ServerSpec): Promise<void> {
+  let server: StartedServer;
+  try {
+    // Loaded here, not at the top: a load process needs none of the server libraries.
+    const { startServer } = await import("./bench-servers.js");
+    server = await startServer(spec);
+  } catch (error) {
+    process.send!({ error: `${spec.kind} server failed to start: ${messageOf(error)}` }, () =>
+      process.exit(1),
+    );
+    return;
+  }
   process.on("message", (message: { cmd: string }) => {
     if (message.cmd === "memory") {
       const settle = () => {
@@ -254,22 +662,43 @@ async function serverRole(transport: Transport, flavour: Flavour): Promise<void>
       });
     }
   });
-  process.send!({ url: server.url });
+  process.send!({ urls: server.urls });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Load process
 
 async function loadRole(job: Job): Promise<void> {
-  const result =
-    job.kind === "roundtrip"
-      ? await roundTrip(job)
-      : job.kind === "fanout"
-        ? await fanout(job)
-        : await idle(job);
+  let result: Figures;
+  try {
+    result =
+      job.kind === "roundtrip"
+        ? await roundTrip(job)
+        : job.kind === "fanout"
+          ? await fanout(job)
+          : job.kind === "room-setup"
+            ? await roomSetup(job)
+            : await idle(job);
+  } catch (error) {
+    process.send!({ error: messageOf(error) }, () => process.exit(1));
+    return;
+  }
   process.send!(result, () => {
     if (job.kind !== "idle") process.exit(0);
   });
+}
+
+async function open(endpoint: Endpoint, handlers: ClientHandlers): Promise<BenchClient> {
+  clientLibrary ??= await import("./bench-clients.js");
+  return clientLibrary.connectClient(endpoint.kind, endpoint.flavour, endpoint.url, handlers);
+}
+
+async function connectMany(
+  count: number,
+  connect: (index: number) => Promise<BenchClient>,
+): Promise<BenchClient[]> {
+  clientLibrary ??= await import("./bench-clients.js");
+  return clientLibrary.connectMany(count, connect);
 }
 
 /** Each client sends one echo request, awaits its reply, and repeats until time is up. */
@@ -278,9 +707,7 @@ async function roundTrip(job: Extract<Job, { kind: "roundtrip" }>): Promise<Figu
   let replies = 0;
   const waiters = new Map<number, () => void>();
   const clients = await connectMany(job.clients, (index) =>
-    connectClient(job.transport, job.flavour, job.url, {
-      onResponse: () => waiters.get(index)?.(),
-    }),
+    open(job.client, { onResponse: () => waiters.get(index)?.() }),
   );
   const started = performance.now();
   const end = started + job.seconds * 1000;
@@ -319,8 +746,9 @@ async function roundTrip(job: Extract<Job, { kind: "roundtrip" }>): Promise<Figu
 }
 
 /**
- * One sender, `clients` receivers in the room. First single messages (time to full delivery
- * of one message), then bursts of `burst` messages until time is up (delivered messages/s).
+ * One sender, the receivers in the room (of one or several transports, on one or two nodes).
+ * First single messages (time to full delivery of one message), then bursts of `burst`
+ * messages until time is up (delivered messages/s).
  */
 async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<Figures> {
   let delivered = 0;
@@ -329,20 +757,22 @@ async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<Figures> {
   const onSay = () => {
     if (++delivered >= target) reached();
   };
-  const receivers = await connectMany(job.clients, () =>
-    connectClient(job.transport, job.flavour, job.url, { onSay }),
-  );
-  const sender = await connectClient(job.transport, job.flavour, job.url, {});
+  const receivers: BenchClient[] = [];
+  for (const group of job.receivers) {
+    receivers.push(...(await connectMany(group.count, () => open(group, { onSay }))));
+  }
+  const total = receivers.length;
+  const sender = await open(job.sender, {});
   let sequence = 0;
   /** Sends `count` messages; resolves with the ms until every receiver had all of them. */
-  const round = (count: number): Promise<number> => {
+  const round = (count: number, stallMs: number): Promise<number> => {
     const started = performance.now();
-    const wanted = delivered + count * job.clients;
+    const wanted = delivered + count * total;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`fan-out stalled at ${delivered}/${wanted}`)),
-        20_000,
-      );
+      const timer = setTimeout(() => {
+        target = Infinity;
+        reject(new Error(`fan-out stalled at ${delivered}/${wanted}`));
+      }, stallMs);
       target = wanted;
       reached = () => {
         clearTimeout(timer);
@@ -352,32 +782,94 @@ async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<Figures> {
       for (let i = 0; i < count; i++) sender.say(`fanout-${++sequence}`);
     });
   };
-  // Warm-up: also proves every receiver is in the room before anything is timed.
-  await round(1);
+  // Warm-up: also proves every receiver hears the room before anything is timed. Across nodes
+  // delivery is at most once, so a message sent while a node was still subscribing is lost:
+  // send again, five times at most.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await round(1, 5_000);
+      break;
+    } catch (error) {
+      if (attempt === 5) throw error;
+    }
+  }
+  const stallMs = job.stallSeconds * 1000;
   const singles: number[] = [];
-  for (let i = 0; i < 5; i++) singles.push(await round(1));
+  for (let i = 0; i < 5; i++) singles.push(await round(1, stallMs));
   singles.sort((a, b) => a - b);
   let burstDelivered = 0;
   let burstMs = 0;
   const end = performance.now() + job.seconds * 1000;
   for (let rounds = 0; rounds < 200 && performance.now() < end; rounds++) {
-    burstMs += await round(job.burst);
-    burstDelivered += job.burst * job.clients;
+    burstMs += await round(job.burst, stallMs);
+    burstDelivered += job.burst * total;
   }
   sender.close();
   for (const client of receivers) client.close();
   return {
     rate: burstDelivered / (burstMs / 1000),
     fullDeliveryMs: singles[2]!,
-    burstFullDeliveryMs: burstMs / Math.max(1, burstDelivered / (job.burst * job.clients)),
+    burstFullDeliveryMs: burstMs / Math.max(1, burstDelivered / (job.burst * total)),
+    receivers: total,
+    sent: sequence,
+  };
+}
+
+/**
+ * Connects the clients outside any room, then every one joins the bench room at once; times
+ * until every join is answered and (notices on) every entered notice has arrived: joiner k
+ * is announced to the k − 1 members before it, n(n − 1)/2 notices in all.
+ */
+async function roomSetup(job: Extract<Job, { kind: "room-setup" }>): Promise<Figures> {
+  let joined = 0;
+  let notices = 0;
+  let check: () => void = () => undefined;
+  const clients = await connectMany(job.clients, () =>
+    open(job.client, {
+      onResponse: () => {
+        joined++;
+        check();
+      },
+      onNotice: () => {
+        notices++;
+        check();
+      },
+    }),
+  );
+  const n = clients.length;
+  const expected = job.notices ? (n * (n - 1)) / 2 : 0;
+  const started = performance.now();
+  let joinedAt = 0;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      check = () => undefined;
+      reject(
+        new Error(`room set-up stalled: ${joined}/${n} joined, ${notices}/${expected} notices`),
+      );
+    }, job.timeoutSeconds * 1000);
+    check = () => {
+      if (joined >= n && joinedAt === 0) joinedAt = performance.now();
+      if (joined >= n && notices >= expected) {
+        clearTimeout(timer);
+        check = () => undefined;
+        resolve();
+      }
+    };
+    clients.forEach((client, index) => client.join(index + 1));
+  });
+  const fillMs = performance.now() - started;
+  for (const client of clients) client.close();
+  return {
+    fillMs,
+    joinedMs: joinedAt - started,
+    notices,
+    noticeRate: notices / (fillMs / 1000),
   };
 }
 
 /** Opens the clients, reports, and keeps them open until the orchestrator kills this process. */
 async function idle(job: Extract<Job, { kind: "idle" }>): Promise<Figures> {
-  const clients: BenchClient[] = await connectMany(job.clients, () =>
-    connectClient(job.transport, job.flavour, job.url, {}),
-  );
+  const clients: BenchClient[] = await connectMany(job.clients, () => open(job.client, {}));
   setTimeout(() => process.exit(0), 60_000).unref();
   return { clients: clients.length };
 }

@@ -1,0 +1,19 @@
+/**
+ * What the bench's servers and clients agree on: the transports, the dialects, the room and the
+ * markers that tell pushes apart. Its own file so that a load process loads no server library
+ * and a server process no client library.
+ */
+
+/** A transport actionwire and a bare library both serve. */
+export type Transport = "ws" | "socketio" | "faye";
+/** Which dialect a client speaks: actionwire's, or the bare server's. */
+export type Flavour = "actionwire" | "bare";
+
+/** The room every fan-out client is in (actionwire: the default room). */
+export const BENCH_ROOM = "bench";
+/** The faye channel the bare faye clients share as their room. */
+export const BARE_FAYE_ROOM = "/bench/room";
+/** An entered notice's text (actionwire's, copied by the bare ws server). */
+export const ENTERED = "I have entered the room";
+/** Marker that tells a chat push apart from other frames on ws without parsing it. */
+export const SAY_MARKER = "fanout-";
