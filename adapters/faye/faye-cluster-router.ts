@@ -226,7 +226,12 @@ export class FayeClusterRouter {
   }
 }
 
-/** The clientId all the messages of a Bayeux request name, if they name one. */
+/**
+ * The clientId all the messages of a Bayeux request name, if they name one. A request with a
+ * handshake in it is served where it arrived, whatever clientId it names: the new session is
+ * counted against the address it came from (see FayePendingSessions), which a forwarded
+ * request would hide behind the forwarding node's.
+ */
 function clientOf(json: string | null): string | undefined {
   if (json === null) return undefined;
   let parsed: unknown;
@@ -235,12 +240,11 @@ function clientOf(json: string | null): string | undefined {
   } catch {
     return undefined;
   }
-  const messages = Array.isArray(parsed) ? parsed : [parsed];
-  const ids = new Set(
-    messages.map((m) =>
-      typeof m === "object" && m !== null ? (m as { clientId?: unknown }).clientId : undefined,
-    ),
+  const messages = (Array.isArray(parsed) ? parsed : [parsed]).map((m: unknown) =>
+    typeof m === "object" && m !== null ? (m as { clientId?: unknown; channel?: unknown }) : {},
   );
+  if (messages.some((m) => m.channel === "/meta/handshake")) return undefined;
+  const ids = new Set(messages.map((m) => m.clientId));
   const [only] = ids;
   return ids.size === 1 && typeof only === "string" && only !== "" ? only : undefined;
 }

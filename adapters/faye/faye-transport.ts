@@ -9,7 +9,12 @@ import type { PreparedMessage } from "../../src/core/prepared-message.js";
 import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
 import { parseRedisOptions } from "../redis/redis-options.js";
 import { FayeClusterRouter } from "./faye-cluster-router.js";
-import { parseFayeOptions, type FayeOptions } from "./faye-options.js";
+import { parseFayeOptions, pendingSessionLimits, type FayeOptions } from "./faye-options.js";
+import {
+  FayePendingSessions,
+  TOO_MANY_FROM_ADDRESS,
+  TOO_MANY_ON_SERVER,
+} from "./faye-pending-sessions.js";
 import { fayeWebSocketUpgrade } from "./faye-websocket-upgrade.js";
 
 /** A client hears the server on `OUT + its clientId` and speaks on `IN + its clientId`. */
@@ -24,6 +29,8 @@ const LOCAL_CLIENT_GRACE_MS = 1_000;
 
 /** A faye client with an actionwire connection: from its out subscription to its session's end. */
 interface Session {
+  /** The address its session without a connection was counted against (see #pending). */
+  address: string;
   /** Set as soon as the core has created it (the welcome is written during creation). */
   connection: Connection | undefined;
   /** Messages published to the client, and how many of them faye has put on the wire. */
@@ -51,6 +58,8 @@ export class FayeTransport extends BaseTransport<string> {
   #lastPublish: Publication | undefined;
   /** By faye clientId (the "socket" of {@link BaseTransport}). */
   readonly #sessions = new Map<string, Session>();
+  /** Sessions without a connection: bounded in number (at the handshake) and in time. */
+  #pending: FayePendingSessions | undefined;
   /** Upgraded sockets: faye keeps a client's WebSocket open across sessions, so shutdown closes them. */
   readonly #upgraded = new Set<Duplex>();
   /** With `redis` in config: sends each HTTP request to the node holding its client's session. */
@@ -89,6 +98,10 @@ export class FayeTransport extends BaseTransport<string> {
       ping: options.ping,
     });
     this.#bayeux = bayeux;
+    this.#pending = new FayePendingSessions(
+      pendingSessionLimits(options, host.config.limits),
+      (clientId) => this.#expire(clientId),
+    );
     if (host.config.redis !== undefined) {
       const router = new FayeClusterRouter(
         parseRedisOptions(host.config.redis),
@@ -186,6 +199,7 @@ export class FayeTransport extends BaseTransport<string> {
     const endings = [...this.#sessions.values()].flatMap((s) => (s.ending ? [s.ending.done] : []));
     await settledWithin(Promise.all(endings), this.host.config.shutdownTimeoutMs);
     for (const clientId of [...this.#sessions.keys()]) this.#end(clientId);
+    this.#pending?.clear();
     // The server's own client leaves before the engine closes: otherwise its connect loop would
     // handshake again with the emptied engine and keep timers alive.
     if (this.#local !== undefined) {
@@ -229,6 +243,11 @@ export class FayeTransport extends BaseTransport<string> {
     return this.#selfUrl;
   }
 
+  get #pendingSessions(): FayePendingSessions {
+    if (this.#pending === undefined) throw new Error("faye transport is not started");
+    return this.#pending;
+  }
+
   get #timeoutMs(): number {
     return (this.#options?.timeout ?? 45) * 1000;
   }
@@ -254,11 +273,18 @@ export class FayeTransport extends BaseTransport<string> {
     if (channel === "/meta/connect" && typeof clientId === "string") {
       this.#router?.touch(clientId);
     }
-    if (channel === "/meta/subscribe") {
+    if (channel === "/meta/handshake") {
+      // Checked before faye creates the session, so a refused handshake costs no memory.
+      const refusal = this.#pendingSessions.refusal(this.host.remoteAddress(request).ip);
+      if (refusal !== undefined) {
+        message.error = refusal;
+        this.host.logger.debug("faye handshake refused", { reason: refusal });
+      }
+    } else if (channel === "/meta/subscribe") {
       if (!ownsSubscription(message)) this.#refuse(message, forbidden(message.subscription));
     } else if (typeof channel === "string" && channel.startsWith("/meta/")) {
-      // handshake, connect, unsubscribe, disconnect: faye's own checks apply; each names a
-      // clientId, which no client ever learns about another.
+      // connect, unsubscribe, disconnect: faye's own checks apply; each names a clientId,
+      // which no client ever learns about another.
     } else if (typeof clientId !== "string" || channel !== IN + clientId) {
       this.#refuse(message, forbidden(channel));
     } else {
@@ -290,16 +316,22 @@ export class FayeTransport extends BaseTransport<string> {
   ): void {
     const { channel, clientId } = message;
     const router = this.#router;
-    if (
-      router !== undefined &&
-      request !== null &&
-      channel === "/meta/handshake" &&
-      message.successful === true &&
-      typeof clientId === "string"
-    ) {
-      // Recorded before the reply leaves: the client's next request may reach any node.
-      void router.claim(clientId).then(() => callback(message));
-      return;
+    if (request !== null && channel === "/meta/handshake") {
+      if (message.successful === true && typeof clientId === "string") {
+        // faye's memory engine created the session within the handshake's own processing, so
+        // the count the next handshake is checked against already includes it.
+        this.#pendingSessions.add(clientId, this.host.remoteAddress(request).ip);
+        if (router !== undefined) {
+          // Recorded before the reply leaves: the client's next request may reach any node.
+          void router.claim(clientId).then(() => callback(message));
+          return;
+        }
+      } else if (message.error === TOO_MANY_FROM_ADDRESS || message.error === TOO_MANY_ON_SERVER) {
+        // faye advises `handshake` after a failed handshake, on which its client handshakes
+        // again at once, besides the retry it schedules itself: with `retry`, only the latter
+        // remains, every `retry` seconds (5 by default).
+        message.advice = { ...message.advice, reconnect: "retry" };
+      }
     }
     if (request !== null && typeof channel === "string") {
       if (channel.startsWith(OUT) && message.data !== undefined) {
@@ -316,7 +348,14 @@ export class FayeTransport extends BaseTransport<string> {
   #open(clientId: string, request: IncomingMessage): void {
     if (this.#sessions.has(clientId)) return;
     const { ip, port } = this.host.remoteAddress(request);
-    const session: Session = { connection: undefined, written: 0, delivered: 0, ending: undefined };
+    const address = this.#pendingSessions.delete(clientId) ?? ip;
+    const session: Session = {
+      address,
+      connection: undefined,
+      written: 0,
+      delivered: 0,
+      ending: undefined,
+    };
     this.#sessions.set(clientId, session);
     session.connection = this.accept(clientId, { remoteIP: ip, remotePort: port, request });
   }
@@ -332,11 +371,15 @@ export class FayeTransport extends BaseTransport<string> {
     if (connection?.open === true) this.host.frameTooLarge(connection);
   }
 
-  /** The client stopped listening: its connection ends, its faye session goes on. */
+  /**
+   * The client stopped listening: its connection ends, its faye session goes on, without a
+   * connection again, so under the same deadline as after a handshake.
+   */
   #unsubscribed(clientId: string): void {
     const session = this.#sessions.get(clientId);
     if (session === undefined || session.ending !== undefined) return;
     this.#sessions.delete(clientId);
+    this.#pendingSessions.add(clientId, session.address);
     if (session.connection !== undefined) this.release(session.connection.id);
   }
 
@@ -357,8 +400,20 @@ export class FayeTransport extends BaseTransport<string> {
     this.#gone(clientId);
   }
 
+  /**
+   * A session went without a connection for `faye.subscribeTimeoutMs`: faye ends it as it does
+   * a session that timed out (a held long-poll is answered, a WebSocket carrying its
+   * `/meta/connect` is closed, so the client holds neither), and the client's next
+   * `/meta/connect` gets `401:<clientId>:Unknown client`.
+   */
+  #expire(clientId: string): void {
+    this.host.logger.debug("faye session ended: no subscribe within subscribeTimeoutMs");
+    fayeInternals(this.#server)._engine.destroyClient(clientId);
+  }
+
   /** The faye session is over: the connection (if still open) closes. */
   #gone(clientId: string): void {
+    this.#pending?.delete(clientId);
     const session = this.#sessions.get(clientId);
     if (session === undefined) return;
     this.#sessions.delete(clientId);
@@ -378,25 +433,30 @@ export class FayeTransport extends BaseTransport<string> {
   }
 }
 
-/** The faye internals {@link endFayeSession} needs. */
-interface FayeInternals {
-  readonly _server: {
-    closeSocket(clientId: string, close: boolean): void;
-    readonly _engine: { destroyClient(clientId: string): void };
-  };
+/** The part of faye's protocol server that ending a session needs (faye 1.4). */
+interface FayeProtocolServer {
+  closeSocket(clientId: string, close: boolean): void;
+  readonly _engine: { destroyClient(clientId: string): void };
 }
 
 /**
- * Ends a client's faye session. faye has no public API for that: its engine's `destroyClient`
- * is what a `/meta/disconnect` and the session timeout call, so the adapter calls it too. Before
- * that, `closeSocket(clientId, false)` detaches the client's WebSocket from the session and
- * answers its pending `/meta/connect` on it; otherwise faye would close the WebSocket, and the
- * client, its connect failed, would only retry (and learn that its session is gone) after its
- * retry interval, 5 s by default. Left open, the socket carries the client's next connect,
+ * faye's protocol server behind its Node adapter. faye has no public API to end a session: its
+ * engine's `destroyClient` is what a `/meta/disconnect` and the session timeout call.
+ */
+function fayeInternals(bayeux: NodeAdapter): FayeProtocolServer {
+  return (bayeux as unknown as { _server: FayeProtocolServer })._server;
+}
+
+/**
+ * Ends a client's faye session after its connection was closed ({@link fayeInternals}). Before
+ * destroying it, `closeSocket(clientId, false)` detaches the client's WebSocket from the session
+ * and answers its pending `/meta/connect` on it; otherwise faye would close the WebSocket, and
+ * the client, its connect failed, would only retry (and learn that its session is gone) after
+ * its retry interval, 5 s by default. Left open, the socket carries the client's next connect,
  * which is refused as unknown, and its new handshake.
  */
 function endFayeSession(bayeux: NodeAdapter, clientId: string): void {
-  const server = (bayeux as unknown as FayeInternals)._server;
+  const server = fayeInternals(bayeux);
   server.closeSocket(clientId, false);
   server._engine.destroyClient(clientId);
 }

@@ -96,6 +96,8 @@ declare module "faye" {
     /** Ends the session; `undefined` when the client is not connected. */
     disconnect(): Publication | undefined;
     on(event: ClientEvent, listener: () => void): void;
+    /** Sets a header on every HTTP request (and the WebSocket upgrade) the client makes. */
+    setHeader(name: string, value: string): void;
   }
 
   export interface NodeAdapterOptions {
