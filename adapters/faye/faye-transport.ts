@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
-import type { Client, Message, NodeAdapter, Publication } from "faye";
+import type { Message, NodeAdapter } from "faye";
 import { BaseTransport } from "../../src/core/base-transport.js";
 import type { Connection } from "../../src/core/connection.js";
 import { loadPackage } from "../../src/core/load-package.js";
@@ -23,9 +23,6 @@ const IN = "/actionwire/in/";
 
 /** Room for the Bayeux envelope and a batch of small messages around one large publish. */
 const ENVELOPE_SLACK = 64 * 1024;
-
-/** How long the server's own faye client may take to finish up at shutdown (it is in-process). */
-const LOCAL_CLIENT_GRACE_MS = 1_000;
 
 /** A faye client with an actionwire connection: from its out subscription to its session's end. */
 interface Session {
@@ -52,10 +49,6 @@ export class FayeTransport extends BaseTransport<string> {
 
   #options: FayeOptions | undefined;
   #bayeux: NodeAdapter | undefined;
-  /** The server's own faye client, created by the first write. */
-  #local: Client | undefined;
-  /** The publish of the last message written; faye settles them in order. */
-  #lastPublish: Publication | undefined;
   /** By faye clientId (the "socket" of {@link BaseTransport}). */
   readonly #sessions = new Map<string, Session>();
   /** Sessions without a connection: bounded in number (at the handshake) and in time. */
@@ -170,8 +163,10 @@ export class FayeTransport extends BaseTransport<string> {
     const session = this.#sessions.get(clientId);
     if (session === undefined) return;
     session.written++;
-    this.#local ??= this.#server.getClient();
-    this.#lastPublish = this.#local.publish(OUT + clientId, message.payload);
+    // Straight to faye's engine, as faye's own server does with a client's publish: no
+    // in-process client, no round through the server's request pipeline and its extensions.
+    // The engine delivers synchronously, in order, through the outgoing extensions.
+    fayeInternals(this.#server)._engine.publish({ channel: OUT + clientId, data: message.payload });
   }
 
   /**
@@ -200,12 +195,6 @@ export class FayeTransport extends BaseTransport<string> {
     await settledWithin(Promise.all(endings), this.host.config.shutdownTimeoutMs);
     for (const clientId of [...this.#sessions.keys()]) this.#end(clientId);
     this.#pending?.clear();
-    // The server's own client leaves before the engine closes: otherwise its connect loop would
-    // handshake again with the emptied engine and keep timers alive.
-    if (this.#local !== undefined) {
-      await settledWithin(this.#lastPublish, LOCAL_CLIENT_GRACE_MS);
-      await settledWithin(this.#local.disconnect(), LOCAL_CLIENT_GRACE_MS);
-    }
     bayeux.close();
     await this.#router?.stop();
     this.host.requests.remove(options.mount);
@@ -253,19 +242,23 @@ export class FayeTransport extends BaseTransport<string> {
   }
 
   /**
-   * Ownership rules, applied to every message a client sends. faye calls server extensions with
-   * `request === null` only for its in-process client, which is this server publishing to
-   * `/actionwire/out/<id>`: that is how the server's own messages are told apart from a
-   * client's, with no shared secret on the wire.
+   * Ownership rules, applied to every message a client sends. The server's own messages never
+   * pass here: they go straight to faye's engine (see `write`). faye calls server extensions
+   * with `request === null` only for an in-process client, and the adapter makes none: such a
+   * message is refused like any other that breaks the rules.
    */
   #incoming(
     message: Message,
     request: IncomingMessage | null,
     callback: (message: Message) => void,
   ): void {
-    // The server's own messages pass; so does a batch entry that is not an object (`[1]`),
-    // which faye answers as an invalid message and which has nothing to refuse.
-    if (request === null || typeof message !== "object" || message === null) {
+    // A batch entry that is not an object (`[1]`) passes: faye answers it as an invalid message.
+    if (typeof message !== "object" || message === null) {
+      callback(message);
+      return;
+    }
+    if (request === null) {
+      this.#refuse(message, forbidden(message.channel));
       callback(message);
       return;
     }
@@ -436,7 +429,10 @@ export class FayeTransport extends BaseTransport<string> {
 /** The part of faye's protocol server that ending a session needs (faye 1.4). */
 interface FayeProtocolServer {
   closeSocket(clientId: string, close: boolean): void;
-  readonly _engine: { destroyClient(clientId: string): void };
+  readonly _engine: {
+    destroyClient(clientId: string): void;
+    publish(message: { channel: string; data: unknown }): void;
+  };
 }
 
 /**
