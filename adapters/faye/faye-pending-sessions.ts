@@ -43,6 +43,11 @@ export class FayePendingSessions {
     return this.#sessions.size;
   }
 
+  /** Whether a session is held without a connection. */
+  has(clientId: string): boolean {
+    return this.#sessions.has(clientId);
+  }
+
   /** Why a handshake from `address` is refused (a Bayeux error), or `undefined` to let it in. */
   refusal(address: string): string | undefined {
     const { perAddress, perNode } = this.limits;

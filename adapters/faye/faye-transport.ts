@@ -139,6 +139,9 @@ export class FayeTransport extends BaseTransport<string> {
       ping: options.ping,
       maxLength: maxBody,
       tooLarge: (clientId) => this.#tooLarge(clientId),
+      subscribeTimeoutMs: options.subscribeTimeoutMs,
+      liveSession: (clientId) =>
+        this.#sessions.has(clientId) || this.#pendingSessions.has(clientId),
       logger: host.logger,
     });
     host.upgrades.add(options.mount, (request, socket, head) => {

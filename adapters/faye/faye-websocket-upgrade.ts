@@ -10,6 +10,7 @@ interface FayeWebSocket {
   onmessage: ((event: { data: string }) => void) | null;
   onclose: ((event: { code: number }) => void) | null;
   send(data: string): boolean;
+  close(code?: number, reason?: string): void;
 }
 
 type FayeWebSocketClass = new (
@@ -25,10 +26,18 @@ interface FayeProtocolServer {
   openSocket(clientId: string | undefined, socket: FayeWebSocket, request: IncomingMessage): void;
   closeSocket(clientId: string | undefined, close?: boolean): void;
   process(messages: unknown, request: IncomingMessage, callback: (replies: unknown) => void): void;
+  /** faye's engine: `timeout` is how long, in seconds, it holds a `/meta/connect`. */
+  readonly _engine: { readonly timeout: number };
 }
 
 /** WebSocket close code for a message too big to process (RFC 6455). */
 const MESSAGE_TOO_BIG = 1009;
+
+/** The close reason of a socket closed by the deadlines of {@link fayeWebSocketUpgrade}. */
+export const SILENT_SOCKET_REASON = "idle";
+
+/** The close reason of a socket whose session another socket took over. */
+export const REPLACED_SOCKET_REASON = "replaced";
 
 /** What {@link fayeWebSocketUpgrade} needs besides faye's adapter. */
 export interface FayeUpgradeOptions {
@@ -38,6 +47,13 @@ export interface FayeUpgradeOptions {
   maxLength: number;
   /** The socket that carried this client's `/meta/connect` was closed for a frame too large. */
   tooLarge(clientId: string): void;
+  /**
+   * Milliseconds a new socket has to send its first message that names a live session
+   * (`faye.subscribeTimeoutMs`).
+   */
+  subscribeTimeoutMs: number;
+  /** Whether a clientId names a session this node holds (with a connection, or still pending). */
+  liveSession(clientId: string): boolean;
   logger: Logger;
 }
 
@@ -49,6 +65,17 @@ export interface FayeUpgradeOptions {
  * header arrives (counting the fragments before it), so an oversized frame is refused with
  * close code 1009 before its payload is buffered. faye-websocket is loaded from where faye
  * resolves it.
+ *
+ * faye ties a socket to a session only through a `/meta/connect`, and never closes a socket that
+ * carries none, so sockets without a live session are closed here. A socket holds a session
+ * from the `/meta/connect` that names it until another socket's does (the older socket is then
+ * closed: one session, one socket). Only a message sent while the socket holds a session this
+ * node knows counts: the socket must send the first such message within `subscribeTimeoutMs`
+ * (the deadline a session without a connection has too), and one at least every twice faye's
+ * `timeout` after that. A live faye client sends its next `/meta/connect` as soon as faye
+ * answers the last one, which faye holds for `timeout` at most, so it never waits that long. The
+ * close goes through faye-websocket (code 1000, reason {@link SILENT_SOCKET_REASON}, or
+ * {@link REPLACED_SOCKET_REASON}), so faye's `closeSocket` runs as for any other close.
  */
 export function fayeWebSocketUpgrade(
   bayeux: NodeAdapter,
@@ -57,7 +84,10 @@ export function fayeWebSocketUpgrade(
   const fromFaye = createRequire(createRequire(import.meta.url).resolve("faye"));
   const WebSocket = fromFaye("faye-websocket") as FayeWebSocketClass;
   const server = (bayeux as unknown as { _server: FayeProtocolServer })._server;
-  const { ping, maxLength, tooLarge, logger } = options;
+  const { ping, maxLength, tooLarge, subscribeTimeoutMs, liveSession, logger } = options;
+  const silentMs = 2 * server._engine.timeout * 1000;
+  /** The socket holding each session: the last one whose `/meta/connect` named it. */
+  const holders = new Map<string, FayeWebSocket>();
   return (request, socket, head) => {
     const ws = new WebSocket(request, socket, head, [], {
       ...(ping === undefined ? {} : { ping }),
@@ -66,16 +96,43 @@ export function fayeWebSocketUpgrade(
     /** The client whose `/meta/connect` this socket carries, as faye tracks it. */
     let clientId: string | undefined;
     let open = true;
+    const silent = (): void => {
+      logger.debug("faye: a silent WebSocket was closed");
+      ws.close(1000, SILENT_SOCKET_REASON);
+    };
+    let deadline = setTimeout(silent, subscribeTimeoutMs).unref();
+    let steady = false;
+    /** A message named a live session: the socket has twice `timeout` from now for the next. */
+    const alive = (): void => {
+      if (steady) {
+        deadline.refresh();
+      } else {
+        clearTimeout(deadline);
+        deadline = setTimeout(silent, silentMs).unref();
+        steady = true;
+      }
+    };
     ws.onmessage = (event) => {
       try {
         const messages: unknown = JSON.parse(event.data);
         if (typeof messages !== "object") throw new SyntaxError("not an object or array");
         const cid = connectingClient(messages);
         if (clientId !== undefined && cid !== undefined && cid !== clientId) {
-          server.closeSocket(clientId, false);
+          if (holders.get(clientId) === ws) {
+            holders.delete(clientId);
+            server.closeSocket(clientId, false);
+          }
         }
         server.openSocket(cid, ws, request);
         if (cid !== undefined) clientId = cid;
+        // Only a session this node holds can be taken over: a made-up clientId holds nothing.
+        if (cid !== undefined && liveSession(cid) && holders.get(cid) !== ws) {
+          holders.get(cid)?.close(1000, REPLACED_SOCKET_REASON);
+          holders.set(cid, ws);
+        }
+        if (clientId !== undefined && holders.get(clientId) === ws && liveSession(clientId)) {
+          alive();
+        }
         server.process(messages, request, (replies) => {
           if (open) ws.send(JSON.stringify(replies));
         });
@@ -87,7 +144,13 @@ export function fayeWebSocketUpgrade(
     };
     ws.onclose = (event) => {
       open = false;
-      server.closeSocket(clientId);
+      clearTimeout(deadline);
+      // A socket replaced by another leaves the session to it: faye's closeSocket would detach
+      // (and close) whichever socket the session has now.
+      if (clientId !== undefined && holders.get(clientId) === ws) {
+        holders.delete(clientId);
+        server.closeSocket(clientId);
+      }
       if (event.code === MESSAGE_TOO_BIG && clientId !== undefined) tooLarge(clientId);
     };
   };

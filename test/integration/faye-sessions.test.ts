@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import faye, { type Client, type Message as Bayeux } from "faye";
 import { once } from "node:events";
+import type { Duplex } from "node:stream";
 import { WebSocket } from "ws";
 import { ActionwireClient, type ServerPayload } from "../../src/client/index.js";
 import type { ActionwireConfig } from "../../src/core/config.js";
@@ -181,17 +182,74 @@ class RealFayeClient {
   }
 }
 
+/**
+ * faye's own Node client over WebSocket, with the adapter's conventions done by hand: records its
+ * clientId and every `/meta/connect` reply (one per hold of faye's `timeout`), and hears its out
+ * channel.
+ */
+class WebSocketFayeClient {
+  readonly client: Client;
+  readonly connects = new MessageInbox<Reply>();
+  readonly heard = new MessageInbox<Reply>();
+  clientId: string | undefined;
+
+  constructor(endpoint: string) {
+    this.client = new faye.Client(endpoint);
+    this.client.addExtension({
+      incoming: (message: Bayeux, callback) => {
+        if (message.channel === "/meta/handshake" && typeof message.clientId === "string") {
+          this.clientId = message.clientId;
+        }
+        if (message.channel === "/meta/connect") this.connects.push({ ...message });
+        callback(message);
+      },
+    });
+  }
+
+  /** Connects and subscribes to its out channel; resolves with the welcome. */
+  async welcome(): Promise<Reply> {
+    await new Promise<void>((resolve) => this.client.connect(() => resolve()));
+    await this.client.subscribe(out(this.clientId), (data) => this.heard.push(data as Reply));
+    return this.heard.next();
+  }
+
+  /** Sends a request on its in channel; resolves with the reply. */
+  async request(messageId: number, event: string): Promise<Reply> {
+    await this.client.publish(`/actionwire/in/${String(this.clientId)}`, { event, messageId });
+    return this.heard.next((m) => m.messageId === messageId);
+  }
+
+  async close(): Promise<void> {
+    await Promise.resolve(this.client.disconnect());
+  }
+}
+
+/** Counts WebSockets upgraded on the server, and those of them closed since. */
+function watchUpgrades(server: ActionwireServer): { opened: number; closed: number } {
+  const counts = { opened: 0, closed: 0 };
+  server.httpServer?.on("upgrade", (_request, socket: Duplex) => {
+    counts.opened++;
+    socket.once("close", () => counts.closed++);
+  });
+  return counts;
+}
+
 /** A raw WebSocket to faye's mount, speaking Bayeux by hand. */
 class BayeuxSocket {
   readonly #replies = new MessageInbox<Reply>();
   /** Resolves with the close code. */
   readonly closed: Promise<number>;
+  /** Resolves with the close reason. */
+  readonly closeReason: Promise<string>;
 
   private constructor(readonly socket: WebSocket) {
     socket.on("message", (data) => {
       for (const reply of JSON.parse(String(data)) as Reply[]) this.#replies.push(reply);
     });
     this.closed = new Promise((resolve) => socket.on("close", (code) => resolve(code)));
+    this.closeReason = new Promise((resolve) =>
+      socket.on("close", (_code, reason) => resolve(String(reason))),
+    );
   }
 
   static async open(endpoint: string): Promise<BayeuxSocket> {
@@ -418,6 +476,128 @@ describe("faye sessions without a connection (bounded in number and in time)", (
     expect(await heard).to.include({ from: bDetails.id });
     expect((await a.action("echo", { x: 1 })).echo).to.deep.equal({ x: 1 });
     expect((await a.detailsView()).data).to.include({ id: aDetails.id });
+    expect(ended).to.equal(0);
+    expect(server.connectionCounts()).to.deep.equal({ faye: 2 });
+  });
+});
+
+describe("faye WebSockets without a session (closed once silent)", () => {
+  let server: ActionwireServer;
+  let endpoint: string;
+  const closers: Array<() => unknown> = [];
+
+  const start = async (faye: ActionwireConfig["faye"]) => {
+    server = await startDemoServer({ transports: ["faye"], faye });
+    endpoint = fayeEndpoint(server);
+  };
+  const rawSocket = async () => {
+    const socket = await BayeuxSocket.open(endpoint);
+    closers.push(() => socket.close());
+    return socket;
+  };
+
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+    await server.stop();
+  });
+
+  it("closes a WebSocket that sends nothing, at subscribeTimeoutMs", async () => {
+    // faye's timeout far away: only the first-message deadline can close it.
+    await start({ subscribeTimeoutMs: 200, timeout: 600 });
+    const begun = performance.now();
+    const socket = await rawSocket();
+    expect(await socket.closed).to.equal(1000);
+    expect(await socket.closeReason).to.equal("idle");
+    expect(server.connectionCounts()).to.deep.equal({ faye: 0 });
+    console.log(
+      `      silent WebSocket closed ${Math.round(performance.now() - begun)} ms after it opened (subscribeTimeoutMs 200)`,
+    );
+  });
+
+  it("closes a WebSocket whose messages name no live session, at subscribeTimeoutMs", async () => {
+    // faye's timeout far away: only the first deadline can close it. A handshake names no
+    // session, nor does a /meta/connect for a client this node does not know, however often.
+    await start({ subscribeTimeoutMs: 300, timeout: 600 });
+    const socket = await rawSocket();
+    socket.send({ ...HANDSHAKE, supportedConnectionTypes: ["websocket"] });
+    expect(await socket.next("/meta/handshake")).to.include({ successful: true });
+    const forged = { channel: "/meta/connect", clientId: "nobody", connectionType: "websocket" };
+    const chatter = setInterval(() => socket.send(forged), 50);
+    try {
+      expect(await socket.closed).to.equal(1000);
+    } finally {
+      clearInterval(chatter);
+    }
+    expect(await socket.closeReason).to.equal("idle");
+    expect(server.connectionCounts()).to.deep.equal({ faye: 0 });
+  });
+
+  it("closes a WebSocket that held a live session, then went silent, after twice faye.timeout", async () => {
+    // The first deadline far away: only the bound on silence can close it. The connect makes
+    // the socket the session's; faye holds it for timeout, then the socket sends nothing.
+    await start({ subscribeTimeoutMs: 600_000, timeout: 0.2 });
+    const socket = await rawSocket();
+    socket.send({ ...HANDSHAKE, supportedConnectionTypes: ["websocket"] });
+    const { clientId } = await socket.next("/meta/handshake");
+    const begun = performance.now();
+    socket.send({ channel: "/meta/connect", clientId, connectionType: "websocket" });
+    expect(await socket.closed).to.equal(1000);
+    expect(await socket.closeReason).to.equal("idle");
+    console.log(
+      `      WebSocket silent after its connect closed ${Math.round(performance.now() - begun)} ms later (2 x timeout: 400 ms)`,
+    );
+  });
+
+  it("gives a session one WebSocket: a second socket's connect for it closes the first", async () => {
+    await start({ subscribeTimeoutMs: 600_000, timeout: 600 });
+    const first = await rawSocket();
+    first.send({ ...HANDSHAKE, supportedConnectionTypes: ["websocket"] });
+    const { clientId } = await first.next("/meta/handshake");
+    const connect = { channel: "/meta/connect", clientId, connectionType: "websocket" };
+    first.send(connect);
+    const second = await rawSocket();
+    second.send(connect);
+    expect(await first.closed).to.equal(1000);
+    expect(await first.closeReason).to.equal("replaced");
+    // The session goes on, on the second socket: it subscribes there and gets its welcome.
+    second.send({ channel: "/meta/subscribe", clientId, subscription: out(clientId) });
+    expect(await second.next("/meta/subscribe")).to.include({ successful: true });
+    expect((await second.next(out(clientId))).data).to.include({ context: "api" });
+    expect(server.connectionCounts()).to.deep.equal({ faye: 1 });
+  });
+
+  it("keeps the WebSockets of live clients open across many periods (faye's client, library connector)", async () => {
+    // Both deadlines short: 200 ms to the first message, 400 ms of silence at most.
+    await start({ subscribeTimeoutMs: 200, timeout: 0.2 });
+    const upgrades = watchUpgrades(server);
+    const fayeClient = new WebSocketFayeClient(endpoint);
+    closers.push(() => fayeClient.close());
+    const apiClient = new ActionwireClient({
+      url: server.url,
+      transport: "faye",
+      reconnect: false,
+    });
+    closers.push(() => apiClient.disconnect());
+    let ended = 0;
+    apiClient.on("disconnected", () => ended++);
+
+    expect(await fayeClient.welcome()).to.include({ context: "api" });
+    const details = await apiClient.connect();
+    expect(upgrades).to.deep.equal({ opened: 2, closed: 0 });
+
+    // Ten held /meta/connects answered in turn: ten of faye's timeouts, five silence bounds.
+    for (let period = 1; period <= 10; period++) {
+      expect(await fayeClient.connects.next()).to.include({ successful: true });
+      expect(await fayeClient.request(period, "detailsView")).to.include({
+        messageId: period,
+        status: "OK",
+      });
+      expect((await apiClient.action("echo", { period })).echo).to.deep.equal({ period });
+    }
+    expect((await apiClient.detailsView()).data).to.include({ id: details.id });
+    expect(fayeClient.connects.received.every((reply) => reply.successful === true)).to.equal(true);
+    // The same two sockets throughout: none closed, none opened again.
+    expect(upgrades).to.deep.equal({ opened: 2, closed: 0 });
     expect(ended).to.equal(0);
     expect(server.connectionCounts()).to.deep.equal({ faye: 2 });
   });
