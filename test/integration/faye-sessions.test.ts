@@ -1,8 +1,6 @@
 import { expect } from "chai";
 import faye, { type Client, type Message as Bayeux } from "faye";
-import { once } from "node:events";
 import type { Duplex } from "node:stream";
-import { WebSocket } from "ws";
 import { ActionwireClient, type ServerPayload } from "../../src/client/index.js";
 import type { ActionwireConfig } from "../../src/core/config.js";
 import { MessageInbox } from "../../src/core/message-inbox.js";
@@ -10,6 +8,7 @@ import type { ActionwireServer } from "../../src/server/actionwire-server.js";
 import { startDemoServer } from "../../src/testing/demo-server.js";
 import { fayeEndpoint } from "../helpers/faye-contract-client.js";
 import { RedisProcess } from "../helpers/redis-process.js";
+import { BayeuxSocket } from "../helpers/bayeux-socket.js";
 
 type Reply = Record<string, unknown>;
 
@@ -232,44 +231,6 @@ function watchUpgrades(server: ActionwireServer): { opened: number; closed: numb
     socket.once("close", () => counts.closed++);
   });
   return counts;
-}
-
-/** A raw WebSocket to faye's mount, speaking Bayeux by hand. */
-class BayeuxSocket {
-  readonly #replies = new MessageInbox<Reply>();
-  /** Resolves with the close code. */
-  readonly closed: Promise<number>;
-  /** Resolves with the close reason. */
-  readonly closeReason: Promise<string>;
-
-  private constructor(readonly socket: WebSocket) {
-    socket.on("message", (data) => {
-      for (const reply of JSON.parse(String(data)) as Reply[]) this.#replies.push(reply);
-    });
-    this.closed = new Promise((resolve) => socket.on("close", (code) => resolve(code)));
-    this.closeReason = new Promise((resolve) =>
-      socket.on("close", (_code, reason) => resolve(String(reason))),
-    );
-  }
-
-  static async open(endpoint: string): Promise<BayeuxSocket> {
-    const socket = new WebSocket(endpoint.replace(/^http/, "ws"));
-    await once(socket, "open");
-    return new BayeuxSocket(socket);
-  }
-
-  send(message: unknown): void {
-    this.socket.send(JSON.stringify([message]));
-  }
-
-  next(channel: string): Promise<Reply> {
-    return this.#replies.next((reply) => reply.channel === channel);
-  }
-
-  async close(): Promise<void> {
-    if (this.socket.readyState !== WebSocket.CLOSED) this.socket.close();
-    await this.closed;
-  }
 }
 
 describe("faye sessions without a connection (bounded in number and in time)", () => {

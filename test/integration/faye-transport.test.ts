@@ -3,7 +3,6 @@ import type { FayeError } from "faye";
 import { once } from "node:events";
 import { request as httpRequest } from "node:http";
 import { connect as netConnect } from "node:net";
-import { WebSocket } from "ws";
 import { ActionwireClient, type ServerPayload } from "../../src/client/index.js";
 import type { ActionwireConfig } from "../../src/core/config.js";
 import { ConfigError } from "../../src/core/errors.js";
@@ -17,6 +16,7 @@ import {
   FayeWire,
   fayeEndpoint,
 } from "../helpers/faye-contract-client.js";
+import { BayeuxSocket } from "../helpers/bayeux-socket.js";
 
 /** A demo-action server with the faye transport on 127.0.0.1, port 0, and its clients. */
 class FayeFixture {
@@ -142,53 +142,6 @@ function post(url: string, headers: Record<string, string>, body: string): Promi
     request.on("error", reject);
     request.end(body);
   });
-}
-
-/** A raw WebSocket to faye's mount, speaking Bayeux by hand (one message per frame). */
-class BayeuxSocket {
-  readonly #replies = new MessageInbox<Record<string, unknown>>();
-  /** Resolves with the close code. */
-  readonly closed: Promise<number>;
-
-  private constructor(readonly socket: WebSocket) {
-    socket.on("message", (data) => {
-      for (const reply of JSON.parse(String(data)) as Array<Record<string, unknown>>) {
-        this.#replies.push(reply);
-      }
-    });
-    this.closed = new Promise((resolve) => socket.on("close", (code) => resolve(code)));
-  }
-
-  static async open(endpoint: string): Promise<BayeuxSocket> {
-    const socket = new WebSocket(endpoint.replace(/^http/, "ws"));
-    await once(socket, "open");
-    return new BayeuxSocket(socket);
-  }
-
-  send(message: unknown): void {
-    this.socket.send(JSON.stringify([message]));
-  }
-
-  /** The next message received on this channel. */
-  next(channel: unknown): Promise<Record<string, unknown>> {
-    return this.#replies.next((reply) => reply.channel === channel);
-  }
-
-  /** Sends a message and resolves with faye's reply to it. */
-  exchange(message: Record<string, unknown>): Promise<Record<string, unknown>> {
-    this.send(message);
-    return this.next(message.channel);
-  }
-
-  /** Bytes written as they are, under the WebSocket framing. */
-  writeRaw(bytes: Buffer): void {
-    (this.socket as unknown as { _socket: { write(b: Buffer): void } })._socket.write(bytes);
-  }
-
-  async close(): Promise<void> {
-    this.socket.close();
-    await this.closed;
-  }
 }
 
 const MODES: FayeMode[] = ["websocket", "long-polling"];

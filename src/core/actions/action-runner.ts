@@ -78,6 +78,7 @@ export class ActionRunner {
     connection.pendingActions++;
     connection.totalActions++;
     const context = new CallContext(connection, this.sendAlert);
+    const run: Run = { action, connection, params, startedAt, context };
     let outcome: unknown;
     try {
       outcome =
@@ -86,26 +87,23 @@ export class ActionRunner {
           : this.runWithMiddleware({ action, connection, params }, context);
     } catch (error) {
       connection.pendingActions--;
-      throw this.failed(action, connection, params, startedAt, error);
+      throw this.failed(run, error);
     }
     if (!isThenable(outcome)) {
       connection.pendingActions--;
-      return this.succeeded(action, connection, params, startedAt, outcome);
+      return this.succeeded(run, outcome);
     }
     const running = owner === undefined ? undefined : (owner.running ??= new Set());
-    return this.await(action, connection, params, startedAt, context, outcome, running);
+    return this.await(run, outcome, running);
   }
 
   /** The deadline, the connection's close, and the result of an asynchronous action. */
   private await(
-    action: ActionDefinition,
-    connection: Connection,
-    params: Record<string, unknown>,
-    startedAt: number,
-    context: CallContext,
+    run: Run,
     outcome: PromiseLike<unknown>,
     running: Set<Abortable> | undefined,
   ): Promise<ActionReply> {
+    const { action, connection, context } = run;
     running?.add(context);
     return new Promise<ActionReply>((resolve, reject) => {
       let finished = false;
@@ -120,20 +118,19 @@ export class ActionRunner {
       const timer = setTimeout(() => {
         const error = new ActionwireError("ERR_ACTION_TIMEOUT", "the action timed out");
         context.abort(error);
-        if (finish()) reject(this.failed(action, connection, params, startedAt, error));
+        if (finish()) reject(this.failed(run, error));
       }, action.timeoutMs ?? this.config.limits.actionTimeoutMs);
       // A result that comes after the deadline is dropped: the reply was the timeout.
       outcome.then(
         (result) => {
           if (!finish()) return;
           try {
-            resolve(this.succeeded(action, connection, params, startedAt, result));
+            resolve(this.succeeded(run, result));
           } catch (error) {
             reject(error as Error);
           }
         },
-        (error: unknown) =>
-          finish() && reject(this.failed(action, connection, params, startedAt, error)),
+        (error: unknown) => finish() && reject(this.failed(run, error)),
       );
     });
   }
@@ -148,13 +145,8 @@ export class ActionRunner {
   }
 
   /** Checks a result; throws (as a failure) one that cannot be a reply. */
-  private succeeded(
-    action: ActionDefinition,
-    connection: Connection,
-    params: Record<string, unknown>,
-    startedAt: number,
-    outcome: unknown,
-  ): ActionReply {
+  private succeeded(run: Run, outcome: unknown): ActionReply {
+    const action = run.action;
     let result: ActionReply;
     try {
       result = objectResult(action, outcome);
@@ -164,9 +156,9 @@ export class ActionRunner {
         }
       }
     } catch (error) {
-      throw this.failed(action, connection, params, startedAt, error);
+      throw this.failed(run, error);
     }
-    if (startedAt !== 0) this.log(action, connection, params, startedAt, undefined);
+    this.log(run, undefined);
     return result;
   }
 
@@ -174,15 +166,10 @@ export class ActionRunner {
    * The error a failed action answers with: an {@link ActionwireError} as thrown, anything else
    * as `ERR_ACTION_FAILED` with its details in the log only (params filtered).
    */
-  private failed(
-    action: ActionDefinition,
-    connection: Connection,
-    params: Record<string, unknown>,
-    startedAt: number,
-    error: unknown,
-  ): ActionwireError {
+  private failed(run: Run, error: unknown): ActionwireError {
+    const { action, connection, params } = run;
     if (error instanceof ActionwireError) {
-      if (startedAt !== 0) this.log(action, connection, params, startedAt, error);
+      this.log(run, error);
       return error;
     }
     this.logger.error(`action ${action.name} failed`, {
@@ -194,15 +181,10 @@ export class ActionRunner {
   }
 
   /** The action log line (`logActions`): name, connection, filtered params, time, outcome. */
-  private log(
-    action: ActionDefinition,
-    connection: Connection,
-    params: Record<string, unknown>,
-    startedAt: number,
-    error: ActionwireError | undefined,
-  ): void {
+  private log(run: Run, error: ActionwireError | undefined): void {
     const level = this.config.logActions;
     if (level === false) return;
+    const { action, connection, params, startedAt } = run;
     this.logger[level](`action ${action.name}`, {
       connection: connection.id,
       transport: connection.transport,
@@ -234,6 +216,16 @@ export function filterParams(
     out[key] = secret || filtered.has(key) ? FILTERED : params[key];
   }
   return out;
+}
+
+/** One action call, as the runner follows it. */
+interface Run {
+  readonly action: ActionDefinition;
+  readonly connection: Connection;
+  readonly params: Record<string, unknown>;
+  /** When it started (`performance.now()`), for the action log; 0 when that log is off. */
+  readonly startedAt: number;
+  readonly context: CallContext;
 }
 
 /** The context an action runs with. Its AbortController is made only if `signal` is read. */
