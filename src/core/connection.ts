@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { emptyRecord } from "./record.js";
 
 /** What a transport knows about a new connection when it accepts it. */
 export interface ConnectionInfo {
@@ -78,8 +79,8 @@ export class Connection {
 
   /** Sticky params, set with the param verbs; every action on this connection sees them. */
   get params(): Record<string, unknown> {
-    // Made on first use: a null-prototype object is a dictionary of a few hundred bytes.
-    return (this.#params ??= Object.create(null) as Record<string, unknown>);
+    // Made on first use: most connections never set one.
+    return (this.#params ??= emptyRecord());
   }
 
   /** The sticky params, or `undefined` while none was ever set (reading makes nothing). */

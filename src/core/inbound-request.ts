@@ -1,4 +1,5 @@
 import { ActionwireError } from "./errors.js";
+import { emptyRecord } from "./record.js";
 
 /** A client request after framing has been removed (PROTOCOL.md, "Client → server"). */
 export interface InboundRequest {
@@ -51,9 +52,9 @@ export function parseInboundText(text: string, maxDepth: number): InboundRequest
   return toInboundRequest(value, maxDepth, text.length <= 2 * maxDepth);
 }
 
-/** Params as a null-prototype copy, so keys such as `__proto__` stay plain data. */
+/** Params as a copy that inherits no keys ({@link emptyRecord}): `__proto__` and the like stay plain data. */
 export function toParams(params: unknown): Record<string, unknown> {
-  const out = Object.create(null) as Record<string, unknown>;
+  const out = emptyRecord();
   if (isPlainObject(params)) {
     for (const key of Object.keys(params)) out[key] = params[key];
   }

@@ -1,5 +1,6 @@
 import { ActionwireError, ConfigError } from "../errors.js";
 import type { ActionDefinition, ActionInput } from "./define-action.js";
+import { emptyRecord } from "../record.js";
 
 /** One entry of the `documentation` verb's reply. */
 export interface ActionDocumentation {
@@ -71,7 +72,7 @@ export class ActionRegistry {
     sticky: Readonly<Record<string, unknown>> | undefined,
     request: Record<string, unknown>,
   ): Record<string, unknown> {
-    const out = Object.create(null) as Record<string, unknown>;
+    const out = emptyRecord();
     if (action.acceptUndeclaredParams === true) {
       for (const key of Object.keys(sticky ?? {})) if (key !== "action") out[key] = sticky![key];
       for (const key of Object.keys(request)) if (key !== "action") out[key] = request[key];
