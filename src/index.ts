@@ -19,7 +19,7 @@ export { FILTERED, filterParams } from "./core/actions/action-runner.js";
 export { ActionwireError, ConfigError, ERROR_CODES, publicError } from "./core/errors.js";
 export type { ErrorCode } from "./core/errors.js";
 export type { ActionwireConfig, Limits, ResolvedConfig } from "./core/config.js";
-export { describeIssues, parseTransportOptions } from "./core/config.js";
+export { describeIssues, MAX_TIMER_MS, parseTransportOptions } from "./core/config.js";
 export { Connection } from "./core/connection.js";
 export type { ConnectionDetails, ConnectionInfo, HandshakeRequest } from "./core/connection.js";
 export type {

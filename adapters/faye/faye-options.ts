@@ -1,12 +1,11 @@
 import { z } from "zod";
-import { parseTransportOptions } from "../../src/core/config.js";
+import { MAX_TIMER_MS, parseTransportOptions } from "../../src/core/config.js";
 import type { PendingSessionLimits } from "./faye-pending-sessions.js";
 
 /** faye turns seconds into timer delays; keep twice the timeout (its session expiry) in range. */
 const MAX_SECONDS = 1_000_000;
 
 /** Node's largest timer delay. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** One or more path segments: faye's upgrade path is matched exactly, so no trailing slash. */
 const MOUNT = /^(\/[^/?#\s]+)+$/;

@@ -1,7 +1,5 @@
 import { z } from "zod";
-import { parseTransportOptions } from "../../src/core/config.js";
-
-const MAX_TIMER_MS = 2_147_483_647;
+import { MAX_TIMER_MS, parseTransportOptions } from "../../src/core/config.js";
 
 const socketIoOptionsSchema = z.strictObject({
   /** socket.io's path (its engine's HTTP and upgrade path). */

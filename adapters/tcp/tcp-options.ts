@@ -1,8 +1,6 @@
 import type { SecureContextOptions } from "node:tls";
 import { z } from "zod";
-import { parseTransportOptions } from "../../src/core/config.js";
-
-const MAX_TIMER_MS = 2_147_483_647;
+import { MAX_TIMER_MS, parseTransportOptions } from "../../src/core/config.js";
 
 const tcpOptionsSchema = z.strictObject({
   /** The port of the tcp listener (its own, not the HTTP server's). 0 picks a free one. */

@@ -1,7 +1,5 @@
 import { z } from "zod";
-import { parseTransportOptions } from "../../src/core/config.js";
-
-const MAX_TIMER_MS = 2_147_483_647;
+import { MAX_TIMER_MS, parseTransportOptions } from "../../src/core/config.js";
 
 const wsOptionsSchema = z.strictObject({
   /** The upgrade path clients connect to. */

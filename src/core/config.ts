@@ -12,7 +12,8 @@ import type { RoomHooks } from "./rooms/room-hooks.js";
 import type { LegacyTranslation, TransportClass } from "./realtime-transport.js";
 import { VERBS } from "./verbs.js";
 
-const MAX_TIMER_MS = 2_147_483_647;
+/** The longest delay `setTimeout` takes (2^31 - 1 ms): the upper bound of every ms option. */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const fn = <T>(what: string) =>

@@ -195,7 +195,10 @@ export class ActionRunner {
   }
 
   /** The params as logs may show them. */
-  filter(action: ActionDefinition, params: Record<string, unknown>): Record<string, unknown> {
+  private filter(
+    action: ActionDefinition,
+    params: Record<string, unknown>,
+  ): Record<string, unknown> {
     return filterParams(action, params, this.#filtered);
   }
 }
