@@ -15,7 +15,7 @@ import {
   TOO_MANY_FROM_ADDRESS,
   TOO_MANY_ON_SERVER,
 } from "./faye-pending-sessions.js";
-import { fayeWebSocketUpgrade } from "./faye-websocket-upgrade.js";
+import { fayeWebSocketUpgrade, type FayeUpgrade } from "./faye-websocket-upgrade.js";
 
 /** A client hears the server on `OUT + its clientId` and speaks on `IN + its clientId`. */
 const OUT = "/actionwire/out/";
@@ -60,6 +60,8 @@ export class FayeTransport extends BaseTransport<string> {
   /** Bodies the router read before faye saw the request (faye then reads them from here). */
   readonly #bodies = new WeakMap<IncomingMessage, Buffer>();
   #selfUrl: string | undefined;
+  /** faye's WebSocket upgrade, done by the adapter: it knows the socket holding each session. */
+  #upgrade: FayeUpgrade | undefined;
 
   get capabilities(): TransportCapabilities {
     return {
@@ -147,8 +149,9 @@ export class FayeTransport extends BaseTransport<string> {
     host.upgrades.add(options.mount, (request, socket, head) => {
       this.#upgraded.add(socket);
       socket.once("close", () => this.#upgraded.delete(socket));
-      upgrade(request, socket, head);
+      upgrade.handle(request, socket, head);
     });
+    this.#upgrade = upgrade;
   }
 
   /** Where faye clients connect: the server's base URL and the mount. */
@@ -156,19 +159,36 @@ export class FayeTransport extends BaseTransport<string> {
     return baseUrl + (this.#options?.mount ?? "/faye");
   }
 
-  /** Messages published to the client that faye has not put on the wire yet. */
+  /**
+   * Messages published to the client that faye has not put on the wire yet, and the bytes its
+   * WebSocket (if it holds one) has not sent yet.
+   */
   protected override backlog(clientId: string): { bytes: number; messages: number } {
     const session = this.#sessions.get(clientId);
-    return { bytes: 0, messages: session === undefined ? 0 : session.written - session.delivered };
+    if (session === undefined) return { bytes: 0, messages: 0 };
+    const held = this.#upgrade?.holder(clientId);
+    return {
+      bytes: held === undefined ? 0 : held.socket.writableLength,
+      messages: session.written - session.delivered,
+    };
   }
 
   protected write(clientId: string, message: PreparedMessage): void {
     const session = this.#sessions.get(clientId);
     if (session === undefined) return;
+    const held = this.#upgrade?.holder(clientId);
+    if (held !== undefined) {
+      // On the WebSocket holding the session, which is where faye itself would deliver it, the
+      // same frame faye would write, built from the message's JSON text shared by every
+      // recipient, with no round through faye's engine and outgoing pipeline per recipient
+      // (a clientId is base-36: nothing in it needs escaping).
+      held.ws.send(`[{"channel":"${OUT}${clientId}","data":${message.json}}]`);
+      return;
+    }
     session.written++;
-    // Straight to faye's engine, as faye's own server does with a client's publish: no
-    // in-process client, no round through the server's request pipeline and its extensions.
-    // The engine delivers synchronously, in order, through the outgoing extensions.
+    // Otherwise (long-polling, or a socket before its `/meta/connect`): straight to faye's
+    // engine, as faye's own server does with a client's publish, with no in-process client. The
+    // engine queues it for the client's next poll, or delivers it through the outgoing extensions.
     fayeInternals(this.#server)._engine.publish({ channel: OUT + clientId, data: message.payload });
   }
 

@@ -6,7 +6,7 @@ import type { Logger } from "../../src/core/logger.js";
 import type { UpgradeHandler } from "../../src/core/upgrade-router.js";
 
 /** The part of faye-websocket's server-side socket that faye's upgrade uses. */
-interface FayeWebSocket {
+export interface FayeWebSocket {
   onmessage: ((event: { data: string }) => void) | null;
   onclose: ((event: { code: number }) => void) | null;
   send(data: string): boolean;
@@ -57,6 +57,24 @@ export interface FayeUpgradeOptions {
   logger: Logger;
 }
 
+/** A WebSocket holding a session, and the network socket under it. */
+export interface HeldSocket {
+  readonly ws: FayeWebSocket;
+  /** Its `writableLength` is what was sent to the client and is not on the wire yet. */
+  readonly socket: Duplex;
+}
+
+/** What {@link fayeWebSocketUpgrade} returns. */
+export interface FayeUpgrade {
+  /** Serves one upgrade request on faye's mount. */
+  readonly handle: UpgradeHandler;
+  /**
+   * The socket holding a session: the one faye delivers the session's messages on (faye's
+   * `openSocket`), for as long as it does.
+   */
+  holder(clientId: string): HeldSocket | undefined;
+}
+
 /**
  * faye's `NodeAdapter.handleUpgrade` (faye 1.4.3), with a bound on inbound frames. faye builds
  * its faye-websocket without `maxLength`, so every frame may grow to faye-websocket's default of
@@ -80,15 +98,15 @@ export interface FayeUpgradeOptions {
 export function fayeWebSocketUpgrade(
   bayeux: NodeAdapter,
   options: FayeUpgradeOptions,
-): UpgradeHandler {
+): FayeUpgrade {
   const fromFaye = createRequire(createRequire(import.meta.url).resolve("faye"));
   const WebSocket = fromFaye("faye-websocket") as FayeWebSocketClass;
   const server = (bayeux as unknown as { _server: FayeProtocolServer })._server;
   const { ping, maxLength, tooLarge, subscribeTimeoutMs, liveSession, logger } = options;
   const silentMs = 2 * server._engine.timeout * 1000;
   /** The socket holding each session: the last one whose `/meta/connect` named it. */
-  const holders = new Map<string, FayeWebSocket>();
-  return (request, socket, head) => {
+  const holders = new Map<string, HeldSocket>();
+  const handle: UpgradeHandler = (request, socket, head) => {
     const ws = new WebSocket(request, socket, head, [], {
       ...(ping === undefined ? {} : { ping }),
       maxLength,
@@ -118,7 +136,7 @@ export function fayeWebSocketUpgrade(
         if (typeof messages !== "object") throw new SyntaxError("not an object or array");
         const cid = connectingClient(messages);
         if (clientId !== undefined && cid !== undefined && cid !== clientId) {
-          if (holders.get(clientId) === ws) {
+          if (holders.get(clientId)?.ws === ws) {
             holders.delete(clientId);
             server.closeSocket(clientId, false);
           }
@@ -126,11 +144,11 @@ export function fayeWebSocketUpgrade(
         server.openSocket(cid, ws, request);
         if (cid !== undefined) clientId = cid;
         // Only a session this node holds can be taken over: a made-up clientId holds nothing.
-        if (cid !== undefined && liveSession(cid) && holders.get(cid) !== ws) {
-          holders.get(cid)?.close(1000, REPLACED_SOCKET_REASON);
-          holders.set(cid, ws);
+        if (cid !== undefined && liveSession(cid) && holders.get(cid)?.ws !== ws) {
+          holders.get(cid)?.ws.close(1000, REPLACED_SOCKET_REASON);
+          holders.set(cid, { ws, socket });
         }
-        if (clientId !== undefined && holders.get(clientId) === ws && liveSession(clientId)) {
+        if (clientId !== undefined && holders.get(clientId)?.ws === ws && liveSession(clientId)) {
           alive();
         }
         server.process(messages, request, (replies) => {
@@ -147,13 +165,14 @@ export function fayeWebSocketUpgrade(
       clearTimeout(deadline);
       // A socket replaced by another leaves the session to it: faye's closeSocket would detach
       // (and close) whichever socket the session has now.
-      if (clientId !== undefined && holders.get(clientId) === ws) {
+      if (clientId !== undefined && holders.get(clientId)?.ws === ws) {
         holders.delete(clientId);
         server.closeSocket(clientId);
       }
       if (event.code === MESSAGE_TOO_BIG && clientId !== undefined) tooLarge(clientId);
     };
   };
+  return { handle, holder: (clientId) => holders.get(clientId) };
 }
 
 /** The clientId of the first `/meta/connect` in a message or batch (faye's `idFromMessages`). */

@@ -158,6 +158,29 @@ for (const mode of MODES) {
       await fixture.stop();
     });
 
+    it("delivers a burst to a room whole and in order to members on both faye transports, replies in between", async () => {
+      // WebSocket members get their frames on their socket from the adapter, long-polling ones
+      // through faye's engine: both in the order sent, and on their own out channel only. The
+      // sender is on a WebSocket: faye's client may have several long-polling POSTs in flight,
+      // which can reach the server out of order (docs/transports.md, "Order").
+      const members = await Promise.all(
+        [mode, mode, ...MODES.filter((other) => other !== mode)].map((m) => fixture.connect(m)),
+      );
+      const sender = await fixture.connect("websocket");
+      const texts = Array.from({ length: 200 }, (_, i) => `burst ${i} ${"é".repeat(i)} "${i}"`);
+      for (const text of texts) sender.send("say", { message: text });
+      const reply = members[0]!.request("roomView");
+      for (const member of members) await member.nextSay(texts.at(-1));
+      expect((await reply).status).to.equal("OK");
+      for (const member of members) {
+        const heard = member.inbox.received
+          .filter((m) => m.context === "user" && String(m.message).startsWith("burst "))
+          .map((m) => m.message);
+        expect(heard).to.deep.equal(texts);
+        expect(foreign(member)).to.deep.equal([]);
+      }
+    });
+
     it("welcomes a connection and shows transport faye and the real address", async () => {
       const before = Date.now();
       const client = await fixture.connect(mode);

@@ -10,6 +10,8 @@ const FLOOD = 6_000; // 47 MiB of chat in all
 const MAX_BUFFERED = 2 * 1024 * 1024;
 const MiB = 1024 * 1024;
 
+type StalledOver = "ws" | "faye";
+
 describe("slow consumers: a client that stops reading while its room is flooded", function () {
   this.timeout(30_000);
   /** The server runs in a process of its own: its memory is measured there, clients apart. */
@@ -17,21 +19,49 @@ describe("slow consumers: a client that stops reading while its room is flooded"
   let clients: WsTestClient[] = [];
   let stalled: ChildProcess | undefined;
 
-  const start = async (slowConsumer: "disconnect" | "drop") => {
+  /**
+   * The stalled member is another process that stops reading once welcomed: the kernel's
+   * buffers fill, then the server's backlog for it grows. Over ws, or over faye's WebSocket,
+   * speaking Bayeux by hand (the socket holds the session from its `/meta/connect`, and the
+   * welcome comes once it subscribed to its out channel).
+   */
+  const stalledScripts: Record<StalledOver, (base: string) => string[]> = {
+    ws: (base) => [
+      `const ws = new WebSocket(${JSON.stringify(`${base}/ws`)});`,
+      `ws.once("message", stall);`,
+    ],
+    faye: (base) => [
+      `const ws = new WebSocket(${JSON.stringify(`${base}/faye`)});`,
+      `const send = (message) => ws.send(JSON.stringify([message]));`,
+      `ws.on("open", () => send({ channel: "/meta/handshake", version: "1.0", supportedConnectionTypes: ["websocket"] }));`,
+      `let out;`,
+      `ws.on("message", (data) => {`,
+      `  for (const message of JSON.parse(String(data))) {`,
+      `    if (message.channel === "/meta/handshake") {`,
+      `      const { clientId } = message;`,
+      `      out = "/actionwire/out/" + clientId;`,
+      `      send({ channel: "/meta/connect", clientId, connectionType: "websocket" });`,
+      `      send({ channel: "/meta/subscribe", clientId, subscription: out });`,
+      `    } else if (message.channel === out) stall();`,
+      `  }`,
+      `});`,
+    ],
+  };
+
+  const start = async (slowConsumer: "disconnect" | "drop", over: StalledOver) => {
     server = await ServerProcess.start({
-      transports: ["ws"],
+      transports: ["ws", "faye"],
       limits: { maxBufferedBytes: MAX_BUFFERED, slowConsumer, rate: 1_000_000 },
     });
-    const url = `${server.url.replace("http", "ws")}/ws`;
-    const sender = await WsTestClient.connect(url);
-    const reader = await WsTestClient.connect(url);
+    const base = server.url.replace("http", "ws");
+    const sender = await WsTestClient.connect(`${base}/ws`);
+    const reader = await WsTestClient.connect(`${base}/ws`);
     clients = [sender, reader];
-    // The stalled member is another process that stops reading once welcomed: the kernel's
-    // buffers fill, then the server's backlog for it grows.
     const script = [
       `const { WebSocket } = require("ws");`,
-      `const ws = new WebSocket(${JSON.stringify(url)});`,
-      `ws.once("message", () => { ws._socket.pause(); ws._socket.removeAllListeners("data"); console.log("stalled"); });`,
+      `let stalled = false;`,
+      `const stall = () => { if (stalled) return; stalled = true; ws._socket.pause(); ws._socket.removeAllListeners("data"); console.log("stalled"); };`,
+      ...stalledScripts[over](base),
       // A paused socket alone does not keep a process alive.
       `setInterval(() => {}, 60_000);`,
     ].join("\n");
@@ -87,28 +117,32 @@ describe("slow consumers: a client that stops reading while its room is flooded"
       `      slow reader: server RSS grew ${(grew / MiB).toFixed(1)} MiB while ${(sent / MiB).toFixed(1)} MiB went to the room (policy ${policy})`,
     );
 
-  it("disconnects it (reason slow consumer); the others get everything", async () => {
-    const { sender, reader } = await start("disconnect");
-    const { grew, sent } = await flood(sender, reader);
-    expect(
-      await reader.next((m) => m.message === "I have left the room"),
-      "the stalled member was closed and announced as gone",
-    ).to.include({ room: "defaultRoom" });
-    expect(
-      reader.inbox.received.filter(
-        (m) => m.context === "user" && m.from !== undefined && String(m.message).length > 8000,
-      ),
-    ).to.have.length(FLOOD);
-    expect((await server.figures()).connections).to.equal(2);
-    report(grew, sent, "disconnect");
-    bounded(grew, sent);
-  });
+  for (const over of ["ws", "faye"] as const) {
+    describe(`stalled over ${over}`, () => {
+      it("disconnects it (reason slow consumer); the others get everything", async () => {
+        const { sender, reader } = await start("disconnect", over);
+        const { grew, sent } = await flood(sender, reader);
+        expect(
+          await reader.next((m) => m.message === "I have left the room"),
+          "the stalled member was closed and announced as gone",
+        ).to.include({ room: "defaultRoom" });
+        expect(
+          reader.inbox.received.filter(
+            (m) => m.context === "user" && m.from !== undefined && String(m.message).length > 8000,
+          ),
+        ).to.have.length(FLOOD);
+        expect((await server.figures()).connections).to.equal(2);
+        report(grew, sent, "disconnect");
+        bounded(grew, sent);
+      });
 
-  it("drops pushes to it instead, with the drop policy, and keeps it connected", async () => {
-    const { sender, reader } = await start("drop");
-    const { grew, sent } = await flood(sender, reader);
-    expect((await server.figures()).connections).to.equal(3);
-    report(grew, sent, "drop");
-    bounded(grew, sent);
-  });
+      it("drops pushes to it instead, with the drop policy, and keeps it connected", async () => {
+        const { sender, reader } = await start("drop", over);
+        const { grew, sent } = await flood(sender, reader);
+        expect((await server.figures()).connections).to.equal(3);
+        report(grew, sent, "drop");
+        bounded(grew, sent);
+      });
+    });
+  }
 });
