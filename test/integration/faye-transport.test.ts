@@ -167,7 +167,12 @@ for (const mode of MODES) {
         [mode, mode, ...MODES.filter((other) => other !== mode)].map((m) => fixture.connect(m)),
       );
       const sender = await fixture.connect("websocket");
-      const texts = Array.from({ length: 200 }, (_, i) => `burst ${i} ${"é".repeat(i)} "${i}"`);
+      // Every tenth message is 20,000 characters: a tick's batch to a WebSocket goes out early
+      // once it passes 16 KiB.
+      const texts = Array.from(
+        { length: 200 },
+        (_, i) => `burst ${i} ${"é".repeat(i)} "${i}" ${i % 10 === 0 ? "x".repeat(20_000) : ""}`,
+      );
       for (const text of texts) sender.send("say", { message: text });
       const reply = members[0]!.request("roomView");
       for (const member of members) await member.nextSay(texts.at(-1));
