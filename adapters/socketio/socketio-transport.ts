@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import type { Duplex } from "node:stream";
 import type { Server, Socket } from "socket.io";
 import { BaseTransport } from "../../src/core/base-transport.js";
 import type { Connection } from "../../src/core/connection.js";
@@ -150,6 +151,9 @@ export class SocketIoTransport extends BaseTransport<Socket> {
     });
     socket.onAny((event: string, ...args: unknown[]) => this.#receive(connection, event, args));
     socket.on("disconnect", () => this.release(connection.id));
+    const conn = socket.conn as unknown as EngineSocket & NodeJS.EventEmitter;
+    coalesceWrites(conn.transport);
+    conn.on("upgrade", coalesceWrites);
   }
 
   #receive(connection: Connection, event: string, args: unknown[]): void {
@@ -171,7 +175,36 @@ export class SocketIoTransport extends BaseTransport<Socket> {
 
 /** The part of an engine.io socket that {@link releasePendingClose} touches. */
 interface EngineSocket {
-  transport?: { shouldClose?: (() => void) | null };
+  transport?: EngineTransport;
+}
+
+/** The part of an engine.io (6.x) transport the adapter touches. */
+interface EngineTransport {
+  readonly name?: string;
+  shouldClose?: (() => void) | null;
+  send?: (packets: unknown[]) => void;
+  /** websocket: ws's socket, over the network socket. */
+  readonly socket?: { _socket?: Duplex };
+}
+
+/**
+ * engine.io's WebSocket transport writes the packets it flushes together (those queued while
+ * its previous write was in flight: a burst to a room) one `ws.send` each, so one `writev` each.
+ * Corked around the flush, they leave in one. The transport's own `send` (engine.io 6.x), this
+ * instance's only: nothing else in the process changes.
+ */
+function coalesceWrites(transport: EngineTransport | undefined): void {
+  const send = transport?.send;
+  const raw = transport?.socket?._socket;
+  if (transport?.name !== "websocket" || send === undefined || raw === undefined) return;
+  transport.send = (packets) => {
+    raw.cork();
+    try {
+      send.call(transport, packets);
+    } finally {
+      raw.uncork();
+    }
+  };
 }
 
 /**

@@ -52,6 +52,32 @@ describe("socketio transport: what only socket.io does (the rest is the contract
     expect(heard.map((m) => m.room)).to.deep.equal(Array(5).fill("defaultRoom"));
   });
 
+  it("delivers a burst to a room whole and in order, on a WebSocket from the start or upgraded from polling", async () => {
+    // A WebSocket transport's flush of queued packets is written corked (one writev); the
+    // upgraded socket's new transport gets the same treatment.
+    const members = await Promise.all([
+      connectSocketIo(server.url, ["websocket"]),
+      connectSocketIo(server.url, ["polling", "websocket"]),
+      connectSocketIo(server.url, ["polling"]),
+    ]);
+    const upgraded = members[1]!.socket.io.engine;
+    if (upgraded.transport.name !== "websocket") {
+      await new Promise((resolve) => upgraded.once("upgrade", resolve));
+    }
+    const sender = await connectSocketIo(server.url, ["websocket"]);
+    sockets.push(...members.map((m) => m.socket), sender.socket);
+    const texts = Array.from({ length: 200 }, (_, i) => `burst ${i} ${"é".repeat(i)}`);
+    for (const [i, text] of texts.entries())
+      sender.socket.emit("say", { message: text, messageId: i });
+    for (const member of members) await member.inbox.next((m) => m.message === texts.at(-1));
+    for (const member of members) {
+      const heard = member.inbox.received
+        .filter((m) => m.context === "user" && String(m.message).startsWith("burst "))
+        .map((m) => m.message);
+      expect(heard).to.deep.equal(texts);
+    }
+  });
+
   it("drops a connection whose packet is over the frame limit, and serves the others", async () => {
     await server.stop();
     server = await startDemoServer({ transports: ["socketio"], limits: { maxMessageBytes: 1024 } });
