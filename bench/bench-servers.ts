@@ -2,6 +2,7 @@
  * The servers a bench case runs against: actionwire on one or several transports, or a bare
  * library doing the same job as plainly as it allows. Each runs alone in a forked server process.
  */
+import { randomUUID } from "node:crypto";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import type { Socket as NetSocket } from "node:net";
 import type { NodeAdapterOptions } from "faye";
@@ -140,6 +141,8 @@ async function bareWs(spec: ServerSpec): Promise<StartedServer> {
           for (const client of members) if (client !== except) client.send(text);
         };
   wss.on("connection", (socket) => {
+    // Room messages name their sender, as actionwire's do (a connection id of the same length).
+    const id = randomUUID();
     let count = 0;
     let joined = startInRoom;
     if (startInRoom) members.add(socket);
@@ -158,7 +161,7 @@ async function bareWs(spec: ServerSpec): Promise<StartedServer> {
         broadcast(
           JSON.stringify({
             context: "user",
-            from: "x",
+            from: id,
             room: BENCH_ROOM,
             message: request.params.message,
             sentAt: Date.now(),
@@ -178,7 +181,7 @@ async function bareWs(spec: ServerSpec): Promise<StartedServer> {
                 context: "user",
                 message: ENTERED,
                 room: BENCH_ROOM,
-                from: "x",
+                from: id,
                 sentAt: Date.now(),
               }),
               socket,

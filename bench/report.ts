@@ -332,8 +332,10 @@ room, lower is better.
   client's underlying socket, each corked until \`process.nextTick\` so a burst leaves in one
   write per socket; a socket.io server calling \`socket.broadcast.emit\`; faye's own fan-out,
   every client subscribed to one channel and the sender publishing to it (the sender builds the
-  chat object, faye relays it untouched). actionwire: its default room, entered/left notices off
-  (the bare servers have none).
+  chat object, faye relays it untouched). Every bare chat message carries the fields
+  actionwire's do (\`context\`, \`message\`, \`room\`, \`sentAt\`, and the sender in \`from\`: a
+  per-connection \`randomUUID()\` on ws, like actionwire's ids, the socket.io id, the faye
+  clientId). actionwire: its default room, entered/left notices off (the bare servers have none).
 - **Idle memory**: 5,000 idle clients on each of ws, socket.io and faye; the server process's
   \`heapUsed + external\` (after two forced GCs) and RSS, before and after, divided by the
   clients. Bare faye clients hold one subscription (their echo channel), as actionwire's hold
