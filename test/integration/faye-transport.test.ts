@@ -17,6 +17,7 @@ import {
   fayeEndpoint,
 } from "../helpers/faye-contract-client.js";
 import { BayeuxSocket } from "../helpers/bayeux-socket.js";
+import { burstTexts, heardBurst } from "../helpers/burst.js";
 
 /** A demo-action server with the faye transport on 127.0.0.1, port 0, and its clients. */
 class FayeFixture {
@@ -169,19 +170,13 @@ for (const mode of MODES) {
       const sender = await fixture.connect("websocket");
       // Every tenth message is 20,000 characters: a tick's batch to a WebSocket goes out early
       // once it passes 16 KiB.
-      const texts = Array.from(
-        { length: 200 },
-        (_, i) => `burst ${i} ${"é".repeat(i)} "${i}" ${i % 10 === 0 ? "x".repeat(20_000) : ""}`,
-      );
+      const texts = burstTexts(200, (i) => ` "${i}" ${i % 10 === 0 ? "x".repeat(20_000) : ""}`);
       for (const text of texts) sender.send("say", { message: text });
       const reply = members[0]!.request("roomView");
       for (const member of members) await member.nextSay(texts.at(-1));
       expect((await reply).status).to.equal("OK");
       for (const member of members) {
-        const heard = member.inbox.received
-          .filter((m) => m.context === "user" && String(m.message).startsWith("burst "))
-          .map((m) => m.message);
-        expect(heard).to.deep.equal(texts);
+        expect(heardBurst(member.inbox)).to.deep.equal(texts);
         expect(foreign(member)).to.deep.equal([]);
       }
     });

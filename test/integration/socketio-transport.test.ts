@@ -3,6 +3,7 @@ import { request as httpRequest } from "node:http";
 import { io } from "socket.io-client";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
 import { startDemoServer } from "../../src/testing/demo-server.js";
+import { burstTexts, heardBurst } from "../helpers/burst.js";
 import { connectSocketIo } from "../helpers/socketio-contract-client.js";
 
 describe("socketio transport: what only socket.io does (the rest is the contract suite)", () => {
@@ -66,16 +67,11 @@ describe("socketio transport: what only socket.io does (the rest is the contract
     }
     const sender = await connectSocketIo(server.url, ["websocket"]);
     sockets.push(...members.map((m) => m.socket), sender.socket);
-    const texts = Array.from({ length: 200 }, (_, i) => `burst ${i} ${"é".repeat(i)}`);
+    const texts = burstTexts(200);
     for (const [i, text] of texts.entries())
       sender.socket.emit("say", { message: text, messageId: i });
     for (const member of members) await member.inbox.next((m) => m.message === texts.at(-1));
-    for (const member of members) {
-      const heard = member.inbox.received
-        .filter((m) => m.context === "user" && String(m.message).startsWith("burst "))
-        .map((m) => m.message);
-      expect(heard).to.deep.equal(texts);
-    }
+    for (const member of members) expect(heardBurst(member.inbox)).to.deep.equal(texts);
   });
 
   it("drops a connection whose packet is over the frame limit, and serves the others", async () => {

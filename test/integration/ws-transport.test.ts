@@ -3,6 +3,7 @@ import { request as httpRequest } from "node:http";
 import { connect as netConnect, type Socket } from "node:net";
 import { MessageInbox } from "../../src/core/message-inbox.js";
 import { WebSocket } from "ws";
+import { burstTexts, heardBurst } from "../helpers/burst.js";
 import { WsTestClient } from "../helpers/ws-test-client.js";
 import { WsFixture } from "../helpers/ws-server.js";
 
@@ -23,7 +24,7 @@ describe("ws transport: what only ws does (the rest is the contract suite)", () 
       fixture = await WsFixture.start({ ws: { perMessageDeflate } });
       const members = await Promise.all([1, 2, 3].map(() => fixture.connect()));
       const sender = await fixture.connect();
-      const texts = Array.from({ length: 200 }, (_, i) => `burst ${i} ${"é".repeat(i)}`);
+      const texts = burstTexts(200);
       for (const [i, text] of texts.entries()) {
         sender.sendRaw(JSON.stringify({ event: "say", params: { message: text }, messageId: i }));
       }
@@ -31,12 +32,7 @@ describe("ws transport: what only ws does (the rest is the contract suite)", () 
       const reply = members[0]!.request("roomView");
       for (const member of members) await member.nextSay(texts.at(-1));
       expect((await reply).status).to.equal("OK");
-      for (const member of members) {
-        const heard = member.inbox.received
-          .filter((m) => m.context === "user" && String(m.message).startsWith("burst "))
-          .map((m) => m.message);
-        expect(heard).to.deep.equal(texts);
-      }
+      for (const member of members) expect(heardBurst(member.inbox)).to.deep.equal(texts);
     });
   }
 
