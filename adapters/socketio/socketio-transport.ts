@@ -173,7 +173,7 @@ export class SocketIoTransport extends BaseTransport<Socket> {
   }
 }
 
-/** The part of an engine.io socket that {@link releasePendingClose} touches. */
+/** The part of an engine.io socket the adapter touches. */
 interface EngineSocket {
   transport?: EngineTransport;
 }
