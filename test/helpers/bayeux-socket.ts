@@ -13,8 +13,12 @@ export class BayeuxSocket {
   /** Resolves with the close reason. */
   readonly closeReason: Promise<string>;
 
+  /** WebSocket frames received (each a Bayeux message or a batch of them). */
+  frames = 0;
+
   private constructor(readonly socket: WebSocket) {
     socket.on("message", (data) => {
+      this.frames++;
       for (const reply of JSON.parse(String(data)) as BayeuxReply[]) this.#replies.push(reply);
     });
     this.closed = new Promise((resolve) => socket.on("close", (code) => resolve(code)));

@@ -583,6 +583,33 @@ describe("faye transport (mode-independent)", () => {
     await second.close();
   });
 
+  it("sends what one tick writes to a WebSocket as one Bayeux batch (50 alerts: 1 frame)", async () => {
+    fixture = await FayeFixture.start();
+    const socket = await BayeuxSocket.open(fixture.endpoint);
+    const { clientId } = await socket.exchange({
+      channel: "/meta/handshake",
+      version: "1.0",
+      supportedConnectionTypes: ["websocket"],
+    });
+    const out = `/actionwire/out/${String(clientId)}`;
+    socket.send({ channel: "/meta/connect", clientId, connectionType: "websocket" });
+    socket.send({ channel: "/meta/subscribe", clientId, subscription: out });
+    expect((await socket.next(out)).data).to.include({ context: "api", room: "defaultRoom" });
+    socket.send({
+      channel: `/actionwire/in/${String(clientId)}`,
+      clientId,
+      data: { event: "detailsView", messageId: 1 },
+    });
+    const details = (await socket.next(out)).data as { data: { id: string } };
+    const before = socket.frames;
+    for (let i = 0; i < 50; i++) void fixture.server.alert(details.data.id, `alert ${i}`);
+    const alerts: unknown[] = [];
+    for (let i = 0; i < 50; i++) alerts.push(((await socket.next(out)).data as Message).message);
+    expect(alerts).to.deep.equal(Array.from({ length: 50 }, (_, i) => `alert ${i}`));
+    expect(socket.frames - before, "frames that carried the 50 alerts").to.equal(1);
+    await socket.close();
+  });
+
   it("sends the goodbye before the server shuts down", async () => {
     fixture = await FayeFixture.start();
     const clients = await Promise.all(MODES.map((mode) => fixture.connect(mode)));

@@ -4,6 +4,7 @@ import { io } from "socket.io-client";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
 import { startDemoServer } from "../../src/testing/demo-server.js";
 import { burstTexts, heardBurst } from "../helpers/burst.js";
+import { countServerWrites } from "../helpers/server-writes.js";
 import { connectSocketIo } from "../helpers/socketio-contract-client.js";
 
 describe("socketio transport: what only socket.io does (the rest is the contract suite)", () => {
@@ -72,6 +73,29 @@ describe("socketio transport: what only socket.io does (the rest is the contract
       sender.socket.emit("say", { message: text, messageId: i });
     for (const member of members) await member.inbox.next((m) => m.message === texts.at(-1));
     for (const member of members) expect(heardBurst(member.inbox)).to.deep.equal(texts);
+  });
+
+  it("writes the packets queued during one write in one system call (50 alerts: 2 writes, not 50)", async () => {
+    const member = await connectSocketIo(server.url, ["websocket"]);
+    sockets.push(member.socket);
+    const details = (await member.socket.emitWithAck("detailsView")).data as {
+      id: string;
+      remotePort: number;
+    };
+    const writes = countServerWrites(details.remotePort);
+    try {
+      // One tick: the first alert is written, the other 49 queue behind it in engine.io and
+      // leave in its next flush, corked into one write.
+      for (let i = 0; i < 50; i++) void server.alert(details.id, `alert ${i}`);
+      await member.inbox.next((m) => m.message === "alert 49");
+    } finally {
+      writes.restore();
+    }
+    const alerts = member.inbox.received.filter((m) => m.context === "alert");
+    expect(alerts.map((m) => m.message)).to.deep.equal(
+      Array.from({ length: 50 }, (_, i) => `alert ${i}`),
+    );
+    expect(writes.count, "server writes on the member's socket").to.be.at.most(3);
   });
 
   it("drops a connection whose packet is over the frame limit, and serves the others", async () => {

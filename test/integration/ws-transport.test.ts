@@ -4,6 +4,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import { MessageInbox } from "../../src/core/message-inbox.js";
 import { WebSocket } from "ws";
 import { burstTexts, heardBurst } from "../helpers/burst.js";
+import { countServerWrites } from "../helpers/server-writes.js";
 import { WsTestClient } from "../helpers/ws-test-client.js";
 import { WsFixture } from "../helpers/ws-server.js";
 
@@ -35,6 +36,29 @@ describe("ws transport: what only ws does (the rest is the contract suite)", () 
       for (const member of members) expect(heardBurst(member.inbox)).to.deep.equal(texts);
     });
   }
+
+  it("writes a room's burst to each member in one system call (50 messages: 1 write, not 50)", async () => {
+    const member = await fixture.connect();
+    const other = await fixture.connect();
+    const sender = await fixture.connect();
+    const { remotePort } = (await member.request("detailsView")).data as { remotePort: number };
+    const texts = burstTexts(50);
+    const writes = countServerWrites(remotePort);
+    try {
+      // The 50 frames leave the sender in one TCP write, so the server reads them in one go
+      // and sends the 50 room messages in one tick.
+      const raw = (sender.socket as unknown as { _socket: Socket })._socket;
+      raw.cork();
+      for (const text of texts)
+        sender.sendRaw(JSON.stringify({ event: "say", params: { message: text } }));
+      raw.uncork();
+      for (const m of [member, other]) await m.nextSay(texts.at(-1));
+    } finally {
+      writes.restore();
+    }
+    expect(heardBurst(member.inbox)).to.deep.equal(texts);
+    expect(writes.count, "server writes on the member's socket").to.be.at.most(2);
+  });
 
   it("answers array and binary frames with ERR_BAD_MESSAGE and keeps serving", async () => {
     const client = await fixture.connect();
