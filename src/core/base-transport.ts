@@ -16,6 +16,8 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
   abstract readonly capabilities: TransportCapabilities;
 
   #host: TransportHost | undefined;
+  /** `host.config.limits`, read once: {@link admits} runs per member of every room message. */
+  #limits: TransportHost["config"]["limits"] | undefined;
   readonly #sockets = new Map<string, { socket: Socket; connection: Connection }>();
   /** Connections already being closed as slow consumers. */
   readonly #slow = new WeakSet<Connection>();
@@ -33,6 +35,7 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
 
   async start(host: TransportHost): Promise<void> {
     this.#host = host;
+    this.#limits = host.config.limits;
     await this.listen(host);
   }
 
@@ -53,7 +56,7 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
    */
   protected admits(connection: Connection, socket: Socket, message: PreparedMessage): boolean {
     const { bytes, messages } = this.backlog(socket);
-    const limits = this.host.config.limits;
+    const limits = this.#limits!;
     if (bytes <= limits.maxBufferedBytes && messages <= limits.maxBufferedMessages) return true;
     const { context, status } = message.payload;
     if (context === "response" || status === "Bye!") return true;

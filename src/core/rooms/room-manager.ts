@@ -4,7 +4,7 @@ import { TOKENS } from "../tokens.js";
 import type { ClusterBus, RoomEnvelope } from "../cluster-bus.js";
 import type { ResolvedConfig } from "../config.js";
 import type { Connection } from "../connection.js";
-import type { ConnectionTable } from "../connection-table.js";
+import type { ConnectionTable, TransportGroup } from "../connection-table.js";
 import { ActionwireError } from "../errors.js";
 import { PreparedMessage } from "../prepared-message.js";
 import type { RoomHooks } from "./room-hooks.js";
@@ -19,8 +19,8 @@ export const LEFT_MESSAGE = "I have left the room";
  */
 @injectable()
 export class RoomManager {
-  /** room → local connection ids that hear it (members and listeners). */
-  readonly #audience = new Map<string, Set<string>>();
+  /** room → the local connections that hear it (members and listeners). */
+  readonly #audience = new Map<string, Audience>();
 
   constructor(
     @inject(TOKENS.Config) private readonly config: ResolvedConfig,
@@ -129,7 +129,12 @@ export class RoomManager {
   roomMessage(envelope: RoomEnvelope): void {
     const audience = this.#audience.get(envelope.room);
     if (audience === undefined) return;
-    this.table.sendToMany(audience, PreparedMessage.fromJson(envelope.json), envelope.except);
+    audience.groups ??= this.table.group(audience.ids);
+    this.table.sendToGroups(
+      audience.groups,
+      PreparedMessage.fromJson(envelope.json),
+      envelope.except,
+    );
   }
 
   /** Publishes a chat push (`context: "user"`) to a room, once for the whole cluster. */
@@ -152,18 +157,26 @@ export class RoomManager {
   private async hear(room: string, connectionId: string): Promise<void> {
     let audience = this.#audience.get(room);
     if (audience === undefined) {
-      this.#audience.set(room, (audience = new Set()));
+      this.#audience.set(room, (audience = { ids: new Set(), groups: undefined }));
       await this.bus.setInterest(room, true);
     }
-    audience.add(connectionId);
+    audience.ids.add(connectionId);
+    audience.groups = undefined;
   }
 
   private async unhear(room: string, connectionId: string): Promise<void> {
     const audience = this.#audience.get(room);
-    if (audience === undefined || !audience.delete(connectionId)) return;
-    if (audience.size === 0) {
+    if (audience === undefined || !audience.ids.delete(connectionId)) return;
+    audience.groups = undefined;
+    if (audience.ids.size === 0) {
       this.#audience.delete(room);
       await this.bus.setInterest(room, false);
     }
   }
+}
+
+/** A room's local audience: its connection ids, and them grouped by transport until it changes. */
+interface Audience {
+  readonly ids: Set<string>;
+  groups: TransportGroup[] | undefined;
 }
