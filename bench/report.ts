@@ -147,6 +147,7 @@ function rows(report: Report): Row[] {
     let extra: string;
     if (c.scenario === "roundtrip") {
       extra = `p50 ${med(c.bare, "p50").toFixed(2)} / ${med(c.actionwire, "p50").toFixed(2)} ms; p99 ${med(c.bare, "p99").toFixed(2)} / ${med(c.actionwire, "p99").toFixed(2)} ms`;
+      extra += serverCpu(c, "cpuPerReplyUs", "reply", "µs");
     } else if (c.scenario === "room-setup") {
       extra = `every join answered: ${ms(c.bare, "joinedMs")} / ${ms(c.actionwire, "joinedMs")} ms`;
       if (med(c.bare, "notices") > 0 || med(c.actionwire, "notices") > 0) {
@@ -156,6 +157,7 @@ function rows(report: Report): Row[] {
       extra = `RSS per connection ${(med(c.bare, "rssPerConnection") / 1024).toFixed(1)} / ${(med(c.actionwire, "rssPerConnection") / 1024).toFixed(1)} KiB`;
     } else {
       extra = `one message to all: ${ms(c.bare, "fullDeliveryMs")} / ${ms(c.actionwire, "fullDeliveryMs")} ms; burst of 20: ${ms(c.bare, "burstFullDeliveryMs")} / ${ms(c.actionwire, "burstFullDeliveryMs")} ms`;
+      extra += serverCpu(c, "cpuPerDeliveryNs", "delivery", "ns");
       if (c.scenario === "mixed") extra += mixedAgainstSingle(report, c);
       if (c.scenario === "cross-node") {
         extra += `; Redis PUBLISH per message ${med(c.bare, "publishesPerMessage").toFixed(2)} / ${med(c.actionwire, "publishesPerMessage").toFixed(2)}`;
@@ -183,6 +185,21 @@ function rows(report: Report): Row[] {
       ...(c.error === undefined ? {} : { error: c.error }),
     };
   });
+}
+
+/**
+ * The server processes' CPU time per unit of timed work, both sides, and their ratio (lower is
+ * better): a figure the machine's noise moves less than a rate, since it does not count the
+ * time the server waited for the clients.
+ */
+function serverCpu(c: CaseResult, figure: string, per: string, unit: string): string {
+  const values = (side: Array<Record<string, number>>) =>
+    side.map((f) => f[figure]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  const bare = values(c.bare);
+  const aw = values(c.actionwire);
+  if (bare.length === 0 || aw.length === 0) return "";
+  const digits = unit === "µs" ? 1 : 0;
+  return `; server CPU per ${per} ${median(bare).toFixed(digits)} / ${median(aw).toFixed(digits)} ${unit} (×${(median(aw) / median(bare)).toFixed(2)})`;
 }
 
 /**

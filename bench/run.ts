@@ -13,7 +13,7 @@
  * that cannot start) is recorded as failed, the others still run, and the exit code is 1.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { RedisProcess } from "../test/helpers/redis-process.js";
 import type { BenchClient, ClientHandlers, ClientKind } from "./bench-clients.js";
@@ -535,8 +535,21 @@ async function runCase(
     const publishesBefore = redis === undefined ? 0 : await publishCount(redis.url);
     const load = fork(SELF, ["--load", JSON.stringify(side.job(ready.map((r) => r.urls)))]);
     const loadGuard = setTimeout(() => kill(load), budgetMs);
+    // The load process marks the start and end of its timed phase: the servers' CPU time
+    // between the marks is what they spent on the timed work.
+    const cpuAtMark: number[] = [];
+    load.on("message", (message: { mark?: string }) => {
+      if (message.mark !== undefined) cpuAtMark.push(serversCpuMs(servers));
+    });
     try {
       const figures = await reply<Figures>(load, undefined, budgetMs);
+      if (cpuAtMark.length === 2) {
+        figures.serverCpuMs = cpuAtMark[1]! - cpuAtMark[0]!;
+        if (figures.replies) figures.cpuPerReplyUs = (figures.serverCpuMs * 1000) / figures.replies;
+        if (figures.deliveries) {
+          figures.cpuPerDeliveryNs = (figures.serverCpuMs * 1e6) / figures.deliveries;
+        }
+      }
       if (options.memory) {
         const after = await reply<Figures>(servers[0]!, { cmd: "memory" });
         const clients = figures.clients!;
@@ -560,6 +573,32 @@ async function runCase(
       await Promise.race([redis.stop(), delay(5_000)]);
     }
   }
+}
+
+/**
+ * User plus system CPU time the server processes have used so far, in ms, from
+ * `/proc/<pid>/stat` (in clock ticks of 10 ms: Linux's USER_HZ is 100); NaN where there is no
+ * `/proc`.
+ */
+function serversCpuMs(servers: ChildProcess[]): number {
+  let ticks = 0;
+  for (const server of servers) {
+    try {
+      const stat = readFileSync(`/proc/${server.pid}/stat`, "latin1");
+      // The fields after the command name (in parentheses, which may hold spaces): state is
+      // field 3, utime 14 and stime 15.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return NaN;
+    }
+  }
+  return ticks * 10;
+}
+
+/** The load process marks the start and the end of its timed phase (see runCase). */
+function mark(what: "start" | "end"): void {
+  process.send!({ mark: what });
 }
 
 /** PUBLISH commands the redis-server has run so far (its `INFO commandstats`). */
@@ -597,6 +636,7 @@ function reply<T>(child: ChildProcess, message?: unknown, timeoutMs = 30_000): P
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error("bench child timed out")), timeoutMs);
     const onMessage = (answer: unknown) => {
+      if ((answer as { mark?: unknown }).mark !== undefined) return;
       const error = (answer as { error?: unknown }).error;
       if (typeof error === "string") finish(new Error(error));
       else finish(undefined, answer as T);
@@ -609,7 +649,7 @@ function reply<T>(child: ChildProcess, message?: unknown, timeoutMs = 30_000): P
       if (error === undefined) resolve(answer as T);
       else reject(error);
     }
-    child.once("message", onMessage);
+    child.on("message", onMessage);
     child.once("exit", onExit);
     if (message !== undefined) child.send(message as object);
   });
@@ -701,43 +741,58 @@ async function connectMany(
   return clientLibrary.connectMany(count, connect);
 }
 
-/** Each client sends one echo request, awaits its reply, and repeats until time is up. */
+/**
+ * Each client sends one echo request, awaits its reply, and repeats until time is up: first
+ * for a warm-up of a third of the time (not counted: both sides' code is compiled and
+ * optimized by then), then for the timed period.
+ */
 async function roundTrip(job: Extract<Job, { kind: "roundtrip" }>): Promise<Figures> {
   const latencies: number[] = [];
   let replies = 0;
+  let timed = false;
   const waiters = new Map<number, () => void>();
   const clients = await connectMany(job.clients, (index) =>
     open(job.client, { onResponse: () => waiters.get(index)?.() }),
   );
-  const started = performance.now();
-  const end = started + job.seconds * 1000;
-  await Promise.all(
-    clients.map(
-      (client, index) =>
-        new Promise<void>((resolve) => {
-          let id = 0;
-          let sentAt = 0;
-          const send = () => {
-            if (performance.now() >= end) {
-              resolve();
-              return;
-            }
-            sentAt = performance.now();
-            client.action({ action: "echo", n: id, text: "hello" }, ++id);
-          };
-          // A reply that never comes ends this client at the deadline, not never.
-          const stall = setTimeout(resolve, job.seconds * 1000 + 5_000);
-          waiters.set(index, () => {
-            latencies.push(performance.now() - sentAt);
-            replies++;
-            if (performance.now() >= end) clearTimeout(stall);
+  let id = 0;
+  /** Every client in its request/reply loop for `seconds`. */
+  const loop = (seconds: number): Promise<void[]> => {
+    const end = performance.now() + seconds * 1000;
+    return Promise.all(
+      clients.map(
+        (client, index) =>
+          new Promise<void>((resolve) => {
+            let sentAt = 0;
+            const send = () => {
+              if (performance.now() >= end) {
+                resolve();
+                return;
+              }
+              sentAt = performance.now();
+              client.action({ action: "echo", n: id, text: "hello" }, ++id);
+            };
+            // A reply that never comes ends this client at the deadline, not never.
+            const stall = setTimeout(resolve, seconds * 1000 + 5_000);
+            waiters.set(index, () => {
+              if (timed) {
+                latencies.push(performance.now() - sentAt);
+                replies++;
+              }
+              if (performance.now() >= end) clearTimeout(stall);
+              send();
+            });
             send();
-          });
-          send();
-        }),
-    ),
-  );
+          }),
+      ),
+    );
+  };
+  await loop(job.seconds / 3);
+  timed = true;
+  mark("start");
+  const started = performance.now();
+  await loop(job.seconds);
   const seconds = (performance.now() - started) / 1000;
+  mark("end");
   for (const client of clients) client.close();
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
@@ -799,15 +854,18 @@ async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<Figures> {
   singles.sort((a, b) => a - b);
   let burstDelivered = 0;
   let burstMs = 0;
+  mark("start");
   const end = performance.now() + job.seconds * 1000;
   for (let rounds = 0; rounds < 200 && performance.now() < end; rounds++) {
     burstMs += await round(job.burst, stallMs);
     burstDelivered += job.burst * total;
   }
+  mark("end");
   sender.close();
   for (const client of receivers) client.close();
   return {
     rate: burstDelivered / (burstMs / 1000),
+    deliveries: burstDelivered,
     fullDeliveryMs: singles[2]!,
     burstFullDeliveryMs: burstMs / Math.max(1, burstDelivered / (job.burst * total)),
     receivers: total,
