@@ -149,17 +149,21 @@ export class SocketIoTransport extends BaseTransport<Socket> {
       remotePort: port,
       request: socket.request,
     });
-    socket.onAny((event: string, ...args: unknown[]) => this.#receive(connection, event, args));
+    // A middleware that never calls next: every event is taken here, before socket.io would
+    // emit it on the socket (a tick later, to no listener: onAny would leave that to run too).
+    socket.use((packet) => this.#receive(connection, packet));
     socket.on("disconnect", () => this.release(connection.id));
     const conn = socket.conn as unknown as EngineSocket & NodeJS.EventEmitter;
     coalesceWrites(conn.transport);
     conn.on("upgrade", coalesceWrites);
   }
 
-  #receive(connection: Connection, event: string, args: unknown[]): void {
-    const ack =
-      typeof args.at(-1) === "function" ? (args.pop() as (reply: unknown) => void) : undefined;
-    const payload = args[0];
+  /** One event from the client: its name, its arguments, and the ack callback if it asked. */
+  #receive(connection: Connection, packet: unknown[]): void {
+    const event = packet[0];
+    const last = packet.length > 1 ? packet[packet.length - 1] : undefined;
+    const ack = typeof last === "function" ? (last as (reply: unknown) => void) : undefined;
+    const payload = ack !== undefined && packet.length === 2 ? undefined : packet[1];
     let params: unknown = payload;
     let messageId: unknown;
     if (isPlainObject(payload) && Object.hasOwn(payload, "messageId")) {
