@@ -332,10 +332,11 @@ room, lower is better.
   socket.io) every run goes through all the sides, and each row divides the same actionwire
   figures by its own baseline.
 - **Round trip**: 1, 10 and 100 concurrent clients, each sending a small JSON \`echo\` request
-  and awaiting its reply, for a fixed time (3 s). Bare servers: a \`ws\` server that parses the
-  request and sends a JSON reply; a socket.io server answering an \`action\` event with a
-  \`response\` event; a faye server whose extension answers a publish on \`/echo/in/<id>\` with a
-  publish on \`/echo/out/<id>\`. Clients: \`ws\`, \`socket.io-client\` (websocket only), faye's
+  and awaiting its reply, for a fixed time (3 s, after an uncounted warm-up of a third of that
+  time, in which both sides' code is compiled and optimized). Bare servers: a \`ws\` server
+  that parses the request and sends a JSON reply; a socket.io server answering an \`action\`
+  event with a \`response\` event; a faye server whose extension answers a publish on
+  \`/echo/in/<id>\` with a publish on \`/echo/out/<id>\`. Clients: \`ws\`, \`socket.io-client\` (websocket only), faye's
   Node client (websocket after its handshake). **Primus** (the nearest peer abstraction) does
   the same echo over its \`websockets\` transformer (ws underneath, its JSON parser), server in
   its own process, clients from \`Primus.createSocket\` in the load process; the
@@ -383,6 +384,12 @@ room, lower is better.
   faye-redis 0.2.0 asks for \`redis\` at any version, and today's redis client (5 and later)
   has another API (\`The client is closed\` at start), so the bench pins \`redis@3\`, the
   callback API faye-redis was written for, as a dev dependency.
+- **Server CPU** (in the details of the round-trip and fan-out rows): the user + system CPU
+  time of the server processes between two marks the load process sends at the start and the
+  end of its timed phase (read from \`/proc/<pid>/stat\`, in 10 ms ticks), divided by the
+  replies or the deliveries of that phase; both sides, and actionwire ÷ bare (lower is better).
+  A rate moves with how the server and the clients share the two cores; this figure counts
+  only the work the server did, and so moves much less from run to run.
 - The machine is **shared and noisy**; read the spread before the median. No figure is a
   threshold: the bench reports and never fails on one. A case that breaks (a stall, a server
   that does not start) shows as failed, the other cases still run, and the exit code is 1.
