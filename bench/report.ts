@@ -150,6 +150,7 @@ function rows(report: Report): Row[] {
       extra += serverCpu(c, "cpuPerReplyUs", "reply", "µs");
     } else if (c.scenario === "room-setup") {
       extra = `every join answered: ${ms(c.bare, "joinedMs")} / ${ms(c.actionwire, "joinedMs")} ms`;
+      extra += serverCpu(c, "cpuPerJoinUs", "join (notices included)", "µs");
       if (med(c.bare, "notices") > 0 || med(c.actionwire, "notices") > 0) {
         extra += `; notices ${num(med(c.bare, "notices"))} / ${num(med(c.actionwire, "notices"))} at ${num(med(c.bare, "noticeRate"))} / ${num(med(c.actionwire, "noticeRate"))} per s`;
       }

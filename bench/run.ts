@@ -13,7 +13,7 @@
  * that cannot start) is recorded as failed, the others still run, and the exit code is 1.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { RedisProcess } from "../test/helpers/redis-process.js";
 import type { BenchClient, ClientHandlers, ClientKind } from "./bench-clients.js";
@@ -546,6 +546,7 @@ async function runCase(
       if (cpuAtMark.length === 2) {
         figures.serverCpuMs = cpuAtMark[1]! - cpuAtMark[0]!;
         if (figures.replies) figures.cpuPerReplyUs = (figures.serverCpuMs * 1000) / figures.replies;
+        if (figures.joins) figures.cpuPerJoinUs = (figures.serverCpuMs * 1000) / figures.joins;
         if (figures.deliveries) {
           figures.cpuPerDeliveryNs = (figures.serverCpuMs * 1e6) / figures.deliveries;
         }
@@ -576,24 +577,28 @@ async function runCase(
 }
 
 /**
- * User plus system CPU time the server processes have used so far, in ms, from
- * `/proc/<pid>/stat` (in clock ticks of 10 ms: Linux's USER_HZ is 100); NaN where there is no
- * `/proc`.
+ * The CPU time the server processes have used so far, in ms: the sum over each process's
+ * threads (the main thread, and V8's and libuv's helpers) of the time the kernel ran them,
+ * from \`/proc/<pid>/task/<tid>/schedstat\` (in ns); NaN where there is no \`/proc\`.
  */
 function serversCpuMs(servers: ChildProcess[]): number {
-  let ticks = 0;
+  let ns = 0;
   for (const server of servers) {
     try {
-      const stat = readFileSync(`/proc/${server.pid}/stat`, "latin1");
-      // The fields after the command name (in parentheses, which may hold spaces): state is
-      // field 3, utime 14 and stime 15.
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
+      for (const tid of readdirSync(`/proc/${server.pid}/task`)) {
+        try {
+          ns += Number(
+            readFileSync(`/proc/${server.pid}/task/${tid}/schedstat`, "latin1").split(" ")[0],
+          );
+        } catch {
+          // The thread ended between the listing and the read.
+        }
+      }
     } catch {
       return NaN;
     }
   }
-  return ticks * 10;
+  return ns / 1e6;
 }
 
 /** The load process marks the start and the end of its timed phase (see runCase). */
@@ -896,6 +901,7 @@ async function roomSetup(job: Extract<Job, { kind: "room-setup" }>): Promise<Fig
   );
   const n = clients.length;
   const expected = job.notices ? (n * (n - 1)) / 2 : 0;
+  mark("start");
   const started = performance.now();
   let joinedAt = 0;
   await new Promise<void>((resolve, reject) => {
@@ -916,9 +922,11 @@ async function roomSetup(job: Extract<Job, { kind: "room-setup" }>): Promise<Fig
     clients.forEach((client, index) => client.join(index + 1));
   });
   const fillMs = performance.now() - started;
+  mark("end");
   for (const client of clients) client.close();
   return {
     fillMs,
+    joins: n,
     joinedMs: joinedAt - started,
     notices,
     noticeRate: notices / (fillMs / 1000),
