@@ -103,6 +103,8 @@ export class ActionwireClient extends Emitter<ClientEvents> {
   #attempt = 0;
   #userClosed = false;
   #welcome: ((payload: ServerPayload) => void) | undefined;
+  /** Ends a connect in progress (open or welcome not yet done) with an error. */
+  #abortOpen: ((error: Error) => void) | undefined;
   /** The reason of the goodbye push, if the server sent one on this connection. */
   #goodbye: string | undefined;
   /** A coded goodbye (an authentication refusal): what `connect()` rejects with. */
@@ -192,6 +194,8 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     this.#connector = undefined;
     if (this.#state === "open") connector?.send({ event: "quit" });
     connector?.close();
+    // A connect in progress would wait for a welcome that cannot come now: it fails instead.
+    this.#abortOpen?.(new RequestError("disconnected while connecting", "ERR_DISCONNECTED"));
     this.#ended("client disconnect");
   }
 
@@ -253,35 +257,47 @@ export class ActionwireClient extends Emitter<ClientEvents> {
       this.#welcome = resolve;
       closedEarly = reject;
     });
+    this.#abortOpen = closedEarly;
     // Awaited below only if open() succeeds; a failed open must not leave it unhandled.
     welcome.catch(() => undefined);
     try {
-      await connector.open({
-        message: (message) => this.#onMessage(message as ServerPayload),
-        closed: (reason) => {
-          if (this.#connector !== connector) return;
-          if (this.#state === "connecting") {
-            this.#state = "closed";
-            this.#connector = undefined;
-            // A refusal (authentication) says so with a code; anything else is a lost connection.
-            const refusal = this.#refusal;
-            closedEarly(
-              refusal !== undefined
-                ? new RequestError(refusal.message, refusal.code)
-                : new RequestError(`closed before the welcome: ${reason}`, "ERR_DISCONNECTED"),
-            );
-          } else {
-            this.#lost(reason);
-          }
-        },
-      });
+      // Raced with the welcome's failure: a disconnect() before the connector is open ends the
+      // wait, whether or not the connector's open settles once it is closed.
+      await race(
+        welcome,
+        connector.open({
+          message: (message) => this.#onMessage(message as ServerPayload),
+          closed: (reason) => {
+            if (this.#connector !== connector) return;
+            if (this.#state === "connecting") {
+              this.#state = "closed";
+              this.#connector = undefined;
+              // A refusal (authentication) says so with a code; anything else is a lost connection.
+              const refusal = this.#refusal;
+              closedEarly(
+                refusal !== undefined
+                  ? new RequestError(refusal.message, refusal.code)
+                  : new RequestError(`closed before the welcome: ${reason}`, "ERR_DISCONNECTED"),
+              );
+            } else {
+              this.#lost(reason);
+            }
+          },
+        }),
+      );
     } catch (error) {
+      this.#abortOpen = undefined;
       this.#state = "closed";
-      this.#connector = undefined;
+      if (this.#connector === connector) this.#connector = undefined;
       throw error;
     }
     this.#sent = 0;
-    const hello = await welcome;
+    let hello: ServerPayload;
+    try {
+      hello = await welcome;
+    } finally {
+      this.#abortOpen = undefined;
+    }
     this.#state = "open";
     this.room = (hello.room as string | null | undefined) ?? null;
     const details = await this.detailsView();
@@ -419,6 +435,11 @@ export class ActionwireClient extends Emitter<ClientEvents> {
 /** Creates a client: `createClient({ url, transport: "socketio" })`. */
 export function createClient(options: ClientOptions): ActionwireClient {
   return new ActionwireClient(options);
+}
+
+/** Settles with `work`, or rejects as soon as `failure` rejects (its fulfilment is ignored). */
+function race(failure: Promise<unknown>, work: Promise<void>): Promise<void> {
+  return Promise.race([work, failure.then(() => work)]);
 }
 
 /**

@@ -181,6 +181,32 @@ for (const kind of KINDS)
       expect(fixture.server.connectionCount).to.equal(0);
     });
 
+    it("rejects connect() when disconnect() comes first, or while the server holds the welcome", async () => {
+      const early = client({ reconnect: false });
+      const connecting = early.connect();
+      early.disconnect();
+      expect(await connecting.catch((e: unknown) => e)).to.include({ code: "ERR_DISCONNECTED" });
+
+      // The server sends the welcome once authenticate settles: held here until the client gave up.
+      await fixture.stop();
+      let reached: () => void = () => undefined;
+      const authenticating = new Promise<void>((resolve) => (reached = resolve));
+      let release: (verdict: boolean) => void = () => undefined;
+      fixture = await startServer({
+        authenticate: () => {
+          reached();
+          return new Promise<boolean>((resolve) => (release = resolve));
+        },
+      });
+      const late = client({ reconnect: false });
+      const held = late.connect().catch((e: unknown) => e);
+      await authenticating;
+      late.disconnect();
+      expect(await held).to.include({ code: "ERR_DISCONNECTED" });
+      expect(late.connected).to.equal(false);
+      release(true);
+    });
+
     // A raw ws server that closes at once: the ws connector only.
     if (transport === "ws") {
       it("rejects connect() when the server closes before the welcome", async () => {
