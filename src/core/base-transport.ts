@@ -1,3 +1,4 @@
+import type { Limits } from "./config.js";
 import type { Connection, ConnectionInfo } from "./connection.js";
 import type { PreparedMessage } from "./prepared-message.js";
 import type {
@@ -17,7 +18,7 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
 
   #host: TransportHost | undefined;
   /** `host.config.limits`, read once: {@link admits} runs per member of every room message. */
-  #limits: TransportHost["config"]["limits"] | undefined;
+  #limits: Limits | undefined;
   readonly #sockets = new Map<string, { socket: Socket; connection: Connection }>();
   /** Connections already being closed as slow consumers. */
   readonly #slow = new WeakSet<Connection>();
