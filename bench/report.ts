@@ -337,8 +337,9 @@ room, lower is better.
   time, in which both sides' code is compiled and optimized). Bare servers: a \`ws\` server
   that parses the request and sends a JSON reply; a socket.io server answering an \`action\`
   event with a \`response\` event; a faye server whose extension answers a publish on
-  \`/echo/in/<id>\` with a publish on \`/echo/out/<id>\`. Clients: \`ws\`, \`socket.io-client\` (websocket only), faye's
-  Node client (websocket after its handshake). **Primus** (the nearest peer abstraction) does
+  \`/echo/in/<id>\` with a publish on \`/echo/out/<id>\`. Clients: \`ws\`,
+  \`socket.io-client\` (websocket only), faye's Node client (websocket after its handshake).
+  **Primus** (the nearest peer abstraction) does
   the same echo over its \`websockets\` transformer (ws underneath, its JSON parser), server in
   its own process, clients from \`Primus.createSocket\` in the load process; the
   \`(vs primus)\` rows divide actionwire ws by Primus, so above 1.00 means actionwire is ahead.
@@ -385,10 +386,11 @@ room, lower is better.
   faye-redis 0.2.0 asks for \`redis\` at any version, and today's redis client (5 and later)
   has another API (\`The client is closed\` at start), so the bench pins \`redis@3\`, the
   callback API faye-redis was written for, as a dev dependency.
-- **Server CPU** (in the details of the round-trip and fan-out rows): the user + system CPU
+- **Server CPU** (in the details of the round-trip, fan-out and room set-up rows): the CPU
   time of the server processes between two marks the load process sends at the start and the
-  end of its timed phase (read from \`/proc/<pid>/stat\`, in 10 ms ticks), divided by the
-  replies or the deliveries of that phase; both sides, and actionwire ÷ bare (lower is better).
+  end of its timed phase, summed over each process's threads (the main thread and V8's and
+  libuv's helpers: \`/proc/<pid>/task/<tid>/schedstat\`, in ns), divided by the replies, the
+  deliveries or the joins of that phase; both sides, and actionwire ÷ bare (lower is better).
   A rate moves with how the server and the clients share the two cores; this figure counts
   only the work the server did, and so moves much less from run to run.
 - The machine is **shared and noisy**; read the spread before the median. No figure is a
