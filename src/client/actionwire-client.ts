@@ -39,6 +39,11 @@ export interface ClientOptions extends ConnectorOptions {
   connector?: Connector;
   /** Per-request response timeout in ms (default 30 000). */
   timeoutMs?: number;
+  /**
+   * How long a connect (or a reconnect attempt) may take from opening the transport to the
+   * welcome, in ms (default 20 000); past it, `connect()` rejects with `ERR_TIMEOUT`.
+   */
+  connectTimeoutMs?: number;
   /** Reconnect after an unexpected close (default true), with jittered exponential backoff. */
   reconnect?: boolean;
   /** First reconnect delay in ms (default 500); doubles up to `maxReconnectDelayMs`. */
@@ -258,6 +263,16 @@ export class ActionwireClient extends Emitter<ClientEvents> {
       closedEarly = reject;
     });
     this.#abortOpen = closedEarly;
+    const connectTimeoutMs = this.options.connectTimeoutMs ?? 20_000;
+    // A server that never answers (a half-open socket, refused faye handshakes retried for
+    // ever, a welcome held back) fails the connect instead of leaving it pending.
+    const deadline = setTimeout(() => {
+      if (this.#connector !== connector || this.#state !== "connecting") return;
+      this.#state = "closed";
+      this.#connector = undefined;
+      connector.close();
+      closedEarly(new RequestError(`no welcome within ${connectTimeoutMs} ms`, "ERR_TIMEOUT"));
+    }, connectTimeoutMs);
     // Awaited below only if open() succeeds; a failed open must not leave it unhandled.
     welcome.catch(() => undefined);
     try {
@@ -286,6 +301,7 @@ export class ActionwireClient extends Emitter<ClientEvents> {
         }),
       );
     } catch (error) {
+      clearTimeout(deadline);
       this.#abortOpen = undefined;
       this.#state = "closed";
       if (this.#connector === connector) this.#connector = undefined;
@@ -296,6 +312,7 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     try {
       hello = await welcome;
     } finally {
+      clearTimeout(deadline);
       this.#abortOpen = undefined;
     }
     this.#state = "open";

@@ -207,6 +207,21 @@ for (const kind of KINDS)
       release(true);
     });
 
+    it("rejects connect() with ERR_TIMEOUT when no welcome comes within connectTimeoutMs", async () => {
+      await fixture.stop();
+      let release: (verdict: boolean) => void = () => undefined;
+      fixture = await startServer({
+        authenticate: () => new Promise<boolean>((resolve) => (release = resolve)),
+      });
+      const c = client({ reconnect: false, connectTimeoutMs: 300 });
+      const started = performance.now();
+      const error = await c.connect().catch((e: unknown) => e);
+      expect(error).to.include({ code: "ERR_TIMEOUT" });
+      expect(performance.now() - started).to.be.at.least(290);
+      expect(c.connected).to.equal(false);
+      release(true);
+    });
+
     // A raw ws server that closes at once: the ws connector only.
     if (transport === "ws") {
       it("rejects connect() when the server closes before the welcome", async () => {
