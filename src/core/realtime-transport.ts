@@ -79,7 +79,11 @@ export interface RealtimeTransport {
   readonly capabilities: TransportCapabilities;
   /** Attaches to `host.httpServer` or opens its own listener; resolves when ready. */
   start(host: TransportHost): Promise<void>;
-  /** Sends an already-built message to each of the given connections it holds. */
+  /**
+   * Sends an already-built message to each of the given connections it holds; ids it does not
+   * hold are skipped. A room's ids are the room's own list, shared by every message to it until
+   * it changes: read them, never change them.
+   */
   send(connectionIds: Iterable<string>, message: PreparedMessage): void;
   /** Closes one connection (after any message already sent to it). */
   disconnect(connectionId: string): void;
