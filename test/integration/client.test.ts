@@ -222,6 +222,29 @@ for (const kind of KINDS)
       release(true);
     });
 
+    it("gives up a reconnect attempt that gets no welcome within connectTimeoutMs, and tries again", async () => {
+      const c = client({ reconnectDelayMs: 10, connectTimeoutMs: 300 });
+      await c.connect();
+      const codes: string[] = [];
+      c.on("error", (error) => codes.push((error as RequestError).code ?? error.message));
+      const reconnected = new Promise((resolve) => c.on("reconnected", resolve));
+      const { port } = fixture.server.address;
+      await fixture.stop();
+      // The first connection to reach the restarted server never gets its welcome.
+      let calls = 0;
+      let release: (verdict: boolean) => void = () => undefined;
+      fixture = await startServer({
+        port,
+        authenticate: () =>
+          calls++ === 0 ? new Promise<boolean>((resolve) => (release = resolve)) : true,
+      });
+      await reconnected;
+      expect(codes).to.include("ERR_TIMEOUT");
+      expect(calls).to.be.at.least(2);
+      expect(c.connected).to.equal(true);
+      release(true);
+    });
+
     // A raw ws server that closes at once: the ws connector only.
     if (transport === "ws") {
       it("rejects connect() when the server closes before the welcome", async () => {

@@ -41,6 +41,26 @@ describe("socketio transport: what only socket.io does (the rest is the contract
     expect(echo).to.deep.include({ messageId: 9, echo: { x: 1 } });
   });
 
+  it("answers an event that is no verb with a code, whatever its name, and keeps serving", async () => {
+    const { socket } = await connectSocketIo(server.url, ["websocket"]);
+    const neighbour = await connectSocketIo(server.url, ["websocket"]);
+    sockets.push(socket, neighbour.socket);
+    // socket.io's parser lets a number through as an event name; "error" is no reserved name.
+    const numeric = await (
+      socket as unknown as { emitWithAck(event: number, payload: unknown): Promise<unknown> }
+    ).emitWithAck(42, {});
+    expect(numeric).to.include({ code: "ERR_BAD_MESSAGE", messageCount: 1 });
+    expect(await socket.emitWithAck("error", { boom: true })).to.include({
+      code: "ERR_UNKNOWN_VERB",
+      error: "error is not a known verb",
+    });
+    expect(await socket.emitWithAck("roomView", "not an object")).to.include({
+      code: "ERR_BAD_MESSAGE",
+    });
+    expect(await socket.emitWithAck("roomView")).to.include({ status: "OK" });
+    expect(await neighbour.socket.emitWithAck("roomView")).to.include({ status: "OK" });
+  });
+
   it("delivers a room message to many sockets in one broadcast", async () => {
     const listeners = await Promise.all(
       Array.from({ length: 5 }, () => connectSocketIo(server.url, ["websocket"])),

@@ -1,9 +1,8 @@
 import { expect } from "chai";
-import { TcpTransport } from "../../../adapters/tcp/tcp-transport.js";
-import { WsTransport } from "../../../adapters/ws/ws-transport.js";
 import { resolveConfig } from "../../../src/core/config.js";
 import { Connection } from "../../../src/core/connection.js";
 import { ConnectionTable } from "../../../src/core/connection-table.js";
+import { InProcessTransport } from "../../../src/core/in-process-transport.js";
 import { MemoryClusterBus } from "../../../src/core/memory-cluster-bus.js";
 import type { PreparedMessage } from "../../../src/core/prepared-message.js";
 import type { RealtimeTransport, TransportClass } from "../../../src/core/realtime-transport.js";
@@ -40,12 +39,11 @@ class CountingTable extends ConnectionTable {
 
 describe("room fan-out (room manager and connection table)", () => {
   const setUp = async () => {
+    // The room manager reads roomNotices and the room rules; the transports it sends through
+    // are the two recording ones below, whatever config names.
     const config = resolveConfig(
-      { transports: ["ws", "tcp"], roomNotices: false },
-      new Map<string, TransportClass>([
-        ["ws", WsTransport],
-        ["tcp", TcpTransport],
-      ]),
+      { transports: ["inprocess"], roomNotices: false },
+      new Map<string, TransportClass>([["inprocess", InProcessTransport]]),
     );
     const table = new CountingTable();
     const ws = recordingTransport("ws");
