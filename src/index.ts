@@ -43,7 +43,7 @@ export type {
 } from "./core/cluster-bus.js";
 export { MemoryClusterBus } from "./core/memory-cluster-bus.js";
 export type { RoomHooks } from "./core/rooms/room-hooks.js";
-export type { GoodbyeReason } from "./core/dispatcher.js";
+export type { GoodbyeReason } from "./core/connection-table.js";
 export type { Logger } from "./core/logger.js";
 export { createDebugLogger } from "./core/logger.js";
 export { TOKENS } from "./core/tokens.js";

@@ -110,7 +110,7 @@ export class TcpTransport extends BaseTransport<Socket> {
     const idle =
       idleTimeoutMs > 0
         ? setTimeout(() => {
-            if (connection.open) this.host.timedOut(connection);
+            if (connection.open) this.host.close(connection, "timeout");
           }, idleTimeoutMs).unref()
         : undefined;
     const limit = this.host.config.limits.maxMessageBytes;

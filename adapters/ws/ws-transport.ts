@@ -200,7 +200,7 @@ export class WsTransport extends BaseTransport<WebSocket> {
         this.#silent.add(ws);
         ws.ping();
       } else if (connection.open) {
-        this.host.timedOut(connection);
+        this.host.close(connection, "timeout");
       } else {
         ws.terminate();
       }

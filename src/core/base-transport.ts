@@ -20,8 +20,6 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
   /** `host.config.limits`, read once: {@link admits} runs per member of every room message. */
   #limits: Limits | undefined;
   readonly #sockets = new Map<string, { socket: Socket; connection: Connection }>();
-  /** Connections already being closed as slow consumers. */
-  readonly #slow = new WeakSet<Connection>();
 
   /** The core, once `start` has run. */
   protected get host(): TransportHost {
@@ -61,10 +59,7 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
     if (bytes <= limits.maxBufferedBytes && messages <= limits.maxBufferedMessages) return true;
     const { context, status } = message.payload;
     if (context === "response" || status === "Bye!") return true;
-    if (limits.slowConsumer === "disconnect" && !this.#slow.has(connection)) {
-      this.#slow.add(connection);
-      this.host.slowConsumer(connection);
-    }
+    if (limits.slowConsumer === "disconnect") this.host.close(connection, "slow consumer");
     return false;
   }
 
@@ -92,9 +87,8 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
 
   /** Registers a native socket as a new connection: the welcome goes out, the room is joined. */
   protected accept(socket: Socket, info: ConnectionInfo): Connection {
-    const connection = this.host.createConnection(this.name, info);
+    const connection = this.host.accept(this.name, info);
     this.#sockets.set(connection.id, { socket, connection });
-    this.host.admit(connection);
     return connection;
   }
 

@@ -32,6 +32,12 @@ const limitsSchema = z.strictObject({
   rate: int(1, 1_000_000).default(500),
   /** A connection over the rate for this long is closed with reason `rate limit`. */
   rateAbuseMs: int(1, MAX_TIMER_MS).default(10_000),
+  /** Sticky params (`paramAdd`) one connection holds at most. */
+  maxParams: int(0, 1_000_000).default(64),
+  /** Total size of one connection's sticky params: keys and JSON values, in UTF-8 bytes. */
+  maxParamsBytes: int(0, 1024 ** 3).default(64 * 1024),
+  /** Rooms one connection listens to at once (`listenToRoom`), its own room not counted. */
+  maxListenedRooms: int(0, 1_000_000).default(128),
   /** Longest `say` message, in characters. */
   maxSayLength: int(1, 1024 ** 3).default(64 * 1024),
   /** Connections this node holds at most; one more is refused (`ERR_TOO_MANY_CONNECTIONS`). */

@@ -1,6 +1,25 @@
 import type { Connection } from "./connection.js";
-import type { PreparedMessage } from "./prepared-message.js";
+import type { ErrorCode } from "./errors.js";
+import { PreparedMessage } from "./prepared-message.js";
 import type { RealtimeTransport } from "./realtime-transport.js";
+
+/** Why the server closed a connection (the goodbye push's `reason`). */
+export type GoodbyeReason =
+  | "quit"
+  | "server shutdown"
+  | "disconnected by server"
+  | "timeout"
+  | "rate limit"
+  | "slow consumer"
+  | "message too large"
+  | "not authorized"
+  | "too many connections";
+
+/** A goodbye that refuses a new connection: the code and text a client shows. */
+export interface Refusal {
+  readonly code: ErrorCode;
+  readonly error: string;
+}
 
 /** Connection ids held by one transport (see {@link ConnectionTable.group}). */
 export interface TransportGroup {
@@ -8,7 +27,11 @@ export interface TransportGroup {
   readonly ids: readonly string[];
 }
 
-/** The connections of this node, each with the transport that holds it. */
+/**
+ * The connections of this node, each with the transport that holds it, and their lifecycle
+ * (see {@link ConnectionState}): one {@link add} when a transport accepts a connection, one
+ * {@link remove} when it lets it go, and {@link close} in between when the server ends it.
+ */
 export class ConnectionTable {
   readonly #entries = new Map<string, Connection>();
   readonly #transports = new Map<string, RealtimeTransport>();
@@ -18,6 +41,7 @@ export class ConnectionTable {
     this.#transports.set(transport.name, transport);
   }
 
+  /** A transport accepted a connection (state `opening`). */
   add(connection: Connection): void {
     if (!this.#transports.has(connection.transport)) {
       throw new Error(`no transport named ${connection.transport}`);
@@ -25,8 +49,36 @@ export class ConnectionTable {
     this.#entries.set(connection.id, connection);
   }
 
-  remove(connectionId: string): void {
-    this.#entries.delete(connectionId);
+  /** Its transport let the connection go: it is `closed` and forgotten. `false` if it was. */
+  remove(connection: Connection): boolean {
+    if (connection.state === "closed") return false;
+    connection.state = "closed";
+    this.#entries.delete(connection.id);
+    return true;
+  }
+
+  /**
+   * Ends a connection from the server side: from now on it is `closing` (nothing it sends runs),
+   * it gets the goodbye push (`status: "Bye!"`, the reason, and the refusal's code and text if
+   * it is turned away), then its transport closes it after what was already written. `false`
+   * if it was already closing or closed.
+   */
+  close(connection: Connection, reason: GoodbyeReason, refusal?: Refusal): boolean {
+    if (!connection.open) return false;
+    connection.state = "closing";
+    this.sayGoodbye(connection, reason, refusal);
+    return true;
+  }
+
+  /**
+   * The goodbye and the close, for a connection already `closing` (a quit, which waits for
+   * the replies to the requests before it); nothing once it is closed.
+   */
+  sayGoodbye(connection: Connection, reason: GoodbyeReason, refusal?: Refusal): void {
+    if (connection.state === "closed") return;
+    const goodbye = { context: "api" as const, status: "Bye!", reason, ...refusal };
+    this.sendTo(connection.id, PreparedMessage.fromPayload(goodbye));
+    this.#transportOf(connection.id)?.disconnect(connection.id);
   }
 
   get(connectionId: string): Connection | undefined {
@@ -90,11 +142,6 @@ export class ConnectionTable {
       if (at < 0) transport.send(ids, message);
       else if (ids.length > 1) transport.send(ids.toSpliced(at, 1), message);
     }
-  }
-
-  /** Closes one connection through its transport. */
-  disconnect(connectionId: string): void {
-    this.#transportOf(connectionId)?.disconnect(connectionId);
   }
 
   /** The transport holding a connection (looked up by name: one object less per connection). */

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+import type { Abortable } from "./actions/action-runner.js";
 import { emptyRecord } from "./record.js";
+import { TokenBucket } from "./token-bucket.js";
 
 /** What a transport knows about a new connection when it accepts it. */
 export interface ConnectionInfo {
@@ -38,7 +40,17 @@ export interface ConnectionDetails {
 }
 
 /**
- * One client connection, whatever its transport. The core owns it; adapters only hold its `id`.
+ * Where a connection is in its life. `opening`: accepted, being admitted (limits,
+ * `authenticate`, the welcome); its requests wait. `open`: welcomed. `closing`: the server or
+ * the client decided to end it (a quit, a goodbye on its way); nothing it sends any more runs.
+ * `closed`: its transport let it go and the core forgot it. The state only moves forward.
+ */
+export type ConnectionState = "opening" | "open" | "closing" | "closed";
+
+/**
+ * One client connection, whatever its transport: the one record the core keeps of it. Its
+ * identity (`id`, `data`, rooms, sticky params) is apart from the socket that carries it
+ * ({@link Connection.handle}), which the transport sets and may one day replace.
  */
 export class Connection {
   /** Server-assigned, unguessable (uuid v4); never the transport's own session id. */
@@ -63,10 +75,30 @@ export class Connection {
    * room rules in config match against it.
    */
   readonly data: Record<string, unknown> = {};
-  /** False once the connection is gone; work finishing later must not write to it. */
-  open = true;
+  /** See {@link ConnectionState}; moved on by the core only. */
+  state: ConnectionState = "opening";
+  /**
+   * The transport's native socket (or session) for this connection, set by the transport that
+   * accepted it. The core never reads it.
+   */
+  handle: unknown = undefined;
+  /** @internal Its message rate (`limits.rate`). */
+  readonly rate: TokenBucket;
+  /** @internal Set while it is being admitted (`false`: turned away): its requests wait for it. */
+  admission: Promise<boolean> | undefined = undefined;
+  /** @internal Its asynchronous actions still running, aborted when it closes (made on first use). */
+  running: Set<Abortable> | undefined = undefined;
+  /** @internal Its requests still being answered, for a quit to wait for (made on first use). */
+  inflight: Set<Promise<unknown>> | undefined = undefined;
+  /**
+   * @internal The tail of its room moves (joins, changes, listens, the leave at close), which
+   * run one at a time, so the leave at close comes after any move already under way.
+   */
+  roomWork: Promise<void> | undefined = undefined;
+  /** @internal The size of its sticky params (see {@link Connection.paramBytes}). */
+  paramsSize = 0;
 
-  constructor(transport: string, info: ConnectionInfo) {
+  constructor(transport: string, info: ConnectionInfo, rate = Number.MAX_SAFE_INTEGER) {
     this.transport = transport;
     this.remoteIP = normalizeIP(info.remoteIP);
     this.remotePort = info.remotePort;
@@ -75,6 +107,12 @@ export class Connection {
       request === undefined
         ? undefined
         : { method: request.method, url: request.url, headers: request.headers };
+    this.rate = new TokenBucket(rate);
+  }
+
+  /** True while it is opening or open: what it sends is still handled. */
+  get open(): boolean {
+    return this.state === "opening" || this.state === "open";
   }
 
   /** Sticky params, set with the param verbs; every action on this connection sees them. */
@@ -86,6 +124,14 @@ export class Connection {
   /** The sticky params, or `undefined` while none was ever set (reading makes nothing). */
   get paramsIfAny(): Readonly<Record<string, unknown>> | undefined {
     return this.#params;
+  }
+
+  /**
+   * What one sticky param counts towards `limits.maxParamsBytes`: its key and its value as
+   * JSON, in UTF-8 bytes.
+   */
+  static paramBytes(key: string, value: unknown): number {
+    return Buffer.byteLength(key) + Buffer.byteLength(JSON.stringify(value) ?? "null");
   }
 
   /** The fields `detailsView` returns. */

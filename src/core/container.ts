@@ -7,6 +7,7 @@ import { ConnectionTable } from "./connection-table.js";
 import { Dispatcher } from "./dispatcher.js";
 import { createDebugLogger } from "./logger.js";
 import { MemoryClusterBus } from "./memory-cluster-bus.js";
+import { RemoteControl } from "./remote-control.js";
 import type { TransportClass } from "./realtime-transport.js";
 import { RoomManager } from "./rooms/room-manager.js";
 import { TOKENS } from "./tokens.js";
@@ -35,7 +36,7 @@ export function transportRegistry(): TransportRegistry {
 
 /**
  * Builds one server's child container: config, logger, cluster bus, connection table, room
- * manager, action registry, middleware and dispatcher, each behind its token.
+ * manager, action registry, middleware, remote control and dispatcher, each behind its token.
  */
 export function createServerContainer(
   config: ResolvedConfig,
@@ -52,6 +53,8 @@ export function createServerContainer(
   for (const action of config.actions) actions.add(action);
   child.registerInstance(TOKENS.ActionRegistry, actions);
   child.registerInstance(TOKENS.RoomManager, child.resolve(RoomManager));
+  const table = child.resolve<ConnectionTable>(TOKENS.ConnectionTable);
+  child.registerInstance(TOKENS.RemoteControl, new RemoteControl(table, bus));
   child.registerInstance(TOKENS.Dispatcher, child.resolve(Dispatcher));
   return child;
 }

@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   "ERR_ACTION_TIMEOUT",
   "ERR_SHUTTING_DOWN",
   "ERR_TOO_MANY_CONNECTIONS",
+  "ERR_LIMIT_EXCEEDED",
 ] as const;
 
 /** One of {@link ERROR_CODES}. */

@@ -43,10 +43,11 @@ export interface TransportHost {
   readonly requests: RequestRouter;
   /** The client's address for a request, honouring `X-Forwarded-For` only from trusted proxies. */
   remoteAddress(request: IncomingMessage): { ip: string; port: number };
-  /** Registers a new connection (no message is sent yet). */
-  createConnection(transport: string, info: ConnectionInfo): Connection;
-  /** Sends the welcome and joins the default room; call once the connection can receive. */
-  admit(connection: Connection): void;
+  /**
+   * Registers a new connection (state `opening`) and admits it once the current task is over:
+   * keep the socket under `connection.id` before that, the welcome (or a refusal) goes to it.
+   */
+  accept(transport: string, info: ConnectionInfo): Connection;
   /** A text (or binary) frame arrived; the core parses and answers it. */
   receiveText(connection: Connection, data: string | Buffer, reply?: ReplyFn): void;
   /** An already-decoded request arrived (`{event, params, messageId}`); the core checks it. */
@@ -56,16 +57,18 @@ export interface TransportHost {
    * counts it, answers `ERR_MESSAGE_TOO_LARGE`, says goodbye and closes the connection.
    */
   frameTooLarge(connection: Connection): void;
-  /** The connection does not read fast enough: the core says goodbye (`slow consumer`), closes it. */
-  slowConsumer(connection: Connection): void;
   /**
-   * The peer failed the transport's liveness check (a ping not answered, nothing received for
-   * the idle timeout): the core says goodbye (`timeout`) and closes the connection. The peer
-   * may be gone, so the adapter then makes sure the socket really closes: a half-open peer
-   * never completes a close handshake.
+   * Ends a connection for a reason the transport found: `slow consumer` (it does not read fast
+   * enough), `timeout` (it failed the transport's liveness check: a ping not answered, nothing
+   * received for the idle timeout). The core says goodbye and closes it through the transport's
+   * `disconnect`; after a `timeout`, the adapter then makes sure the socket really closes, as a
+   * half-open peer never completes a close handshake. `false` if it was already closing.
    */
-  timedOut(connection: Connection): void;
-  /** The connection is gone (closed by either side); the core leaves its rooms. */
+  close(connection: Connection, reason: "slow consumer" | "timeout"): boolean;
+  /**
+   * The connection is gone (closed by either side): it is closed for good, leaves its rooms,
+   * and what it sent afterwards is dropped.
+   */
   connectionClosed(connection: Connection): void;
 }
 

@@ -8,6 +8,7 @@ export const TOKENS = {
   RoomManager: Symbol.for("actionwire.RoomManager"),
   ActionRegistry: Symbol.for("actionwire.ActionRegistry"),
   ActionMiddleware: Symbol.for("actionwire.ActionMiddleware"),
+  RemoteControl: Symbol.for("actionwire.RemoteControl"),
   Dispatcher: Symbol.for("actionwire.Dispatcher"),
   TransportRegistry: Symbol.for("actionwire.TransportRegistry"),
 } as const;

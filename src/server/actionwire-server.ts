@@ -13,7 +13,9 @@ import { type ActionwireConfig, resolveConfig, type ResolvedConfig } from "../co
 import type { ConnectionTable } from "../core/connection-table.js";
 import type { RoomManager } from "../core/rooms/room-manager.js";
 import { createServerContainer, transportRegistry } from "../core/container.js";
-import type { Dispatcher, GoodbyeReason } from "../core/dispatcher.js";
+import type { GoodbyeReason } from "../core/connection-table.js";
+import type { Dispatcher } from "../core/dispatcher.js";
+import type { RemoteControl } from "../core/remote-control.js";
 import { ConfigError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type {
@@ -52,6 +54,7 @@ export class ActionwireServer {
   readonly #logger: Logger;
   readonly #table: ConnectionTable;
   readonly #bus: ClusterBus;
+  readonly #remote: RemoteControl;
   #http: HttpServer | null = null;
   #ownsHttp = false;
   #state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
@@ -75,6 +78,7 @@ export class ActionwireServer {
     this.#logger = this.container.resolve<Logger>(TOKENS.Logger);
     this.#table = this.container.resolve<ConnectionTable>(TOKENS.ConnectionTable);
     this.#bus = this.container.resolve<ClusterBus>(TOKENS.ClusterBus);
+    this.#remote = this.container.resolve<RemoteControl>(TOKENS.RemoteControl);
     this.transports = classes.map((cls) => this.#instantiate(cls));
     const names = new Set<string>();
     for (const transport of this.transports) {
@@ -150,7 +154,7 @@ export class ActionwireServer {
               this.#logger.error("announcing reaped members failed", { error: String(error) }),
             );
         },
-        command: (command) => this.dispatcher.runCommand(command),
+        command: (command) => this.#remote.run(command),
       });
       const host = this.#host();
       if (this.#http !== null && config.httpActions.enabled) {
@@ -207,7 +211,7 @@ export class ActionwireServer {
     message: string,
     extra: Record<string, unknown> = {},
   ): Promise<boolean> {
-    return this.dispatcher.command({ kind: "alert", connectionId, message, extra });
+    return this.#remote.send({ kind: "alert", connectionId, message, extra });
   }
 
   /**
@@ -218,7 +222,7 @@ export class ActionwireServer {
     connectionId: string,
     reason: GoodbyeReason = "disconnected by server",
   ): Promise<boolean> {
-    return this.dispatcher.command({ kind: "disconnect", connectionId, reason });
+    return this.#remote.send({ kind: "disconnect", connectionId, reason });
   }
 
   /**
@@ -235,7 +239,7 @@ export class ActionwireServer {
     this.#state = "stopping";
     await this.dispatcher.drain(this.config.shutdownTimeoutMs);
     for (const connection of [...this.#table.connections()]) {
-      this.dispatcher.disconnect(connection.id, "server shutdown");
+      this.dispatcher.close(connection, "server shutdown");
     }
     for (const transport of this.#started.splice(0)) await transport.stop();
     await this.#bus.stop();
@@ -304,14 +308,12 @@ export class ActionwireServer {
       upgrades: this.upgrades,
       requests: this.requests,
       remoteAddress: (request) => remoteAddress(request, trusted),
-      createConnection: (transport, info) => dispatcher.createConnection(transport, info),
-      admit: (connection) => dispatcher.admit(connection),
+      accept: (transport, info) => dispatcher.accept(transport, info),
       receiveText: (connection, data, reply) => dispatcher.receiveText(connection, data, reply),
       receiveRequest: (connection, request, reply) =>
         dispatcher.receiveRequest(connection, request, reply),
       frameTooLarge: (connection) => dispatcher.frameTooLarge(connection),
-      slowConsumer: (connection) => dispatcher.disconnect(connection.id, "slow consumer"),
-      timedOut: (connection) => dispatcher.disconnect(connection.id, "timeout"),
+      close: (connection, reason) => dispatcher.close(connection, reason),
       connectionClosed: (connection) => dispatcher.connectionClosed(connection),
     };
   }

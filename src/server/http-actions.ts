@@ -24,6 +24,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ERR_ACTION_TIMEOUT: 504,
   ERR_SHUTTING_DOWN: 503,
   ERR_TOO_MANY_CONNECTIONS: 503,
+  ERR_LIMIT_EXCEEDED: 409,
 };
 
 /**
@@ -125,7 +126,7 @@ export class HttpActions {
     } catch (error) {
       failWith(response, error);
     } finally {
-      connection.open = false;
+      connection.state = "closed";
       const left = (this.#pending.get(ip) ?? 1) - 1;
       if (left === 0) this.#pending.delete(ip);
       else this.#pending.set(ip, left);

@@ -107,6 +107,51 @@ export function describeTransportContract(t: ContractTransport): void {
         expect(server.connectionCount).to.equal(1);
       });
 
+      // The requests go out in one tick: one write (or one batch, one poll) on most transports,
+      // so the server reads them together with the quit.
+      it("runs nothing a connection sent after its quit, even in the same write", async () => {
+        const quitter = await connect();
+        const other = await connect();
+        const otherId = await idOf(other);
+        quitter.send("quit");
+        quitter.send("roomChange", { room: "ghostRoom" });
+        quitter.send("listenToRoom", { room: "ghostRoom" });
+        quitter.send("say", { message: "said after quit" });
+        quitter.send("paramAdd", { key: "k", value: "v" });
+        await quitter.closed;
+        expect(quitter.inbox.received.at(-1)).to.deep.equal({
+          context: "api",
+          status: "Bye!",
+          reason: "quit",
+        });
+        expect(quitter.inbox.received.filter((m) => m.context === "response")).to.deep.equal([]);
+        await other.request("roomChange", { room: "ghostRoom" });
+        const view = await other.request("roomView");
+        expect(view.data).to.deep.equal({
+          room: "ghostRoom",
+          members: [otherId],
+          membersCount: 1,
+        });
+        expect(other.inbox.received.some((m) => m.message === "said after quit")).to.equal(false);
+        expect(server.connectionCount).to.equal(1);
+      });
+
+      it("runs nothing a connection sends once the server closes it", async () => {
+        const a = await connect();
+        const b = await connect();
+        const aId = await idOf(a);
+        const closing = server.disconnect(await idOf(b));
+        b.send("roomChange", { room: "ghostRoom" });
+        expect(await closing).to.equal(true);
+        await b.closed;
+        await a.request("roomChange", { room: "ghostRoom" });
+        expect((await a.request("roomView")).data).to.deep.equal({
+          room: "ghostRoom",
+          members: [aId],
+          membersCount: 1,
+        });
+      });
+
       it("pushes alerts", async () => {
         const a = await connect();
         const b = await connect();

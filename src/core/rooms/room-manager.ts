@@ -29,47 +29,59 @@ export class RoomManager {
     @inject(TOKENS.RoomHooks) private readonly hooks: RoomHooks,
   ) {}
 
-  /** Joins a room, announcing the move to the room's other members and listeners. */
-  async join(connection: Connection, room: string): Promise<void> {
-    connection.room = room;
-    // A room it listened to is already heard: it becomes a member instead.
-    if (!connection.listeningRooms.delete(room)) await this.hear(room, connection.id);
-    await this.bus.addMember(room, connection.id);
-    if (connection.open) await this.notice(room, connection.id, ENTERED_MESSAGE);
-  }
-
-  /** Leaves the current room, if any, announcing it. */
-  async leave(connection: Connection): Promise<void> {
-    const room = connection.room;
-    if (room === null) return;
-    connection.room = null;
-    await this.bus.removeMember(room, connection.id);
-    await this.unhear(room, connection.id);
-    await this.notice(room, connection.id, LEFT_MESSAGE);
+  /**
+   * Joins a room (the default room, at admission), announcing the move to the room's other
+   * members and listeners.
+   */
+  join(connection: Connection, room: string): Promise<void> {
+    return this.serial(connection, async () => {
+      if (connection.open) await this.enter(connection, room);
+    });
   }
 
   /** `roomChange`: a no-op for the current room. */
-  async change(connection: Connection, room: string): Promise<void> {
-    if (connection.room === room) return;
-    await this.authorize("join", connection, room);
-    await this.leave(connection);
-    await this.join(connection, room);
+  change(connection: Connection, room: string): Promise<void> {
+    return this.serial(connection, async () => {
+      if (!connection.open || connection.room === room) return;
+      await this.authorize("join", connection, room);
+      if (!connection.open) return;
+      await this.leave(connection);
+      await this.enter(connection, room);
+    });
   }
 
-  async listen(connection: Connection, room: string): Promise<void> {
-    if (connection.room === room || connection.listeningRooms.has(room)) {
-      throw new ActionwireError("ERR_ALREADY_LISTENING", "you are already listening to this room");
-    }
-    await this.authorize("listen", connection, room);
-    connection.listeningRooms.add(room);
-    await this.hear(room, connection.id);
+  /** `listenToRoom`: at most `limits.maxListenedRooms` rooms at once. */
+  listen(connection: Connection, room: string): Promise<void> {
+    return this.serial(connection, async () => {
+      if (!connection.open) return;
+      if (connection.room === room || connection.listeningRooms.has(room)) {
+        throw new ActionwireError(
+          "ERR_ALREADY_LISTENING",
+          "you are already listening to this room",
+        );
+      }
+      const max = this.config.limits.maxListenedRooms;
+      if (connection.listeningRooms.size >= max) {
+        throw new ActionwireError(
+          "ERR_LIMIT_EXCEEDED",
+          `too many listened rooms: limits.maxListenedRooms is ${max}`,
+        );
+      }
+      await this.authorize("listen", connection, room);
+      if (!connection.open) return;
+      connection.listeningRooms.add(room);
+      await this.hear(room, connection.id);
+    });
   }
 
-  async silence(connection: Connection, room: string): Promise<void> {
-    if (!connection.listeningRooms.delete(room)) {
-      throw new ActionwireError("ERR_NOT_LISTENING", "you are not listening to this room");
-    }
-    await this.unhear(room, connection.id);
+  silence(connection: Connection, room: string): Promise<void> {
+    return this.serial(connection, async () => {
+      if (!connection.open) return;
+      if (!connection.listeningRooms.delete(room)) {
+        throw new ActionwireError("ERR_NOT_LISTENING", "you are not listening to this room");
+      }
+      await this.unhear(room, connection.id);
+    });
   }
 
   /** Sends a chat message to the sender's room; the sender does not hear it. */
@@ -88,11 +100,17 @@ export class RoomManager {
     return { room, members, membersCount: members.length };
   }
 
-  /** The connection is gone: it leaves its room (announced) and stops listening. */
-  async drop(connection: Connection): Promise<void> {
-    for (const room of connection.listeningRooms) await this.unhear(room, connection.id);
-    connection.listeningRooms.clear();
-    await this.leave(connection);
+  /**
+   * The connection is gone: it leaves its room (announced) and stops listening, after any
+   * room move it started before (a move queued behind this one finds it closed and does
+   * nothing), so no move of a closed connection outlives its leave.
+   */
+  drop(connection: Connection): Promise<void> {
+    return this.serial(connection, async () => {
+      for (const room of connection.listeningRooms) await this.unhear(room, connection.id);
+      connection.listeningRooms.clear();
+      await this.leave(connection);
+    });
   }
 
   /** Checks the room rules in config, then the application's hooks. */
@@ -147,6 +165,38 @@ export class RoomManager {
     if (this.config.roomNotices) await this.publish(room, from, message);
   }
 
+  /** Enters a room it is not in: its listen to the room, if any, becomes membership. */
+  private async enter(connection: Connection, room: string): Promise<void> {
+    connection.room = room;
+    if (!connection.listeningRooms.delete(room)) await this.hear(room, connection.id);
+    await this.bus.addMember(room, connection.id);
+    await this.notice(room, connection.id, ENTERED_MESSAGE);
+  }
+
+  /** Leaves the current room, if any, announcing it. */
+  private async leave(connection: Connection): Promise<void> {
+    const room = connection.room;
+    if (room === null) return;
+    connection.room = null;
+    await this.bus.removeMember(room, connection.id);
+    await this.unhear(room, connection.id);
+    await this.notice(room, connection.id, LEFT_MESSAGE);
+  }
+
+  /**
+   * Runs a connection's room moves one at a time, in the order asked: each reads and changes
+   * the connection's rooms across several awaits (hooks, the bus).
+   */
+  private serial(connection: Connection, move: () => Promise<void>): Promise<void> {
+    const done = (connection.roomWork ?? Promise.resolve()).then(move);
+    const tail = done.then(forget, forget);
+    connection.roomWork = tail;
+    void tail.then(() => {
+      if (connection.roomWork === tail) connection.roomWork = undefined;
+    });
+    return done;
+  }
+
   private currentRoom(connection: Connection): string {
     if (connection.room === null) {
       throw new ActionwireError("ERR_NOT_IN_ROOM", "you are not in a room");
@@ -174,6 +224,8 @@ export class RoomManager {
     }
   }
 }
+
+function forget(): void {}
 
 /** A room's local audience: its connection ids, and them grouped by transport until it changes. */
 interface Audience {

@@ -87,7 +87,7 @@ describe("room fan-out (room manager and connection table)", () => {
     await rooms.say(a, "after a join");
     expect(table.groupings).to.equal(2);
     expect(ws.sends.at(-1)).to.have.members([b.id, c.id]);
-    await rooms.leave(b);
+    await rooms.drop(b);
     await rooms.say(a, "after a leave");
     expect(table.groupings).to.equal(3);
     expect(ws.sends.at(-1)).to.deep.equal([c.id]);

@@ -1,0 +1,42 @@
+import type { ClusterBus, ConnectionCommand } from "./cluster-bus.js";
+import type { ConnectionTable, GoodbyeReason } from "./connection-table.js";
+import { PreparedMessage } from "./prepared-message.js";
+
+/**
+ * Server-side commands for one connection wherever it lives: an alert or a disconnect runs
+ * here when this node holds the connection, and goes over the cluster bus to the node that
+ * does otherwise.
+ */
+export class RemoteControl {
+  constructor(
+    private readonly table: ConnectionTable,
+    private readonly bus: ClusterBus,
+  ) {}
+
+  /** Runs a command on the connection's node; `false` if no live node holds the connection. */
+  async send(command: ConnectionCommand): Promise<boolean> {
+    return this.run(command) || this.bus.command(command);
+  }
+
+  /** Runs a command for a connection of this node (sent here by another node, or local). */
+  run(command: ConnectionCommand): boolean {
+    return command.kind === "alert"
+      ? this.alert(command.connectionId, command.message, command.extra)
+      : this.disconnect(command.connectionId, command.reason as GoodbyeReason);
+  }
+
+  /** Pushes an alert (`context: "alert"`) to an open connection of this node. */
+  alert(connectionId: string, message: string, extra: Record<string, unknown> = {}): boolean {
+    const connection = this.table.get(connectionId);
+    if (connection === undefined || !connection.open) return false;
+    const alert = { ...extra, context: "alert" as const, message };
+    this.table.sendTo(connectionId, PreparedMessage.fromPayload(alert));
+    return true;
+  }
+
+  /** Sends the goodbye push with `reason`, then closes a connection of this node. */
+  disconnect(connectionId: string, reason: GoodbyeReason = "disconnected by server"): boolean {
+    const connection = this.table.get(connectionId);
+    return connection !== undefined && this.table.close(connection, reason);
+  }
+}

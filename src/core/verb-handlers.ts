@@ -1,0 +1,148 @@
+import type { ActionRegistry } from "./actions/action-registry.js";
+import type { ActionRunner } from "./actions/action-runner.js";
+import type { ResolvedConfig } from "./config.js";
+import { Connection } from "./connection.js";
+import { ActionwireError } from "./errors.js";
+import type { ServerMessage } from "./prepared-message.js";
+import type { RoomManager } from "./rooms/room-manager.js";
+import { MAX_ROOM_LENGTH, VERB_PARAMS, type Verb, type VerbParams } from "./verbs.js";
+
+/** What a verb's handler works with. */
+export interface VerbContext {
+  readonly config: ResolvedConfig;
+  readonly rooms: RoomManager;
+  readonly actions: ActionRegistry;
+  readonly runner: ActionRunner;
+}
+
+/** A verb's reply fields (merged into the response envelope); `undefined`: none. */
+export type VerbReply = Omit<ServerMessage, "context"> | undefined;
+
+/** The verbs a handler answers: the quit verbs end the connection instead. */
+export type AnsweredVerb = Exclude<Verb, "quit" | "exit" | "close">;
+
+type Handler<V extends AnsweredVerb> = (
+  context: VerbContext,
+  connection: Connection,
+  params: VerbParams<V>,
+  /** Every param of the request, declared or not (an action's inputs). */
+  request: Record<string, unknown>,
+) => VerbReply | Promise<VerbReply>;
+
+/**
+ * What each verb does (PROTOCOL.md, "Client → server"), with its params already checked
+ * against {@link VERB_PARAMS}.
+ */
+export const VERB_HANDLERS: { readonly [V in AnsweredVerb]: Handler<V> } = {
+  action: ({ runner }, connection, _params, request) => runner.run(connection, request, connection),
+  say: ({ config, rooms }, connection, { message }) => {
+    if (message.length > config.limits.maxSayLength) {
+      throw new ActionwireError(
+        "ERR_INVALID_PARAM",
+        `message is not valid: longer than ${config.limits.maxSayLength} characters`,
+      );
+    }
+    return rooms.say(connection, message).then(() => ok());
+  },
+  roomView: ({ rooms }, connection) => rooms.view(connection).then(ok),
+  roomChange: ({ rooms }, connection, { room }) =>
+    rooms.change(connection, room).then(() => ok({ room })),
+  listenToRoom: ({ rooms }, connection, { room }) =>
+    rooms.listen(connection, room).then(() => ok({ room })),
+  silenceRoom: ({ rooms }, connection, { room }) =>
+    rooms.silence(connection, room).then(() => ok({ room })),
+  detailsView: (_context, connection) => ok(connection.details()),
+  setIP: (_context, connection, { ip }) => {
+    connection.claimedIP = ip;
+    return ok();
+  },
+  paramAdd: ({ config }, connection, { key, value }) => {
+    addParam(config, connection, key, value ?? null);
+    return ok();
+  },
+  paramView: (_context, connection, { key }) =>
+    ok(Object.hasOwn(connection.params, key) ? connection.params[key] : null),
+  paramsView: (_context, connection) => ok({ ...connection.params }),
+  paramDelete: (_context, connection, { key }) => {
+    const params = connection.params;
+    if (Object.hasOwn(params, key)) {
+      connection.paramsSize = Math.max(
+        0,
+        connection.paramsSize - Connection.paramBytes(key, params[key]),
+      );
+      delete params[key];
+    }
+    return ok();
+  },
+  paramsDelete: (_context, connection) => {
+    for (const key of Object.keys(connection.params)) delete connection.params[key];
+    connection.paramsSize = 0;
+    return ok();
+  },
+  documentation: ({ actions }) => ok(actions.documentation()),
+};
+
+/**
+ * Checks a request's params against the verb's declaration: a required one missing (absent,
+ * `null` or `""`) is `ERR_MISSING_PARAM`, one of the wrong kind `ERR_INVALID_PARAM`.
+ */
+export function checkParams<V extends Verb>(
+  verb: V,
+  params: Record<string, unknown>,
+): VerbParams<V> {
+  for (const { name, kind, required } of VERB_PARAMS[verb] as readonly {
+    name: string;
+    kind: string;
+    required: boolean;
+  }[]) {
+    const value = params[name];
+    if (value === undefined || value === null || value === "") {
+      if (required)
+        throw new ActionwireError("ERR_MISSING_PARAM", `${name} is a required parameter`);
+      continue;
+    }
+    if (kind === "any") continue;
+    if (typeof value !== "string") {
+      throw new ActionwireError("ERR_INVALID_PARAM", `${name} is not valid: must be a string`);
+    }
+    if (kind === "room" && value.length > MAX_ROOM_LENGTH) {
+      throw new ActionwireError(
+        "ERR_INVALID_PARAM",
+        `${name} is not valid: longer than ${MAX_ROOM_LENGTH} characters`,
+      );
+    }
+  }
+  return params as VerbParams<V>;
+}
+
+/** `paramAdd`: within `limits.maxParams` and `limits.maxParamsBytes`, or refused. */
+function addParam(
+  config: ResolvedConfig,
+  connection: Connection,
+  key: string,
+  value: unknown,
+): void {
+  const { maxParams, maxParamsBytes } = config.limits;
+  const params = connection.params;
+  const had = Object.hasOwn(params, key);
+  if (!had && Object.keys(params).length >= maxParams) {
+    throw new ActionwireError(
+      "ERR_LIMIT_EXCEEDED",
+      `too many sticky params: limits.maxParams is ${maxParams}`,
+    );
+  }
+  const before = had ? Connection.paramBytes(key, params[key]) : 0;
+  const size = Math.max(0, connection.paramsSize - before) + Connection.paramBytes(key, value);
+  if (size > maxParamsBytes) {
+    throw new ActionwireError(
+      "ERR_LIMIT_EXCEEDED",
+      `sticky params too large: limits.maxParamsBytes is ${maxParamsBytes} bytes`,
+    );
+  }
+  params[key] = value;
+  connection.paramsSize = size;
+}
+
+function ok(data?: unknown): VerbReply {
+  return data === undefined ? { status: "OK" } : { status: "OK", data };
+}
