@@ -1,29 +1,18 @@
 import { isPlainObject } from "../../src/core/inbound-request.js";
+import { isVerb, VERB_PARAMS, type Verb, type VerbParam } from "../../src/core/verbs.js";
 
-/** Verbs a text line may start with, and how their arguments become params. */
-const TEXT_VERBS: Record<string, (args: string) => Record<string, unknown>> = {
-  say: (args) => ({ message: args }),
-  roomChange: (args) => ({ room: args }),
-  listenToRoom: (args) => ({ room: args }),
-  silenceRoom: (args) => ({ room: args }),
-  setIP: (args) => ({ ip: args }),
-  paramView: (args) => ({ key: args }),
-  paramDelete: (args) => ({ key: args }),
-  paramAdd: (args) => {
-    const equals = args.indexOf("=");
-    return equals === -1
-      ? { key: args }
-      : { key: args.slice(0, equals), value: args.slice(equals + 1) };
-  },
-  detailsView: () => ({}),
-  roomView: () => ({}),
-  paramsView: () => ({}),
-  paramsDelete: () => ({}),
-  documentation: () => ({}),
-  quit: () => ({}),
-  exit: () => ({}),
-  close: () => ({}),
-};
+/**
+ * The params of a text verb line (`say hello there`, `paramAdd key=value`), from the verb's
+ * declared params: the rest of the line is its first param; a verb with a second param takes
+ * `first=second`.
+ */
+function textParams(verb: Verb, args: string): Record<string, unknown> {
+  const [first, second] = VERB_PARAMS[verb] as readonly VerbParam[];
+  if (first === undefined) return {};
+  const equals = second === undefined ? -1 : args.indexOf("=");
+  if (equals === -1) return { [first.name]: args };
+  return { [first.name]: args.slice(0, equals), [second!.name]: args.slice(equals + 1) };
+}
 
 /** A line, understood: JSON text for the core to parse, or an already-decoded request. */
 export type TcpLine = { json: string } | { request: Record<string, unknown> };
@@ -56,8 +45,9 @@ export function readTcpLine(line: string): TcpLine {
   const space = line.indexOf(" ");
   const word = space === -1 ? line : line.slice(0, space);
   const args = space === -1 ? "" : line.slice(space + 1).trim();
-  // Own keys only: a first word such as "valueOf" or "__proto__" is an action name, not a verb.
-  const verb = Object.hasOwn(TEXT_VERBS, word) ? TEXT_VERBS[word] : undefined;
-  if (verb !== undefined) return { request: { event: word, params: verb(args) } };
+  // `action` is not a text verb: a line of one word is an action name ("action" included).
+  if (isVerb(word) && word !== "action") {
+    return { request: { event: word, params: textParams(word, args) } };
+  }
   return { request: { event: "action", params: { action: word } } };
 }

@@ -1,3 +1,4 @@
+import type { Verb, VerbParams } from "../core/verbs.js";
 import type { Connector } from "./connector.js";
 import { Emitter } from "./emitter.js";
 import {
@@ -150,43 +151,43 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     callback?: Callback,
   ): Promise<ServerPayload> {
     if (typeof params === "function") [callback, params] = [params, undefined];
-    return this.request("action", { ...(params ?? {}), action: name }, callback);
+    return this.#verb("action", { ...(params ?? {}), action: name }, callback);
   }
 
   say(message: string, callback?: Callback): Promise<ServerPayload> {
-    return this.request("say", { message }, callback);
+    return this.#verb("say", { message }, callback);
   }
 
   detailsView(callback?: Callback): Promise<ServerPayload> {
-    return this.request("detailsView", {}, callback);
+    return this.#verb("detailsView", {}, callback);
   }
 
   roomView(callback?: Callback): Promise<ServerPayload> {
-    return this.request("roomView", {}, callback);
+    return this.#verb("roomView", {}, callback);
   }
 
   roomChange(room: string, callback?: Callback): Promise<ServerPayload> {
-    return this.request("roomChange", { room }, callback, () => {
+    return this.#verb("roomChange", { room }, callback, () => {
       this.room = room;
       this.listeningRooms.delete(room);
     });
   }
 
   listenToRoom(room: string, callback?: Callback): Promise<ServerPayload> {
-    return this.request("listenToRoom", { room }, callback, () => this.listeningRooms.add(room));
+    return this.#verb("listenToRoom", { room }, callback, () => this.listeningRooms.add(room));
   }
 
   silenceRoom(room: string, callback?: Callback): Promise<ServerPayload> {
-    return this.request("silenceRoom", { room }, callback, () => this.listeningRooms.delete(room));
+    return this.#verb("silenceRoom", { room }, callback, () => this.listeningRooms.delete(room));
   }
 
   /** Tells the server an address; it is stored as `claimedIP` and never trusted. */
   setIP(ip: string, callback?: Callback): Promise<ServerPayload> {
-    return this.request("setIP", { ip }, callback);
+    return this.#verb("setIP", { ip }, callback);
   }
 
   documentation(callback?: Callback): Promise<ServerPayload> {
-    return this.request("documentation", {}, callback);
+    return this.#verb("documentation", {}, callback);
   }
 
   /** Says goodbye (`quit`) and closes; no reconnect follows. */
@@ -202,6 +203,19 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     // A connect in progress would wait for a welcome that cannot come now: it fails instead.
     this.#abortOpen?.(new RequestError("disconnected while connecting", "ERR_DISCONNECTED"));
     this.#ended("client disconnect");
+  }
+
+  /**
+   * Sends a verb with the params the protocol declares for it (`VERB_PARAMS`, checked when this
+   * compiles, so a method cannot drift from the server's verb table).
+   */
+  #verb<V extends Verb>(
+    verb: V,
+    params: VerbParams<V> & Record<string, unknown>,
+    callback?: Callback,
+    onSuccess?: () => void,
+  ): Promise<ServerPayload> {
+    return this.request(verb, params, callback, onSuccess);
   }
 
   /** Sends any verb; resolves with the reply, rejects with a {@link RequestError}. */
