@@ -1,6 +1,7 @@
 import type { Server, Socket } from "node:net";
 import { BaseTransport } from "../../src/core/base-transport.js";
 import type { Connection } from "../../src/core/connection.js";
+import { urlHost } from "../../src/core/url-host.js";
 import type { PreparedMessage } from "../../src/core/prepared-message.js";
 import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
 import { readTcpLine } from "./tcp-line.js";
@@ -51,8 +52,7 @@ export class TcpTransport extends BaseTransport<Socket> {
 
   endpoint(): string {
     const { host, port } = this.address;
-    const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
-    return `${this.#options.tls ? "tls" : "tcp"}://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
+    return `${this.#options.tls ? "tls" : "tcp"}://${urlHost(host)}:${port}`;
   }
 
   protected async listen(host: TransportHost): Promise<void> {

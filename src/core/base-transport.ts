@@ -1,5 +1,6 @@
 import type { Limits } from "./config.js";
 import type { Connection, ConnectionInfo } from "./connection.js";
+import { GOODBYE_STATUS } from "./connection-table.js";
 import type { PreparedMessage } from "./prepared-message.js";
 import type {
   RealtimeTransport,
@@ -58,7 +59,7 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
     const limits = this.#limits!;
     if (bytes <= limits.maxBufferedBytes && messages <= limits.maxBufferedMessages) return true;
     const { context, status } = message.payload;
-    if (context === "response" || status === "Bye!") return true;
+    if (context === "response" || status === GOODBYE_STATUS) return true;
     if (limits.slowConsumer === "disconnect") this.host.close(connection, "slow consumer");
     return false;
   }

@@ -15,6 +15,9 @@ export type GoodbyeReason =
   | "not authorized"
   | "too many connections";
 
+/** The `status` of the goodbye push, the last message a closed connection gets. */
+export const GOODBYE_STATUS = "Bye!";
+
 /** A goodbye that refuses a new connection: the code and text a client shows. */
 export interface Refusal {
   readonly code: ErrorCode;
@@ -76,7 +79,7 @@ export class ConnectionTable {
    */
   sayGoodbye(connection: Connection, reason: GoodbyeReason, refusal?: Refusal): void {
     if (connection.state === "closed") return;
-    const goodbye = { context: "api" as const, status: "Bye!", reason, ...refusal };
+    const goodbye = { context: "api" as const, status: GOODBYE_STATUS, reason, ...refusal };
     this.sendTo(connection.id, PreparedMessage.fromPayload(goodbye));
     this.#transportOf(connection.id)?.disconnect(connection.id);
   }

@@ -15,6 +15,7 @@ import type { Logger } from "./logger.js";
 import { PreparedMessage, type ServerMessage } from "./prepared-message.js";
 import type { ReplyFn } from "./realtime-transport.js";
 import type { RemoteControl } from "./remote-control.js";
+import { waitAtMost } from "./wait-at-most.js";
 import type { RoomManager } from "./rooms/room-manager.js";
 import {
   type AnsweredVerb,
@@ -131,13 +132,12 @@ export class Dispatcher {
    */
   async drain(timeoutMs: number): Promise<void> {
     this.#draining = true;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    const deadline = performance.now() + timeoutMs;
+    // Work settling may start more (a quit's goodbye after its replies): wait for that too.
     while (this.#pending.size > 0) {
-      const settled = Promise.allSettled([...this.#pending]).then(() => true);
-      if (!(await Promise.race([settled, deadline.then(() => false)]))) break;
+      const left = deadline - performance.now();
+      if (left <= 0 || !(await waitAtMost(Promise.allSettled([...this.#pending]), left))) break;
     }
-    clearTimeout(timer);
   }
 
   /**

@@ -72,7 +72,7 @@ function bad(reason: string): ActionwireError {
 /**
  * Iterative, so a hostile nesting depth cannot overflow the stack. The values still to visit and
  * their depths are kept in two arrays, and objects are walked with `for…in`: no array or pair is
- * made per value (measured in a loop on a small request: about 130 ns before, 65–105 after).
+ * made per value (it runs for every decoded request; docs/performance.md has the figures).
  */
 function exceedsDepth(root: object, maxDepth: number): boolean {
   const values: object[] = [root];

@@ -12,8 +12,8 @@ Record_.prototype = NO_KEYS;
 /**
  * An empty object for untrusted keys: it inherits none (a `__proto__` or `constructor` key is
  * plain data), like `Object.create(null)`, but keeps V8's fast property layout, where an
- * `Object.create(null)` object starts as a hash table (about 1 µs more to fill and copy a
- * three-key one; measured in a loop on Node 20).
+ * `Object.create(null)` object starts as a hash table, slower to fill and copy (figures in
+ * docs/performance.md).
  */
 export function emptyRecord(): Record<string, unknown> {
   return new Record_();

@@ -26,6 +26,7 @@ import type {
 import { TOKENS } from "../core/tokens.js";
 import { RequestRouter } from "../core/request-router.js";
 import { UpgradeRouter } from "../core/upgrade-router.js";
+import { urlHost } from "../core/url-host.js";
 import { RedisClusterBus } from "../../adapters/redis/redis-cluster-bus.js";
 import { parseRedisOptions } from "../../adapters/redis/redis-options.js";
 import { createDebugLogger } from "../core/logger.js";
@@ -106,11 +107,9 @@ export class ActionwireServer {
 
   /** The base URL (`http://host:port`), with a wildcard host shown as 127.0.0.1. */
   get url(): string {
-    const { address, port, family } = this.address;
-    const host = address === "0.0.0.0" || address === "::" ? "127.0.0.1" : address;
-    const shown = family === "IPv6" && host.includes(":") ? `[${host}]` : host;
+    const { address, port } = this.address;
     const secure = this.config.tls !== undefined || this.#http instanceof HttpsServer;
-    return `${secure ? "https" : "http"}://${shown}:${port}`;
+    return `${secure ? "https" : "http"}://${urlHost(address)}:${port}`;
   }
 
   /** The running transport with this name. */
