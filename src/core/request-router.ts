@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ConfigError } from "./errors.js";
+import { urlPath } from "./url-path.js";
 
 /** Handles one HTTP request that a transport claimed. */
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -30,9 +31,7 @@ export class RequestRouter {
 
   /** Answers the request if a transport claimed its path; `false` otherwise. */
   handle(request: IncomingMessage, response: ServerResponse): boolean {
-    const url = request.url ?? "/";
-    const query = url.indexOf("?");
-    const path = query === -1 ? url : url.slice(0, query);
+    const path = urlPath(request.url);
     for (const { prefix, handler } of this.#routes) {
       if (path === prefix || path.startsWith(`${prefix}/`) || prefix === "/") {
         handler(request, response);

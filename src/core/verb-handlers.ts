@@ -3,6 +3,7 @@ import type { ActionRunner } from "./actions/action-runner.js";
 import type { ResolvedConfig } from "./config.js";
 import { Connection } from "./connection.js";
 import { ActionwireError } from "./errors.js";
+import { isMissing } from "./is-missing.js";
 import type { ServerMessage } from "./prepared-message.js";
 import type { RoomManager } from "./rooms/room-manager.js";
 import { MAX_ROOM_LENGTH, VERB_PARAMS, type Verb, type VerbParams } from "./verbs.js";
@@ -96,7 +97,7 @@ export function checkParams<V extends Verb>(
     required: boolean;
   }[]) {
     const value = params[name];
-    if (value === undefined || value === null || value === "") {
+    if (isMissing(value)) {
       if (required)
         throw new ActionwireError("ERR_MISSING_PARAM", `${name} is a required parameter`);
       continue;

@@ -8,6 +8,7 @@ import {
 } from "../client/discover-transports.js";
 import type { RealtimeTransport } from "../core/realtime-transport.js";
 import type { RequestRouter } from "../core/request-router.js";
+import { urlPath } from "../core/url-path.js";
 
 /** Where `npm run build:client` writes the bundles (from build/src/server or dist/src/server). */
 const BUNDLE_DIR = new URL("../../../dist/browser/", import.meta.url);
@@ -61,7 +62,7 @@ export class BrowserClientFiles {
   }
 
   readonly handle = (request: IncomingMessage, response: ServerResponse): void => {
-    const path = (request.url ?? "/").split("?")[0]!;
+    const path = urlPath(request.url);
     if (request.method !== "GET" && request.method !== "HEAD") {
       send(response, 405, MAP, JSON.stringify({ error: "method not allowed" }), { allow: "GET" });
       return;

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { urlPath } from "../core/url-path.js";
 
 const PUBLIC_DIR = new URL("../../../public/", import.meta.url);
 
@@ -14,7 +15,7 @@ export class DemoPage {
 
   /** Answers the request if it is for a demo file; `false` otherwise. */
   handle(request: IncomingMessage, response: ServerResponse): boolean {
-    const path = (request.url ?? "/").split("?")[0]!;
+    const path = urlPath(request.url);
     const entry = FILES[path];
     if (entry === undefined || (request.method !== "GET" && request.method !== "HEAD")) {
       return false;

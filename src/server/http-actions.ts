@@ -3,6 +3,7 @@ import type { ResolvedConfig } from "../core/config.js";
 import { Connection } from "../core/connection.js";
 import type { Dispatcher } from "../core/dispatcher.js";
 import { ActionwireError, type ErrorCode } from "../core/errors.js";
+import { isMissing } from "../core/is-missing.js";
 import { isPlainObject, toInboundRequest, toParams } from "../core/inbound-request.js";
 import { TokenBucket } from "../core/token-bucket.js";
 
@@ -75,7 +76,7 @@ export class HttpActions {
       response.setHeader("allow", "GET, POST");
       return fail(response, 405, new ActionwireError("ERR_BAD_MESSAGE", "use GET or POST"));
     }
-    if (name === undefined || name === "") {
+    if (isMissing(name)) {
       if (request.method === "GET") {
         return send(response, 200, {
           requesterInformation: { remoteIP: ip },

@@ -1,6 +1,7 @@
 import { ActionwireError, ConfigError } from "../errors.js";
 import type { ActionDefinition, ActionInput } from "./define-action.js";
 import { emptyRecord } from "../record.js";
+import { isMissing } from "../is-missing.js";
 
 /** One entry of the `documentation` verb's reply. */
 export interface ActionDocumentation {
@@ -117,10 +118,6 @@ export class ActionRegistry {
     }
     return entries;
   }
-}
-
-function isMissing(value: unknown): boolean {
-  return value === undefined || value === null || value === "";
 }
 
 function checkInput(name: string, input: ActionInput, raw: unknown): unknown {

@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from "../config.js";
 import type { Connection } from "../connection.js";
 import { ActionwireError } from "../errors.js";
+import { isMissing } from "../is-missing.js";
 import type { Logger } from "../logger.js";
 import type { ActionCall, ActionMiddleware } from "./action-middleware.js";
 import type { ActionRegistry } from "./action-registry.js";
@@ -63,7 +64,7 @@ export class ActionRunner {
     owner?: RunningActions,
   ): ActionReply | Promise<ActionReply> {
     const name = requestParams.action;
-    if (name === undefined || name === null || name === "") {
+    if (isMissing(name)) {
       throw new ActionwireError("ERR_MISSING_PARAM", "action is a required parameter");
     }
     const action = typeof name === "string" ? this.actions.get(name) : undefined;
