@@ -2,24 +2,26 @@ import { expect } from "chai";
 import type { ActionwireConfig } from "../../src/core/config.js";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
 import { startDemoServer } from "../../src/testing/demo-server.js";
+import { ServerProcess } from "../helpers/server-process.js";
 import { WsTestClient } from "../helpers/ws-test-client.js";
 
 describe("every piece of per-connection state is bounded", () => {
-  let server: ActionwireServer;
+  let server: ActionwireServer | undefined;
   const clients: WsTestClient[] = [];
 
   const start = async (config: ActionwireConfig = {}) => {
     server = await startDemoServer({ transports: ["ws"], ...config });
   };
   const connect = async () => {
-    const client = await WsTestClient.connect(`${server.url.replace("http", "ws")}/ws`);
+    const client = await WsTestClient.connect(`${server!.url.replace("http", "ws")}/ws`);
     clients.push(client);
     return client;
   };
 
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
-    await server.stop();
+    await server?.stop();
+    server = undefined;
   });
 
   it("refuses a sticky param over limits.maxParams; replacing one still works", async () => {
@@ -95,5 +97,42 @@ describe("every piece of per-connection state is bounded", () => {
       "ERR_LIMIT_EXCEEDED",
       "ERR_LIMIT_EXCEEDED",
     ]);
+  });
+
+  // The case that took a node down before the bound: ten connections each adding 60 KB params
+  // under fresh keys. 120 adds each would keep 72 MB without it; with it, 64 KiB each.
+  it("keeps a server's heap flat while ten connections flood it with sticky params", async function () {
+    this.timeout(60_000);
+    const node = await ServerProcess.start({ transports: ["ws"] });
+    try {
+      const flooders = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          WsTestClient.connect(`${node.url.replace("http", "ws")}/ws`),
+        ),
+      );
+      const before = await node.figures();
+      const value = "x".repeat(60_000);
+      const outcomes = await Promise.all(
+        flooders.map(async (client) => {
+          const codes: string[] = [];
+          for (let i = 0; i < 120; i++) {
+            const reply = await client.request("paramAdd", { key: `k${i}`, value });
+            codes.push(String(reply.code ?? reply.status));
+          }
+          return codes;
+        }),
+      );
+      const after = await node.figures();
+      for (const codes of outcomes) {
+        expect(codes[0]).to.equal("OK");
+        expect(codes.slice(1).every((code) => code === "ERR_LIMIT_EXCEEDED")).to.equal(true);
+      }
+      const grewMiB = (after.heapUsed - before.heapUsed) / 2 ** 20;
+      console.log(`      param flood: server heap grew ${grewMiB.toFixed(1)} MiB (72 MB sent)`);
+      expect(grewMiB).to.be.below(8);
+      await Promise.all(flooders.map((client) => client.close()));
+    } finally {
+      await node.stop();
+    }
   });
 });
