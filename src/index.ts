@@ -1,9 +1,21 @@
 /**
  * actionwire: one realtime API (actions and chat rooms) over faye, socket.io, ws and custom
- * transports.
+ * transports. This entry point is the server: what an application needs to run one, and what
+ * an adapter author needs to add a transport (docs/writing-an-adapter.md). The client is
+ * `actionwire/client`, each built-in transport its own subpath.
+ *
+ * @module actionwire
  */
+
+// The server and its configuration.
 export { createServer, ActionwireServer } from "./server/actionwire-server.js";
-export { registerTransport } from "./core/container.js";
+export type { ActionwireConfig, Limits, ResolvedConfig } from "./core/config.js";
+export type { RoomHooks } from "./core/rooms/room-hooks.js";
+export type { Logger } from "./core/logger.js";
+export type { GoodbyeReason } from "./core/connection-table.js";
+export type { Verb } from "./core/verbs.js";
+
+// Actions.
 export { defineAction } from "./core/actions/define-action.js";
 export type {
   ActionContext,
@@ -16,12 +28,22 @@ export type {
 export type { ActionCall, ActionMiddleware } from "./core/actions/action-middleware.js";
 export type { ActionDocumentation } from "./core/actions/action-registry.js";
 export { FILTERED, filterParams } from "./core/actions/action-runner.js";
+
+// Errors.
 export { ActionwireError, ConfigError, ERROR_CODES, publicError } from "./core/errors.js";
 export type { ErrorCode } from "./core/errors.js";
-export type { ActionwireConfig, Limits, ResolvedConfig } from "./core/config.js";
-export { describeIssues, MAX_TIMER_MS, parseTransportOptions } from "./core/config.js";
+
+// Connections, as the server API, hooks and adapters see them.
 export { Connection } from "./core/connection.js";
-export type { ConnectionDetails, ConnectionInfo, HandshakeRequest } from "./core/connection.js";
+export type {
+  ConnectionDetails,
+  ConnectionInfo,
+  ConnectionState,
+  HandshakeRequest,
+} from "./core/connection.js";
+
+// The transport seam, for adapter authors.
+export { registerTransport } from "./core/container.js";
 export type {
   LegacyTranslation,
   RealtimeTransport,
@@ -33,24 +55,18 @@ export type {
 export { BaseTransport } from "./core/base-transport.js";
 export { PreparedMessage } from "./core/prepared-message.js";
 export type { ServerMessage } from "./core/prepared-message.js";
-export { UpgradeRouter } from "./core/upgrade-router.js";
-export type { UpgradeHandler } from "./core/upgrade-router.js";
+export type { UpgradeHandler, UpgradeRouter } from "./core/upgrade-router.js";
+export type { RequestHandler, RequestRouter } from "./core/request-router.js";
+export { TOKENS } from "./core/tokens.js";
+
+// In-process connections, for embedding and tests.
+export { InProcessTransport } from "./core/in-process-transport.js";
+export type { InProcessClient } from "./core/in-process-transport.js";
+
+// The cluster bus, for a backend of your own (`config.clusterBus`).
 export type {
   ClusterBus,
   ClusterBusListener,
   ConnectionCommand,
   RoomEnvelope,
 } from "./core/cluster-bus.js";
-export { MemoryClusterBus } from "./core/memory-cluster-bus.js";
-export type { RoomHooks } from "./core/rooms/room-hooks.js";
-export type { GoodbyeReason } from "./core/connection-table.js";
-export type { Logger } from "./core/logger.js";
-export { createDebugLogger } from "./core/logger.js";
-export { TOKENS } from "./core/tokens.js";
-export { VERBS } from "./core/verbs.js";
-export type { Verb } from "./core/verbs.js";
-export { InProcessClient, InProcessTransport } from "./core/in-process-transport.js";
-export { MessageInbox } from "./core/message-inbox.js";
-export { RequestRouter } from "./core/request-router.js";
-export type { RequestHandler } from "./core/request-router.js";
-export { loadPackage } from "./core/load-package.js";

@@ -1,7 +1,11 @@
 /** The contract suite's client for the SSE transport: an event-stream reader plus POSTs. */
 import { get, request as httpRequest } from "node:http";
-import { MessageInbox } from "actionwire";
-import type { ContractClient, ContractTransport, Message } from "actionwire/testing";
+import {
+  type ContractClient,
+  type ContractTransport,
+  type Message,
+  MessageInbox,
+} from "actionwire/testing";
 import { SseTransport } from "./sse-transport.js";
 
 export function sseContract(): ContractTransport {

@@ -1,18 +1,19 @@
+/**
+ * `actionwire/client`: the client, one API over every transport the server runs, in Node and
+ * in browsers (no server code). Most applications need only {@link createClient}; a connector
+ * class is for choosing a transport's options by hand, {@link Connector} for a transport of
+ * your own.
+ *
+ * @module actionwire/client
+ */
 export { ActionwireClient, createClient, RequestError } from "./actionwire-client.js";
-export { createConnector } from "./create-connector.js";
+export type { Callback, ClientEvents, ClientOptions, ServerPayload } from "./actionwire-client.js";
 export type { ClientTransport, ConnectorOptions } from "./create-connector.js";
+export { TRANSPORT_PREFERENCE } from "./discover-transports.js";
+export type { Connector, ConnectorHandlers } from "./connector.js";
+export { WsConnector } from "./ws-connector.js";
+export type { WebSocketConstructor, WebSocketLike, WsConnectorOptions } from "./ws-connector.js";
 export { SocketIoConnector } from "./socketio-connector.js";
 export type { SocketIoConnectorOptions } from "./socketio-connector.js";
 export { FayeConnector } from "./faye-connector.js";
 export type { FayeConnectorOptions } from "./faye-connector.js";
-export type { Callback, ClientEvents, ClientOptions, ServerPayload } from "./actionwire-client.js";
-export type { Connector, ConnectorHandlers } from "./connector.js";
-export { WsConnector } from "./ws-connector.js";
-export type { WebSocketConstructor, WebSocketLike, WsConnectorOptions } from "./ws-connector.js";
-export {
-  discoverTransports,
-  pickTransport,
-  TRANSPORT_PREFERENCE,
-  TRANSPORTS_PATH,
-} from "./discover-transports.js";
-export type { OfferedTransport } from "./discover-transports.js";

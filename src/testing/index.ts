@@ -8,7 +8,10 @@
  * ```
  *
  * Runs under mocha (it calls `describe`/`it`) with chai installed.
+ *
+ * @module actionwire/testing
  */
 export { describeTransportContract } from "./transport-contract.js";
 export type { ContractClient, ContractTransport, Message } from "./contract-client.js";
 export { startDemoServer } from "./demo-server.js";
+export { MessageInbox } from "../core/message-inbox.js";
