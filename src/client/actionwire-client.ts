@@ -154,18 +154,22 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     return this.#verb("action", { ...(params ?? {}), action: name }, callback);
   }
 
+  /** Says `message` to the current room: every member hears it, whatever their transport. */
   say(message: string, callback?: Callback): Promise<ServerPayload> {
     return this.#verb("say", { message }, callback);
   }
 
+  /** This connection's fields as the server sees them (`data`, PROTOCOL.md "Connection"). */
   detailsView(callback?: Callback): Promise<ServerPayload> {
     return this.#verb("detailsView", {}, callback);
   }
 
+  /** The current room and its members, on every node. */
   roomView(callback?: Callback): Promise<ServerPayload> {
     return this.#verb("roomView", {}, callback);
   }
 
+  /** Leaves the current room and joins `room`; the client rejoins it after a reconnect. */
   roomChange(room: string, callback?: Callback): Promise<ServerPayload> {
     return this.#verb("roomChange", { room }, callback, () => {
       this.room = room;
@@ -173,10 +177,12 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     });
   }
 
+  /** Hears `room` without joining it; kept across reconnects. */
   listenToRoom(room: string, callback?: Callback): Promise<ServerPayload> {
     return this.#verb("listenToRoom", { room }, callback, () => this.listeningRooms.add(room));
   }
 
+  /** Stops hearing a room heard with {@link ActionwireClient.listenToRoom}. */
   silenceRoom(room: string, callback?: Callback): Promise<ServerPayload> {
     return this.#verb("silenceRoom", { room }, callback, () => this.listeningRooms.delete(room));
   }
@@ -186,6 +192,7 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     return this.#verb("setIP", { ip }, callback);
   }
 
+  /** The server's actions with their inputs, for a console or a generated client. */
   documentation(callback?: Callback): Promise<ServerPayload> {
     return this.#verb("documentation", {}, callback);
   }

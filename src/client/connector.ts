@@ -5,10 +5,13 @@
 export interface Connector {
   /** Resolves once requests can be sent; rejects if the connection cannot be made. */
   open(handlers: ConnectorHandlers): Promise<void>;
+  /** Sends one request object (`{ event, params, messageId }`) as one frame. */
   send(request: Record<string, unknown>): void;
+  /** Closes the connection; `closed` is reported as for any other end. */
   close(): void;
 }
 
+/** How a {@link Connector} reports to the client what arrives and when the connection ends. */
 export interface ConnectorHandlers {
   /** A server message (already decoded). */
   message(message: Record<string, unknown>): void;

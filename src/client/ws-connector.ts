@@ -2,14 +2,21 @@ import type { Connector, ConnectorHandlers } from "./connector.js";
 
 /** The parts of the WebSocket API the connector uses (the browser's, or the `ws` package's). */
 export interface WebSocketLike {
+  /** Called once the socket is open; the connector sends nothing before. */
   onopen: ((event: unknown) => void) | null;
+  /** Receives each text frame in `data`. */
   onmessage: ((event: { data: unknown }) => void) | null;
+  /** The close code and reason become the client's `disconnected` reason. */
   onclose: ((event: { code: number; reason: string }) => void) | null;
+  /** An error before the open fails the connect; after it, the close that follows reports it. */
   onerror: ((event: unknown) => void) | null;
+  /** Sends one text frame. */
   send(data: string): void;
+  /** Starts the closing handshake. */
   close(code?: number): void;
 }
 
+/** A WebSocket class: how to use one other than the global one or the `ws` package. */
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 /** Options of the ws connector. */

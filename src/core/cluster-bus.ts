@@ -33,13 +33,20 @@ export interface ClusterBusListener {
  * that cannot reach its store keeps serving this node and catches up later.
  */
 export interface ClusterBus {
+  /** Connects and subscribes; from then on the bus calls `listener` for this node. */
   start(listener: ClusterBusListener): Promise<void>;
+  /**
+   * Leaves the cluster: this node's members go at once (not left for reaping), and what
+   * `start` took is released.
+   */
   stop(): Promise<void>;
   /** A connection now lives on this node (for commands sent from other nodes). */
   addConnection(connectionId: string): Promise<void>;
+  /** The connection is gone from this node (commands for it find no node any more). */
   removeConnection(connectionId: string): Promise<void>;
   /** Records a connection of this node as a member of a room, cluster-wide. */
   addMember(room: string, connectionId: string): Promise<void>;
+  /** The connection left the room, cluster-wide. */
   removeMember(room: string, connectionId: string): Promise<void>;
   /** Every member of a room, on every live node. */
   members(room: string): Promise<string[]>;

@@ -179,13 +179,21 @@ const coreSchema = z.strictObject({
   demoPage: z.boolean().default(false),
 });
 
-/** The configuration a caller writes; every key is optional. */
+/**
+ * The configuration a caller writes; every key is optional.
+ *
+ * @interface
+ */
 export type ActionwireConfig = z.input<typeof coreSchema> & {
   /** Options of a transport, under its name (`ws: { path: "/ws" }`). */
   [transportName: string]: unknown;
 };
 
-/** The validated, frozen configuration the server runs with. */
+/**
+ * The validated, frozen configuration the server runs with.
+ *
+ * @interface
+ */
 export type ResolvedConfig = Readonly<z.output<typeof coreSchema>> & {
   readonly limits: Readonly<z.output<typeof limitsSchema>>;
   /** Validated options per transport name. */

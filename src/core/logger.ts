@@ -2,9 +2,13 @@ import createDebug from "debug";
 
 /** The logger the library writes to. Pass your own (pino, winston…) in `config.logger`. */
 export interface Logger {
+  /** Detail for diagnosis (a Redis write that failed and is retried); `logActions: "debug"` too. */
   debug(message: string, details?: Record<string, unknown>): void;
+  /** What an operator may want in the log (a dead node reaped); `logActions: "info"` too. */
   info(message: string, details?: Record<string, unknown>): void;
+  /** Something to look at that did not stop the server (ignored legacy options, say). */
   warn(message: string, details?: Record<string, unknown>): void;
+  /** A failure caught and survived: an action, a hook or `authenticate` that threw. */
   error(message: string, details?: Record<string, unknown>): void;
 }
 

@@ -15,6 +15,7 @@ export class MessageInbox<M> {
     return new Promise((resolve) => this.#waiters.push({ match, resolve }));
   }
 
+  /** Adds a received message: to the oldest waiting `next` that matches it, else unread. */
   push(message: M): void {
     this.received.push(message);
     const index = this.#waiters.findIndex((waiter) => waiter.match(message));

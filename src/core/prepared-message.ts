@@ -19,6 +19,7 @@ export class PreparedMessage {
     this.#json = json;
   }
 
+  /** From a message object; serialised on first use of {@link PreparedMessage.json}. */
   static fromPayload(payload: ServerMessage): PreparedMessage {
     return new PreparedMessage(payload, undefined);
   }

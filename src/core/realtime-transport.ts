@@ -103,6 +103,7 @@ export interface RealtimeTransport {
  */
 export interface TransportClass {
   new (...args: never[]): RealtimeTransport;
+  /** Checks and returns the options under the transport's name, once, when the server is made. */
   validateOptions?(raw: unknown): unknown;
   /** A top-level config key from an older API that this transport also reads. */
   readonly legacyConfigKey?: string;
@@ -110,7 +111,11 @@ export interface TransportClass {
   translateLegacyConfig?(raw: unknown): LegacyTranslation;
 }
 
-/** A legacy config block, translated (see {@link TransportClass.translateLegacyConfig}). */
+/**
+ * A legacy config block, translated (see {@link TransportClass.translateLegacyConfig}).
+ * Low-level: only a transport that takes over an older API's config key needs it (socket.io
+ * reads the seeds' `webSockets` block).
+ */
 export interface LegacyTranslation {
   /** Whether the transport runs (added to, or removed from, `transports`). */
   enable: boolean;

@@ -23,6 +23,7 @@ export class RequestRouter {
     this.#routes.sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
+  /** Gives `prefix` up (in a transport's `shutdown`), so nothing reaches a stopped transport. */
   remove(prefix: string): void {
     const clean = prefix.replace(/\/+$/, "") || "/";
     const index = this.#routes.findIndex((route) => route.prefix === clean);

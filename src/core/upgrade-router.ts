@@ -22,6 +22,7 @@ export class UpgradeRouter {
     this.#routes.set(path, handler);
   }
 
+  /** Gives `path` up (in a transport's `shutdown`), so nothing reaches a stopped transport. */
   remove(path: string): void {
     this.#routes.delete(path);
   }

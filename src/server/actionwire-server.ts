@@ -48,6 +48,7 @@ export class ActionwireServer {
   readonly config: ResolvedConfig;
   /** This server's dependency-injection container (a child of the library's). */
   readonly container: DependencyContainer;
+  /** @internal The core's pipeline, for the server's own use (HTTP actions, shutdown). */
   readonly dispatcher: Dispatcher;
   readonly transports: readonly RealtimeTransport[];
   readonly upgrades = new UpgradeRouter();

@@ -16,7 +16,9 @@ export interface ActionCall {
  */
 export interface ActionMiddleware {
   name: string;
+  /** Before the action runs: refuse it by throwing, or change `call.params`. */
   before?(call: ActionCall): void | Promise<void>;
+  /** After the action succeeded: return an object to replace its result. */
   after?(
     call: ActionCall,
     result: Record<string, unknown>,

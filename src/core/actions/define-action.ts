@@ -74,6 +74,7 @@ export interface ActionDefinition<I extends ActionInputs = ActionInputs> {
   timeoutMs?: number;
   /** Keep params the action does not declare (they are dropped by default). */
   acceptUndeclaredParams?: boolean;
+  /** The action itself: its params are already defaulted, formatted and validated. */
   run(params: ActionParams<I>, context: ActionContext): ActionResult | Promise<ActionResult>;
 }
 

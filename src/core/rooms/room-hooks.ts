@@ -7,7 +7,10 @@ import type { Connection } from "../connection.js";
  * instead. Rules in `config.roomRules` are checked first; the default room is authorized too.
  */
 export interface RoomHooks {
+  /** May `connection` make `room` its current room? Also asked for the default room. */
   authorizeJoin?(connection: Connection, room: string): boolean | Promise<boolean>;
+  /** May `connection` hear `room` without joining it (`listenToRoom`)? */
   authorizeListen?(connection: Connection, room: string): boolean | Promise<boolean>;
+  /** May `connection` say `message` in `room`? Called for every `say`, so keep it cheap. */
   authorizeSay?(connection: Connection, room: string, message: string): boolean | Promise<boolean>;
 }
