@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["build/", "dist/", "node_modules/", "_*.mjs"] },
+  { ignores: ["build/", "dist/", "docs/api/", "node_modules/", "_*.mjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
