@@ -18,13 +18,12 @@ import type { RemoteControl } from "./remote-control.js";
 import { waitAtMost } from "./wait-at-most.js";
 import type { RoomManager } from "./rooms/room-manager.js";
 import {
-  type AnsweredVerb,
-  checkParams,
-  VERB_HANDLERS,
+  checkDeclared,
+  VERB_TABLE,
   type VerbContext,
+  type VerbEntry,
   type VerbReply,
 } from "./verb-handlers.js";
-import { isVerb, QUIT_VERBS } from "./verbs.js";
 
 /**
  * The protocol-neutral pipeline: every frame a transport hands in is counted, checked (size,
@@ -204,17 +203,17 @@ export class Dispatcher {
     }
     const allowed =
       this.#allowedVerbs.size === 0 ? undefined : this.#allowedVerbs.get(connection.transport);
-    if (!isVerb(event) || (allowed !== undefined && !allowed.has(event))) {
+    const verb = VERB_TABLE.get(event);
+    if (verb === undefined || (allowed !== undefined && !allowed.has(event))) {
       const error = new ActionwireError("ERR_UNKNOWN_VERB", `${event} is not a known verb`);
       this.answer(connection, count, messageId, reply, error);
       return;
     }
-    if (QUIT_VERBS.has(event)) {
+    if (verb.handler === undefined) {
       this.quit(connection);
       return;
     }
-    const verb = event as AnsweredVerb;
-    const pending: Pending = { connection, event: verb, params, count, messageId, reply };
+    const pending: Pending = { connection, verb, params, count, messageId, reply };
     const admission = connection.admission;
     if (admission === undefined) {
       this.perform(pending);
@@ -241,16 +240,11 @@ export class Dispatcher {
 
   /** Runs a verb; answers at once if it is synchronous, else when it settles. */
   private perform(request: Pending): Promise<unknown> | undefined {
-    const { connection, event, params, count, messageId, reply } = request;
+    const { connection, verb, params, count, messageId, reply } = request;
     let outcome: VerbReply | Promise<VerbReply>;
     try {
-      const handler = VERB_HANDLERS[event] as (
-        context: VerbContext,
-        connection: Connection,
-        params: unknown,
-        request: Record<string, unknown>,
-      ) => VerbReply | Promise<VerbReply>;
-      outcome = handler(this.#verbs, connection, checkParams(event, params), params);
+      checkDeclared(verb.params, params);
+      outcome = verb.handler!(this.#verbs, connection, params as never, params);
     } catch (error) {
       this.answer(connection, count, messageId, reply, error);
       return undefined;
@@ -269,7 +263,7 @@ export class Dispatcher {
     inflight.add(work);
     const done = () => inflight.delete(work);
     work.then(done, done);
-    this.track(work, `handling ${request.event}`);
+    this.track(work, `handling ${request.verb.verb}`);
     return work;
   }
 
@@ -328,7 +322,7 @@ export class Dispatcher {
 /** A request waiting for its verb to run. */
 interface Pending {
   readonly connection: Connection;
-  readonly event: AnsweredVerb;
+  readonly verb: VerbEntry;
   readonly params: Record<string, unknown>;
   readonly count: number;
   readonly messageId: string | number | undefined;

@@ -6,7 +6,15 @@ import { ActionwireError } from "./errors.js";
 import { isMissing } from "./is-missing.js";
 import type { ServerMessage } from "./prepared-message.js";
 import type { RoomManager } from "./rooms/room-manager.js";
-import { MAX_ROOM_LENGTH, VERB_PARAMS, type Verb, type VerbParams } from "./verbs.js";
+import {
+  MAX_ROOM_LENGTH,
+  QUIT_VERBS,
+  VERB_PARAMS,
+  VERBS,
+  type Verb,
+  type VerbParam,
+  type VerbParams,
+} from "./verbs.js";
 
 /** What a verb's handler works with. */
 export interface VerbContext {
@@ -91,11 +99,44 @@ export function checkParams<V extends Verb>(
   verb: V,
   params: Record<string, unknown>,
 ): VerbParams<V> {
-  for (const { name, kind, required } of VERB_PARAMS[verb] as readonly {
-    name: string;
-    kind: string;
-    required: boolean;
-  }[]) {
+  checkDeclared(VERB_PARAMS[verb], params);
+  return params as VerbParams<V>;
+}
+
+/** A verb as the pipeline finds it: its declared params and its handler, in one lookup. */
+export interface VerbEntry {
+  readonly verb: Verb;
+  readonly params: readonly VerbParam[];
+  /** What it does; `undefined` for the quit verbs, which end the connection instead. */
+  readonly handler:
+    | ((
+        context: VerbContext,
+        connection: Connection,
+        params: never,
+        request: Record<string, unknown>,
+      ) => VerbReply | Promise<VerbReply>)
+    | undefined;
+}
+
+/** Every verb by name (a `Map`: a request's `event` is untrusted text, `__proto__` included). */
+export const VERB_TABLE: ReadonlyMap<string, VerbEntry> = new Map(
+  VERBS.map((verb) => [
+    verb,
+    {
+      verb,
+      params: VERB_PARAMS[verb],
+      handler: QUIT_VERBS.has(verb) ? undefined : VERB_HANDLERS[verb as AnsweredVerb],
+    },
+  ]),
+);
+
+/** {@link checkParams} against a declaration already looked up. */
+export function checkDeclared(
+  declared: readonly VerbParam[],
+  params: Record<string, unknown>,
+): void {
+  for (let i = 0; i < declared.length; i++) {
+    const { name, kind, required } = declared[i]!;
     const value = params[name];
     if (isMissing(value)) {
       if (required)
@@ -113,7 +154,6 @@ export function checkParams<V extends Verb>(
       );
     }
   }
-  return params as VerbParams<V>;
 }
 
 /** `paramAdd`: within `limits.maxParams` and `limits.maxParamsBytes`, or refused. */
