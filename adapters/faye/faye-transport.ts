@@ -8,45 +8,21 @@ import { loadPackage } from "../../src/core/load-package.js";
 import type { PreparedMessage } from "../../src/core/prepared-message.js";
 import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
 import { parseRedisOptions } from "../redis/redis-options.js";
+import { incomingVerdict, outgoingEvent, subscribeFirst } from "./faye-channel-ownership.js";
+import { outChannel } from "./faye-channels.js";
 import { FayeClusterRouter } from "./faye-cluster-router.js";
+import { FayeConnectedSessions } from "./faye-connected-sessions.js";
 import { parseFayeOptions, pendingSessionLimits, type FayeOptions } from "./faye-options.js";
 import {
   FayePendingSessions,
   TOO_MANY_FROM_ADDRESS,
   TOO_MANY_ON_SERVER,
 } from "./faye-pending-sessions.js";
-import {
-  fayeWebSocketUpgrade,
-  type FayeUpgrade,
-  type FayeWebSocket,
-} from "./faye-websocket-upgrade.js";
-
-/** A client hears the server on `OUT + its clientId` and speaks on `IN + its clientId`. */
-const OUT = "/actionwire/out/";
-const IN = "/actionwire/in/";
-
-/**
- * A WebSocket batch this long (in UTF-16 units) is sent at once rather than at the tick's end:
- * batching pays for small messages, and larger batches cost memory (measured with 8 KiB chat
- * to a stalled member: the server's RSS grew twice as much with 64 KiB batches).
- */
-const BATCH_CHARS = 16 * 1024;
+import { FayeOutbox } from "./faye-outbox.js";
+import { fayeWebSocketUpgrade, type FayeUpgrade } from "./faye-websocket-upgrade.js";
 
 /** Room for the Bayeux envelope and a batch of small messages around one large publish. */
 const ENVELOPE_SLACK = 64 * 1024;
-
-/** A faye client with an actionwire connection: from its out subscription to its session's end. */
-interface Session {
-  /** The address its session without a connection was counted against (see #pending). */
-  address: string;
-  /** Set as soon as the core has created it (the welcome is written during creation). */
-  connection: Connection | undefined;
-  /** Messages published to the client, and how many of them faye has put on the wire. */
-  written: number;
-  delivered: number;
-  /** Set once the connection is closed: the session ends when everything written is out. */
-  ending: { done: Promise<void>; resolve: () => void; fallback: NodeJS.Timeout } | undefined;
-}
 
 /**
  * faye transport (Bayeux over WebSocket, long-polling and the rest of faye's transports). A
@@ -60,8 +36,8 @@ export class FayeTransport extends BaseTransport<string> {
 
   #options: FayeOptions | undefined;
   #bayeux: NodeAdapter | undefined;
-  /** By faye clientId (the "socket" of {@link BaseTransport}). */
-  readonly #sessions = new Map<string, Session>();
+  /** Sessions with a connection, by faye clientId (the "socket" of {@link BaseTransport}). */
+  #connected: FayeConnectedSessions<Connection> | undefined;
   /** Sessions without a connection: bounded in number (at the handshake) and in time. */
   #pending: FayePendingSessions | undefined;
   /** Upgraded sockets: faye keeps a client's WebSocket open across sessions, so shutdown closes them. */
@@ -73,15 +49,8 @@ export class FayeTransport extends BaseTransport<string> {
   #selfUrl: string | undefined;
   /** faye's WebSocket upgrade, done by the adapter: it knows the socket holding each session. */
   #upgrade: FayeUpgrade | undefined;
-  /**
-   * Messages for WebSockets gathered in this tick, each socket's as the text of a Bayeux batch
-   * without its closing bracket; sent at the end of the tick, one frame per socket.
-   */
-  readonly #outbox = new Map<FayeWebSocket, string>();
-  readonly #flush = (): void => {
-    for (const [ws, batch] of this.#outbox) ws.send(batch + "]");
-    this.#outbox.clear();
-  };
+  /** What this tick writes to each WebSocket, sent as one batch. */
+  readonly #outbox = new FayeOutbox();
 
   get capabilities(): TransportCapabilities {
     return {
@@ -113,6 +82,10 @@ export class FayeTransport extends BaseTransport<string> {
       ping: options.ping,
     });
     this.#bayeux = bayeux;
+    this.#connected = new FayeConnectedSessions(
+      (clientId) => this.#end(clientId),
+      options.timeout * 1000,
+    );
     this.#pending = new FayePendingSessions(
       pendingSessionLimits(options, host.config.limits),
       (clientId) => this.#expire(clientId),
@@ -184,45 +157,32 @@ export class FayeTransport extends BaseTransport<string> {
    * WebSocket (if it holds one) has not sent yet (its batch of this tick counted in characters).
    */
   protected override backlog(clientId: string): { bytes: number; messages: number } {
-    const session = this.#sessions.get(clientId);
-    if (session === undefined) return { bytes: 0, messages: 0 };
+    if (!this.#sessions.has(clientId)) return { bytes: 0, messages: 0 };
     const held = this.#upgrade?.holder(clientId);
     return {
-      bytes:
-        held === undefined
-          ? 0
-          : held.socket.writableLength + (this.#outbox.get(held.ws)?.length ?? 0),
-      messages: session.written - session.delivered,
+      bytes: held === undefined ? 0 : held.socket.writableLength + this.#outbox.pending(held.ws),
+      messages: this.#sessions.undelivered(clientId),
     };
   }
 
   protected write(clientId: string, message: PreparedMessage): void {
-    const session = this.#sessions.get(clientId);
-    if (session === undefined) return;
+    const sessions = this.#sessions;
+    if (!sessions.has(clientId)) return;
     const held = this.#upgrade?.holder(clientId);
     if (held !== undefined) {
-      // On the WebSocket holding the session, which is where faye itself would deliver it, the
-      // Bayeux message faye would write, built around the message's JSON text shared by every
-      // recipient, with no round through faye's engine and outgoing pipeline per recipient
-      // (a clientId is base-36: nothing in it needs escaping). What one tick writes to a
-      // socket leaves as one batch (one frame, parsed once by the client), in order.
-      const entry = `{"channel":"${OUT}${clientId}","data":${message.json}}`;
-      const earlier = this.#outbox.get(held.ws);
-      const batch = earlier === undefined ? "[" + entry : earlier + "," + entry;
-      if (batch.length >= BATCH_CHARS) {
-        this.#outbox.delete(held.ws);
-        held.ws.send(batch + "]");
-      } else {
-        if (this.#outbox.size === 0) process.nextTick(this.#flush);
-        this.#outbox.set(held.ws, batch);
-      }
+      // On the WebSocket holding the session, which is where faye itself would deliver it, with
+      // no round through faye's engine and outgoing pipeline per recipient.
+      this.#outbox.add(held.ws, clientId, message.json);
       return;
     }
-    session.written++;
+    sessions.written(clientId);
     // Otherwise (long-polling, or a socket before its `/meta/connect`): straight to faye's
     // engine, as faye's own server does with a client's publish, with no in-process client. The
     // engine queues it for the client's next poll, or delivers it through the outgoing extensions.
-    fayeInternals(this.#server)._engine.publish({ channel: OUT + clientId, data: message.payload });
+    fayeInternals(this.#server)._engine.publish({
+      channel: outChannel(clientId),
+      data: message.payload,
+    });
   }
 
   /**
@@ -233,13 +193,7 @@ export class FayeTransport extends BaseTransport<string> {
    * wire (counted as faye sends them), or after faye's `timeout` if the client never polls.
    */
   protected terminate(clientId: string): void {
-    const session = this.#sessions.get(clientId);
-    if (session === undefined || session.ending !== undefined) return;
-    let resolve = (): void => undefined;
-    const done = new Promise<void>((settle) => (resolve = settle));
-    const fallback = setTimeout(() => this.#end(clientId), this.#timeoutMs).unref();
-    session.ending = { done, resolve, fallback };
-    if (session.delivered >= session.written) setImmediate(() => this.#end(clientId));
+    this.#connected?.beginEnding(clientId);
   }
 
   protected async shutdown(): Promise<void> {
@@ -247,9 +201,8 @@ export class FayeTransport extends BaseTransport<string> {
     const options = this.#options;
     if (bayeux === undefined || options === undefined) return;
     // Every connection is closed by now; give the goodbyes on their way time to be polled.
-    const endings = [...this.#sessions.values()].flatMap((s) => (s.ending ? [s.ending.done] : []));
-    await settledWithin(Promise.all(endings), this.host.config.shutdownTimeoutMs);
-    for (const clientId of [...this.#sessions.keys()]) this.#end(clientId);
+    await settledWithin(this.#sessions.endings(), this.host.config.shutdownTimeoutMs);
+    for (const clientId of this.#sessions.clientIds()) this.#end(clientId);
     this.#pending?.clear();
     bayeux.close();
     await this.#router?.stop();
@@ -293,54 +246,36 @@ export class FayeTransport extends BaseTransport<string> {
     return this.#pending;
   }
 
-  get #timeoutMs(): number {
-    return (this.#options?.timeout ?? 45) * 1000;
+  get #sessions(): FayeConnectedSessions<Connection> {
+    if (this.#connected === undefined) throw new Error("faye transport is not started");
+    return this.#connected;
   }
 
   /**
-   * Ownership rules, applied to every message a client sends. The server's own messages never
-   * pass here: they go straight to faye's engine (see `write`). faye calls server extensions
-   * with `request === null` only for an in-process client, and the adapter makes none: such a
-   * message is refused like any other that breaks the rules.
+   * Ownership rules (faye-channel-ownership.ts), applied to every message a client sends. The
+   * server's own messages never pass here: they go straight to faye's engine (see `write`).
    */
   #incoming(
     message: Message,
     request: IncomingMessage | null,
     callback: (message: Message) => void,
   ): void {
-    // A batch entry that is not an object (`[1]`) passes: faye answers it as an invalid message.
-    if (typeof message !== "object" || message === null) {
-      callback(message);
-      return;
-    }
-    if (request === null) {
-      this.#refuse(message, forbidden(message.channel));
-      callback(message);
-      return;
-    }
-    const { channel, clientId } = message;
-    if (channel === "/meta/connect" && typeof clientId === "string") {
-      this.#router?.touch(clientId);
-    }
-    if (channel === "/meta/handshake") {
+    const verdict = incomingVerdict(message, request !== null);
+    if (verdict.kind === "refuse") {
+      this.#refuse(message, verdict.error);
+    } else if (verdict.kind === "connect") {
+      this.#router?.touch(verdict.clientId);
+    } else if (verdict.kind === "handshake" && request !== null) {
       // Checked before faye creates the session, so a refused handshake costs no memory.
       const refusal = this.#pendingSessions.refusal(this.host.remoteAddress(request).ip);
       if (refusal !== undefined) {
         message.error = refusal;
         this.host.logger.debug("faye handshake refused", { reason: refusal });
       }
-    } else if (channel === "/meta/subscribe") {
-      if (!ownsSubscription(message)) this.#refuse(message, forbidden(message.subscription));
-    } else if (typeof channel === "string" && channel.startsWith("/meta/")) {
-      // connect, unsubscribe, disconnect: faye's own checks apply; each names a clientId,
-      // which no client ever learns about another.
-    } else if (typeof clientId !== "string" || channel !== IN + clientId) {
-      this.#refuse(message, forbidden(channel));
-    } else {
-      const session = this.#sessions.get(clientId);
-      const connection = session?.ending === undefined ? session?.connection : undefined;
+    } else if (verdict.kind === "request") {
+      const connection = this.#sessions.liveConnection(verdict.clientId);
       if (connection === undefined) {
-        this.#refuse(message, `403:${channel}:Subscribe to your out channel first`);
+        this.#refuse(message, subscribeFirst(verdict.clientId));
       } else if (message.data !== undefined) {
         // The core measures, rate-limits and parses the published data's JSON text, exactly
         // as it does a ws frame: a string or array becomes ERR_BAD_MESSAGE.
@@ -382,15 +317,10 @@ export class FayeTransport extends BaseTransport<string> {
         message.advice = { ...message.advice, reconnect: "retry" };
       }
     }
-    if (request !== null && typeof channel === "string") {
-      if (channel.startsWith(OUT) && message.data !== undefined) {
-        this.#delivered(channel.slice(OUT.length));
-      } else if (message.successful === true && typeof clientId === "string") {
-        const own = channels(message.subscription).includes(OUT + clientId);
-        if (own && channel === "/meta/subscribe") this.#open(clientId, request);
-        if (own && channel === "/meta/unsubscribe") this.#unsubscribed(clientId);
-      }
-    }
+    const event = request === null ? undefined : outgoingEvent(message);
+    if (event?.kind === "delivered") this.#sessions.delivered(event.clientId);
+    else if (event?.kind === "subscribed" && request !== null) this.#open(event.clientId, request);
+    else if (event?.kind === "unsubscribed") this.#unsubscribed(event.clientId);
     callback(message);
   }
 
@@ -398,14 +328,7 @@ export class FayeTransport extends BaseTransport<string> {
     if (this.#sessions.has(clientId)) return;
     const { ip, port } = this.host.remoteAddress(request);
     const address = this.#pendingSessions.delete(clientId) ?? ip;
-    const session: Session = {
-      address,
-      connection: undefined,
-      written: 0,
-      delivered: 0,
-      ending: undefined,
-    };
-    this.#sessions.set(clientId, session);
+    const session = this.#sessions.add(clientId, address);
     session.connection = this.accept(clientId, { remoteIP: ip, remotePort: port, request });
   }
 
@@ -415,8 +338,7 @@ export class FayeTransport extends BaseTransport<string> {
    * polls again), then the session ends.
    */
   #tooLarge(clientId: string): void {
-    const session = this.#sessions.get(clientId);
-    const connection = session?.ending === undefined ? session?.connection : undefined;
+    const connection = this.#sessions.liveConnection(clientId);
     if (connection?.open === true) this.host.frameTooLarge(connection);
   }
 
@@ -430,16 +352,6 @@ export class FayeTransport extends BaseTransport<string> {
     this.#sessions.delete(clientId);
     this.#pendingSessions.add(clientId, session.address);
     if (session.connection !== undefined) this.release(session.connection.id);
-  }
-
-  #delivered(clientId: string): void {
-    const session = this.#sessions.get(clientId);
-    if (session === undefined) return;
-    session.delivered++;
-    // After this extension returns, faye writes the message; end the session after that.
-    if (session.ending !== undefined && session.delivered >= session.written) {
-      setImmediate(() => this.#end(clientId));
-    }
   }
 
   #end(clientId: string): void {
@@ -463,14 +375,8 @@ export class FayeTransport extends BaseTransport<string> {
   /** The faye session is over: the connection (if still open) closes. */
   #gone(clientId: string): void {
     this.#pending?.delete(clientId);
-    const session = this.#sessions.get(clientId);
-    if (session === undefined) return;
-    this.#sessions.delete(clientId);
-    if (session.ending !== undefined) {
-      clearTimeout(session.ending.fallback);
-      session.ending.resolve();
-    }
-    if (session.connection !== undefined) this.release(session.connection.id);
+    const session = this.#connected?.delete(clientId);
+    if (session?.connection !== undefined) this.release(session.connection.id);
   }
 
   /** The error goes back to the client alone; the log leaves channels (and clientIds) out. */
@@ -530,26 +436,6 @@ function readBodiesFrom(bayeux: NodeAdapter, bodies: WeakMap<IncomingMessage, Bu
     if (body === undefined) read(stream, callback, context);
     else callback.call(context, body.toString("utf8"));
   };
-}
-
-/** A subscribe is allowed only to exactly the client's own out channel. */
-function ownsSubscription(message: Message): boolean {
-  const { clientId } = message;
-  if (typeof clientId !== "string" || clientId === "") return false;
-  const wanted = channels(message.subscription);
-  return wanted.length > 0 && wanted.every((channel) => channel === OUT + clientId);
-}
-
-function channels(subscription: unknown): unknown[] {
-  return Array.isArray(subscription) ? subscription : [subscription];
-}
-
-/** A Bayeux error in faye's `code:args:message` form. */
-function forbidden(channel: unknown): string {
-  const named = channels(channel)
-    .map((c) => (typeof c === "string" ? c : ""))
-    .join(",");
-  return `403:${named}:Forbidden channel`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Client, Message, SchedulerConstructor } from "faye";
+import { inChannel, outChannel } from "../../adapters/faye/faye-channels.js";
 import { loadBrowserGlobal } from "./load-browser-global.js";
 import type { Connector, ConnectorHandlers } from "./connector.js";
 
@@ -17,7 +18,8 @@ type FayeModule = Pick<typeof import("faye").default, "Client" | "Scheduler">;
 
 /**
  * Connects with faye's own client: subscribes to `/actionwire/out/<clientId>` and publishes
- * requests to `/actionwire/in/<clientId>`.
+ * requests to `/actionwire/in/<clientId>` (the channels of adapters/faye/faye-channels.ts; the
+ * server half is adapters/faye).
  *
  * faye hides the end of a session: when the server ends it (quit, a server-side disconnect,
  * shutdown), the client's next `/meta/connect` is refused and faye quietly handshakes again
@@ -63,7 +65,7 @@ export class FayeConnector implements Connector {
     const clientId = this.#clientId;
     if (this.#ended) throw new Error("the faye connector was closed while connecting");
     if (clientId === undefined) throw new Error("the faye handshake gave no clientId");
-    const subscription = client.subscribe(`/actionwire/out/${clientId}`, (data) => {
+    const subscription = client.subscribe(outChannel(clientId), (data) => {
       if (this.#ended || typeof data !== "object" || data === null) return;
       const message = data as Record<string, unknown>;
       if (message.context === "api" && message.status === "Bye!") this.#byeSeen = true;
@@ -82,7 +84,7 @@ export class FayeConnector implements Connector {
 
   send(request: Record<string, unknown>): void {
     if (this.#ended || this.#clientId === undefined) return;
-    this.#client?.publish(`/actionwire/in/${this.#clientId}`, request);
+    this.#client?.publish(inChannel(this.#clientId), request);
   }
 
   close(): void {
