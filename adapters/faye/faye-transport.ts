@@ -12,6 +12,7 @@ import { incomingVerdict, outgoingEvent, subscribeFirst } from "./faye-channel-o
 import { outChannel } from "./faye-channels.js";
 import { FayeClusterRouter } from "./faye-cluster-router.js";
 import { FayeConnectedSessions } from "./faye-connected-sessions.js";
+import { fayeInternals, type FayeInternals } from "./faye-internals.js";
 import { parseFayeOptions, pendingSessionLimits, type FayeOptions } from "./faye-options.js";
 import {
   FayePendingSessions,
@@ -36,6 +37,8 @@ export class FayeTransport extends BaseTransport<string> {
 
   #options: FayeOptions | undefined;
   #bayeux: NodeAdapter | undefined;
+  /** What the adapter uses of faye beyond its public API, checked when it starts. */
+  #internals: FayeInternals | undefined;
   /** Sessions with a connection, by faye clientId (the "socket" of {@link BaseTransport}). */
   #connected: FayeConnectedSessions<Connection> | undefined;
   /** Sessions without a connection: bounded in number (at the handshake) and in time. */
@@ -82,6 +85,8 @@ export class FayeTransport extends BaseTransport<string> {
       ping: options.ping,
     });
     this.#bayeux = bayeux;
+    const internals = fayeInternals(bayeux, faye.VERSION);
+    this.#internals = internals;
     this.#connected = new FayeConnectedSessions(
       (clientId) => this.#end(clientId),
       options.timeout * 1000,
@@ -99,7 +104,7 @@ export class FayeTransport extends BaseTransport<string> {
       );
       await router.start();
       this.#router = router;
-      readBodiesFrom(bayeux, this.#bodies);
+      internals.readBodiesFrom(this.#bodies);
       bayeux.on("disconnect", (clientId) => router.release(clientId));
     }
     // Three parameters each: faye passes the HTTP request only to extensions that declare it.
@@ -130,7 +135,7 @@ export class FayeTransport extends BaseTransport<string> {
           response.destroy();
         });
     });
-    const upgrade = fayeWebSocketUpgrade(bayeux, {
+    const upgrade = fayeWebSocketUpgrade(internals, {
       ping: options.ping,
       maxLength: maxBody,
       tooLarge: (clientId) => this.#tooLarge(clientId),
@@ -179,10 +184,7 @@ export class FayeTransport extends BaseTransport<string> {
     // Otherwise (long-polling, or a socket before its `/meta/connect`): straight to faye's
     // engine, as faye's own server does with a client's publish, with no in-process client. The
     // engine queues it for the client's next poll, or delivers it through the outgoing extensions.
-    fayeInternals(this.#server)._engine.publish({
-      channel: outChannel(clientId),
-      data: message.payload,
-    });
+    this.#faye.publish(outChannel(clientId), message.payload);
   }
 
   /**
@@ -211,9 +213,9 @@ export class FayeTransport extends BaseTransport<string> {
     for (const socket of this.#upgraded) socket.destroy();
   }
 
-  get #server(): NodeAdapter {
-    if (this.#bayeux === undefined) throw new Error("faye transport is not started");
-    return this.#bayeux;
+  get #faye(): FayeInternals {
+    if (this.#internals === undefined) throw new Error("faye transport is not started");
+    return this.#internals;
   }
 
   /** This node's URL as the other nodes reach it: `faye.clusterUrl`, or where it listens. */
@@ -356,7 +358,7 @@ export class FayeTransport extends BaseTransport<string> {
 
   #end(clientId: string): void {
     if (!this.#sessions.has(clientId)) return;
-    endFayeSession(this.#server, clientId);
+    this.#faye.endSession(clientId);
     // destroyClient reports through "disconnect"; this covers a session faye had already dropped.
     this.#gone(clientId);
   }
@@ -369,7 +371,7 @@ export class FayeTransport extends BaseTransport<string> {
    */
   #expire(clientId: string): void {
     this.host.logger.debug("faye session ended: no subscribe within subscribeTimeoutMs");
-    fayeInternals(this.#server)._engine.destroyClient(clientId);
+    this.#faye.destroySession(clientId);
   }
 
   /** The faye session is over: the connection (if still open) closes. */
@@ -386,56 +388,6 @@ export class FayeTransport extends BaseTransport<string> {
       message.channel === "/meta/subscribe" ? "faye subscribe refused" : "faye publish refused",
     );
   }
-}
-
-/** The part of faye's protocol server that ending a session needs (faye 1.4). */
-interface FayeProtocolServer {
-  closeSocket(clientId: string, close: boolean): void;
-  readonly _engine: {
-    destroyClient(clientId: string): void;
-    publish(message: { channel: string; data: unknown }): void;
-  };
-}
-
-/**
- * faye's protocol server behind its Node adapter. faye has no public API to end a session: its
- * engine's `destroyClient` is what a `/meta/disconnect` and the session timeout call.
- */
-function fayeInternals(bayeux: NodeAdapter): FayeProtocolServer {
-  return (bayeux as unknown as { _server: FayeProtocolServer })._server;
-}
-
-/**
- * Ends a client's faye session after its connection was closed ({@link fayeInternals}). Before
- * destroying it, `closeSocket(clientId, false)` detaches the client's WebSocket from the session
- * and answers its pending `/meta/connect` on it; otherwise faye would close the WebSocket, and
- * the client, its connect failed, would only retry (and learn that its session is gone) after
- * its retry interval, 5 s by default. Left open, the socket carries the client's next connect,
- * which is refused as unknown, and its new handshake.
- */
-function endFayeSession(bayeux: NodeAdapter, clientId: string): void {
-  const server = fayeInternals(bayeux);
-  server.closeSocket(clientId, false);
-  server._engine.destroyClient(clientId);
-}
-
-/** faye's Node adapter reads a POST body itself; one the router already read comes from `bodies`. */
-interface FayeBodyReader {
-  _concatStream(stream: IncomingMessage, callback: (data: string) => void, context: unknown): void;
-}
-
-/**
- * Lets faye take a request body the router already read (to find its clientId). faye has no
- * public API for that: its adapter reads bodies in `_concatStream`, which is wrapped here.
- */
-function readBodiesFrom(bayeux: NodeAdapter, bodies: WeakMap<IncomingMessage, Buffer>): void {
-  const adapter = bayeux as unknown as FayeBodyReader;
-  const read = adapter._concatStream.bind(adapter);
-  adapter._concatStream = (stream, callback, context) => {
-    const body = bodies.get(stream);
-    if (body === undefined) read(stream, callback, context);
-    else callback.call(context, body.toString("utf8"));
-  };
 }
 
 /**

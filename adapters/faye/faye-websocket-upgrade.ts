@@ -1,34 +1,7 @@
-import type { IncomingMessage } from "node:http";
-import { createRequire } from "node:module";
 import type { Duplex } from "node:stream";
-import type { NodeAdapter } from "faye";
 import type { Logger } from "../../src/core/logger.js";
 import type { UpgradeHandler } from "../../src/core/upgrade-router.js";
-
-/** The part of faye-websocket's server-side socket that faye's upgrade uses. */
-export interface FayeWebSocket {
-  onmessage: ((event: { data: string }) => void) | null;
-  onclose: ((event: { code: number }) => void) | null;
-  send(data: string): boolean;
-  close(code?: number, reason?: string): void;
-}
-
-type FayeWebSocketClass = new (
-  request: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  protocols: string[],
-  options: { ping?: number; maxLength: number },
-) => FayeWebSocket;
-
-/** faye's protocol server behind its Node adapter (faye 1.4), as its own upgrade drives it. */
-interface FayeProtocolServer {
-  openSocket(clientId: string | undefined, socket: FayeWebSocket, request: IncomingMessage): void;
-  closeSocket(clientId: string | undefined, close?: boolean): void;
-  process(messages: unknown, request: IncomingMessage, callback: (replies: unknown) => void): void;
-  /** faye's engine: `timeout` is how long, in seconds, it holds a `/meta/connect`. */
-  readonly _engine: { readonly timeout: number };
-}
+import type { FayeInternals, FayeWebSocket } from "./faye-internals.js";
 
 /** WebSocket close code for a message too big to process (RFC 6455). */
 const MESSAGE_TOO_BIG = 1009;
@@ -39,7 +12,7 @@ export const SILENT_SOCKET_REASON = "idle";
 /** The close reason of a socket whose session another socket took over. */
 export const REPLACED_SOCKET_REASON = "replaced";
 
-/** What {@link fayeWebSocketUpgrade} needs besides faye's adapter. */
+/** What {@link fayeWebSocketUpgrade} needs besides faye's internals. */
 export interface FayeUpgradeOptions {
   /** Seconds between pings (faye's `ping`); unset: none. */
   ping: number | undefined;
@@ -81,8 +54,8 @@ export interface FayeUpgrade {
  * 64 MiB before faye parses it; there is no option to pass it through. This is the same
  * upgrade, with faye-websocket's own `maxLength` option set: its check runs when a frame's
  * header arrives (counting the fragments before it), so an oversized frame is refused with
- * close code 1009 before its payload is buffered. faye-websocket is loaded from where faye
- * resolves it.
+ * close code 1009 before its payload is buffered. faye-websocket and faye's protocol server
+ * come from {@link FayeInternals}.
  *
  * faye ties a socket to a session only through a `/meta/connect`, and never closes a socket that
  * carries none, so sockets without a live session are closed here. A socket holds a session
@@ -96,14 +69,12 @@ export interface FayeUpgrade {
  * {@link REPLACED_SOCKET_REASON}), so faye's `closeSocket` runs as for any other close.
  */
 export function fayeWebSocketUpgrade(
-  bayeux: NodeAdapter,
+  server: FayeInternals,
   options: FayeUpgradeOptions,
 ): FayeUpgrade {
-  const fromFaye = createRequire(createRequire(import.meta.url).resolve("faye"));
-  const WebSocket = fromFaye("faye-websocket") as FayeWebSocketClass;
-  const server = (bayeux as unknown as { _server: FayeProtocolServer })._server;
+  const { WebSocket } = server;
   const { ping, maxLength, tooLarge, subscribeTimeoutMs, liveSession, logger } = options;
-  const silentMs = 2 * server._engine.timeout * 1000;
+  const silentMs = 2 * server.timeoutSeconds * 1000;
   /** The socket holding each session: the last one whose `/meta/connect` named it. */
   const holders = new Map<string, HeldSocket>();
   const handle: UpgradeHandler = (request, socket, head) => {

@@ -1,8 +1,9 @@
 import { expect } from "chai";
-import type { FayeError } from "faye";
+import faye, { type FayeError } from "faye";
 import { once } from "node:events";
 import { request as httpRequest } from "node:http";
 import { connect as netConnect } from "node:net";
+import { TESTED_FAYE_VERSIONS } from "../../adapters/faye/faye-internals.js";
 import { ActionwireClient, type ServerPayload } from "../../src/client/index.js";
 import type { ActionwireConfig } from "../../src/core/config.js";
 import { ConfigError } from "../../src/core/errors.js";
@@ -655,6 +656,27 @@ describe("faye transport options", () => {
         ConfigError,
         message,
       );
+    }
+  });
+});
+
+describe("faye transport start-up check of faye's internals", () => {
+  it("refuses to start with a faye that lacks one, naming it and the versions tested", async () => {
+    const prototype = faye.NodeAdapter.prototype as unknown as { _concatStream?: unknown };
+    const concatStream = prototype._concatStream;
+    delete prototype._concatStream;
+    const server = createServer({ transports: ["faye"], port: 0, host: "127.0.0.1" });
+    try {
+      let failure: unknown;
+      await server.start().catch((error: unknown) => (failure = error));
+      expect(failure).to.be.instanceOf(ConfigError);
+      expect((failure as Error).message).to.equal(
+        `The faye transport cannot run with faye ${faye.VERSION}: it lacks NodeAdapter._concatStream(), which the transport uses. It is tested with faye ${TESTED_FAYE_VERSIONS}: install that version (npm install faye@${TESTED_FAYE_VERSIONS}).`,
+      );
+      expect(server.httpServer?.listening ?? false).to.equal(false);
+    } finally {
+      prototype._concatStream = concatStream;
+      await server.stop();
     }
   });
 });
