@@ -1,13 +1,8 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import type { Redis } from "ioredis";
+import type { ClusterStore } from "../../src/core/cluster-store.js";
 import type { Logger } from "../../src/core/logger.js";
-import { loadPackage } from "../../src/core/load-package.js";
-import type { RedisOptions } from "../redis/redis-options.js";
-
-/** How long start waits for its Redis connection at most. */
-const READY_WAIT_MS = 5_000;
 
 /** Marks a request one node forwarded to another: the receiver serves it, never forwards again. */
 const HOP = "x-actionwire-faye-hop";
@@ -24,18 +19,17 @@ const HOP = "x-actionwire-faye-hop";
  * faye session and the connection together on one node, as with a WebSocket, and keeps faye's
  * own in-memory engine, which is maintained and tested.
  *
- * How: the node that answers a handshake records `<prefix>faye:client:<clientId>` = its own
- * internal URL in Redis before the reply leaves (so the client's next request, wherever the
- * balancer sends it, finds it). A node that receives a request for a clientId it does not hold
- * looks the owner up and forwards the HTTP request there (body, headers, and the held long-poll
- * response, piped back). The record expires unless the owner keeps seeing the client's
- * `/meta/connect`, and is deleted when the session ends. Without a record, with Redis away, or
- * when the owner cannot be reached, the request is served here: faye answers an unknown clientId
- * with "handshake again", so the client starts a new session on a live node.
+ * How: the node that answers a handshake records `faye:client:<clientId>` = its own internal
+ * URL in the cluster store (in Redis, `<prefix>faye:client:<clientId>`) before the reply leaves
+ * (so the client's next request, wherever the balancer sends it, finds it). A node that
+ * receives a request for a clientId it does not hold looks the owner up and forwards the HTTP
+ * request there (body, headers, and the held long-poll response, piped back). The record
+ * expires unless the owner keeps seeing the client's `/meta/connect`, and is deleted when the
+ * session ends. Without a record, with the store away (it fails fast), or when the owner cannot
+ * be reached, the request is served here: faye answers an unknown clientId with "handshake
+ * again", so the client starts a new session on a live node.
  */
 export class FayeClusterRouter {
-  #redis: Redis | undefined;
-  #ownsRedis = false;
   /** Sessions created on this node, whose requests are never looked up. */
   readonly #local = new Set<string>();
   readonly #httpAgent = new HttpAgent({ keepAlive: true });
@@ -44,7 +38,8 @@ export class FayeClusterRouter {
   readonly #forwarded = new Set<{ destroy(): void }>();
 
   constructor(
-    private readonly options: RedisOptions,
+    /** Where ownership records live, shared by every node. */
+    private readonly store: ClusterStore,
     /** Seconds faye holds a long-poll: the ownership record lives for three of them. */
     private readonly timeoutSeconds: number,
     /** This node's URL as other nodes reach it (`http://10.0.0.5:8080`), read when needed. */
@@ -52,46 +47,12 @@ export class FayeClusterRouter {
     private readonly logger: Logger,
   ) {}
 
-  async start(): Promise<void> {
-    if (this.options.publisher !== undefined) {
-      this.#redis = this.options.publisher;
-      return;
-    }
-    const { Redis } = await loadPackage<typeof import("ioredis")>("ioredis", "redis");
-    const redis = new Redis(this.options.url!, {
-      // A lookup that cannot be answered at once is served locally instead of waiting.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
-    });
-    redis.on("error", (error: Error) =>
-      this.logger.debug("faye router: redis error", { error: error.message }),
-    );
-    this.#redis = redis;
-    this.#ownsRedis = true;
-    if (redis.status !== "ready") {
-      // The bus has just reached Redis, so this is quick; if Redis went away meanwhile, start
-      // anyway (lookups fail fast and requests are served locally until it is back).
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        redis.once("ready", resolve);
-        redis.once("end", resolve);
-        timer = setTimeout(resolve, READY_WAIT_MS);
-      });
-      clearTimeout(timer);
-    }
-  }
-
-  async stop(): Promise<void> {
+  /** Aborts the requests being forwarded and closes the agents' idle sockets. */
+  stop(): void {
     for (const forwarded of this.#forwarded) forwarded.destroy();
     this.#forwarded.clear();
     this.#httpAgent.destroy();
     this.#httpsAgent.destroy();
-    const redis = this.#redis;
-    this.#redis = undefined;
-    if (redis !== undefined && this.#ownsRedis) {
-      await redis.quit().catch(() => redis.disconnect());
-    }
   }
 
   /** A session was created here: recorded before its handshake reply leaves. */
@@ -99,23 +60,25 @@ export class FayeClusterRouter {
     this.#local.add(clientId);
     const self = this.selfUrl();
     if (self === "") return;
-    await this.#redis
-      ?.set(this.#key(clientId), self, "PX", this.#ttlMs)
+    await this.store
+      .set(this.#key(clientId), self, this.#ttlMs)
       .catch((error: unknown) =>
         this.logger.debug("faye router: recording a session failed", { error: String(error) }),
       );
   }
 
-  /** The client of a session held here polled: its record lives on. */
+  /** The client of a session held here polled: its record lives on (written again). */
   touch(clientId: string): void {
     if (!this.#local.has(clientId)) return;
-    void this.#redis?.pexpire(this.#key(clientId), this.#ttlMs).catch(() => undefined);
+    const self = this.selfUrl();
+    if (self === "") return;
+    void this.store.set(this.#key(clientId), self, this.#ttlMs).catch(() => undefined);
   }
 
   /** A session held here ended. */
   release(clientId: string): void {
     if (!this.#local.delete(clientId)) return;
-    void this.#redis?.del(this.#key(clientId)).catch(() => undefined);
+    void this.store.delete(this.#key(clientId)).catch(() => undefined);
   }
 
   /**
@@ -167,13 +130,13 @@ export class FayeClusterRouter {
   }
 
   #key(clientId: string): string {
-    return `${this.options.keyPrefix}faye:client:${clientId}`;
+    return `faye:client:${clientId}`;
   }
 
   /** The URL of another node holding `clientId`'s session; `undefined`: serve it here. */
   async #owner(clientId: string): Promise<string | undefined> {
-    if (this.#local.has(clientId) || this.#redis === undefined) return undefined;
-    const owner = await this.#redis.get(this.#key(clientId)).catch(() => null);
+    if (this.#local.has(clientId)) return undefined;
+    const owner = await this.store.get(this.#key(clientId)).catch(() => null);
     if (owner === null || owner === this.selfUrl() || !URL.canParse(owner)) return undefined;
     return owner;
   }

@@ -7,7 +7,6 @@ import type { Connection } from "../../src/core/connection.js";
 import { loadPackage } from "../../src/core/load-package.js";
 import type { PreparedMessage } from "../../src/core/prepared-message.js";
 import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
-import { parseRedisOptions } from "../redis/redis-options.js";
 import { incomingVerdict, outgoingEvent, subscribeFirst } from "./faye-channel-ownership.js";
 import { outChannel } from "./faye-channels.js";
 import { FayeClusterRouter } from "./faye-cluster-router.js";
@@ -45,7 +44,7 @@ export class FayeTransport extends BaseTransport<string> {
   #pending: FayePendingSessions | undefined;
   /** Upgraded sockets: faye keeps a client's WebSocket open across sessions, so shutdown closes them. */
   readonly #upgraded = new Set<Duplex>();
-  /** With `redis` in config: sends each HTTP request to the node holding its client's session. */
+  /** In a cluster (a shared store): sends each HTTP request to the node holding its session. */
   #router: FayeClusterRouter | undefined;
   /** Bodies the router read before faye saw the request (faye then reads them from here). */
   readonly #bodies = new WeakMap<IncomingMessage, Buffer>();
@@ -60,8 +59,9 @@ export class FayeTransport extends BaseTransport<string> {
       nativeAcks: false,
       nativeBroadcast: false,
       binary: false,
-      // Long-polling sessions live in one node's faye engine: with Redis, every node forwards a
-      // client's requests to that node (FayeClusterRouter); without, they must come back here.
+      // Long-polling sessions live in one node's faye engine: with a cluster store (Redis), every
+      // node forwards a client's requests to that node (FayeClusterRouter); without, they must
+      // come back here.
       needsStickySessions: this.#router === undefined,
       maxPayload: this.#maxPayload,
     };
@@ -95,14 +95,13 @@ export class FayeTransport extends BaseTransport<string> {
       pendingSessionLimits(options, host.config.limits),
       (clientId) => this.#expire(clientId),
     );
-    if (host.config.redis !== undefined) {
+    if (host.clusterStore !== undefined) {
       const router = new FayeClusterRouter(
-        parseRedisOptions(host.config.redis),
+        host.clusterStore,
         options.timeout,
         () => this.#ownUrl(),
         host.logger,
       );
-      await router.start();
       this.#router = router;
       internals.readBodiesFrom(this.#bodies);
       bayeux.on("disconnect", (clientId) => router.release(clientId));
@@ -207,7 +206,7 @@ export class FayeTransport extends BaseTransport<string> {
     for (const clientId of this.#sessions.clientIds()) this.#end(clientId);
     this.#pending?.clear();
     bayeux.close();
-    await this.#router?.stop();
+    this.#router?.stop();
     this.host.requests.remove(options.mount);
     this.host.upgrades.remove(options.mount);
     for (const socket of this.#upgraded) socket.destroy();

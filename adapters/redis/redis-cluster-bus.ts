@@ -7,7 +7,9 @@ import type {
   RoomEnvelope,
 } from "../../src/core/cluster-bus.js";
 import { loadPackage } from "../../src/core/load-package.js";
+import type { ClusterStore } from "../../src/core/cluster-store.js";
 import type { Logger } from "../../src/core/logger.js";
+import { RedisClusterStore } from "./redis-cluster-store.js";
 import type { RedisOptions } from "./redis-options.js";
 
 /** Counters, for tests and monitoring. */
@@ -32,11 +34,14 @@ export interface RedisBusStats {
  *   heartbeat in a sorted set. A node silent for `nodeTimeoutMs` is dead: one live node (a lock
  *   decides which) removes its members and announces that they left, once.
  * - Commands (alert, disconnect) for a connection on another node go to that node's channel.
+ * - Its {@link ClusterStore} keeps adapters' records as `<prefix><key>` strings.
  */
 export class RedisClusterBus implements ClusterBus {
   readonly stats: RedisBusStats = { published: 0, received: 0, dropped: 0, reaped: 0 };
   /** This node's incarnation: its id plus a fresh uuid, so a restart never inherits members. */
   readonly incarnation: string;
+  /** Records adapters share across nodes, on the command connection. */
+  readonly store: ClusterStore;
   #listener: ClusterBusListener | undefined;
   #pub: Redis | undefined;
   #sub: Redis | undefined;
@@ -56,6 +61,7 @@ export class RedisClusterBus implements ClusterBus {
     private readonly logger: Logger,
   ) {
     this.incarnation = `${nodeId}#${randomUUID()}`;
+    this.store = new RedisClusterStore(() => this.#pub, options.keyPrefix);
   }
 
   async start(listener: ClusterBusListener): Promise<void> {

@@ -1,3 +1,5 @@
+import type { ClusterStore } from "./cluster-store.js";
+
 /** A room message as it crosses the bus: built and serialised once by the sender. */
 export interface RoomEnvelope {
   readonly room: string;
@@ -59,4 +61,9 @@ export interface ClusterBus {
   publish(envelope: RoomEnvelope): Promise<void>;
   /** Sends a command to the node holding a connection; `false` if no live node holds it. */
   command(command: ConnectionCommand): Promise<boolean>;
+  /**
+   * Small records every node shares, if this bus has a store they can share (the Redis bus);
+   * absent on a bus that serves one process. Usable between `start` and `stop`.
+   */
+  readonly store?: ClusterStore;
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server as HttpServer } from "node:http";
+import type { ClusterStore } from "./cluster-store.js";
 import type { Connection, ConnectionInfo } from "./connection.js";
 import type { ResolvedConfig } from "./config.js";
 import type { Logger } from "./logger.js";
@@ -41,6 +42,12 @@ export interface TransportHost {
   readonly upgrades: UpgradeRouter;
   /** Routes plain HTTP requests by path prefix (long-polling, client scripts). */
   readonly requests: RequestRouter;
+  /**
+   * Records shared by every node of the cluster, when the cluster bus has a shared store (the
+   * Redis bus); absent when this node runs alone. For an adapter that must agree with the other
+   * nodes (faye: which node holds a long-polling session).
+   */
+  readonly clusterStore?: ClusterStore;
   /** The client's address for a request, honouring `X-Forwarded-For` only from trusted proxies. */
   remoteAddress(request: IncomingMessage): { ip: string; port: number };
   /**

@@ -307,6 +307,7 @@ export class ActionwireServer {
       httpServer: this.#http,
       upgrades: this.upgrades,
       requests: this.requests,
+      clusterStore: this.#bus.store,
       remoteAddress: (request) => remoteAddress(request, trusted),
       accept: (transport, info) => dispatcher.accept(transport, info),
       receiveText: (connection, data, reply) => dispatcher.receiveText(connection, data, reply),

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { Redis } from "ioredis";
 import { once } from "node:events";
 import {
   Agent,
@@ -121,6 +122,22 @@ describe("faye long-polling behind a round-robin proxy (Redis cluster, no sticky
   it("does not ask for sticky sessions when faye runs with Redis", () => {
     expect(a.transport("faye").capabilities.needsStickySessions).to.equal(false);
     expect(a.warnings.some((w) => w.includes("sticky"))).to.equal(false);
+  });
+
+  it("keeps its session records in the cluster bus's store, opening no Redis connection of its own", async () => {
+    const inspector = new Redis(redis.url);
+    try {
+      const faye = await throughProxy();
+      const owner = await inspector.get(`actionwire:faye:client:${faye.wire.clientId}`);
+      expect([a.url, b.url]).to.include(owner);
+      const connections = String(await inspector.call("CLIENT", "LIST"))
+        .trim()
+        .split("\n");
+      // Each node's bus holds two (commands and subscriptions), and this one.
+      expect(connections).to.have.length(2 * 2 + 1);
+    } finally {
+      inspector.disconnect();
+    }
   });
 
   it("runs actions, chats both ways, changes rooms and quits", async () => {
