@@ -7,6 +7,8 @@ import type { Connection } from "../../src/core/connection.js";
 import { loadPackage } from "../../src/core/load-package.js";
 import type { PreparedMessage } from "../../src/core/prepared-message.js";
 import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
+import { isWildcardAddress, urlHost } from "../../src/core/url-host.js";
+import { waitAtMost } from "../../src/core/wait-at-most.js";
 import { incomingVerdict, outgoingEvent, subscribeFirst } from "./faye-channel-ownership.js";
 import { outChannel } from "./faye-channels.js";
 import { FayeClusterRouter } from "./faye-cluster-router.js";
@@ -202,7 +204,7 @@ export class FayeTransport extends BaseTransport<string> {
     const options = this.#options;
     if (bayeux === undefined || options === undefined) return;
     // Every connection is closed by now; give the goodbyes on their way time to be polled.
-    await settledWithin(this.#sessions.endings(), this.host.config.shutdownTimeoutMs);
+    await waitAtMost(this.#sessions.endings(), this.host.config.shutdownTimeoutMs);
     for (const clientId of this.#sessions.clientIds()) this.#end(clientId);
     this.#pending?.clear();
     bayeux.close();
@@ -226,16 +228,13 @@ export class FayeTransport extends BaseTransport<string> {
     if (configured !== undefined) {
       this.#selfUrl = configured;
     } else if (http !== null && address !== null && typeof address === "object") {
-      const wildcard = address.address === "0.0.0.0" || address.address === "::";
-      if (wildcard) {
+      if (isWildcardAddress(address.address)) {
         this.host.logger.warn(
           "faye: the server listens on every interface; set faye.clusterUrl to the URL other nodes reach this one at (127.0.0.1 is assumed)",
         );
       }
-      const host = wildcard ? "127.0.0.1" : address.address;
-      const shown = host.includes(":") ? `[${host}]` : host;
       const scheme = http instanceof HttpsServer ? "https" : "http";
-      this.#selfUrl = `${scheme}://${shown}:${address.port}`;
+      this.#selfUrl = `${scheme}://${urlHost(address.address)}:${address.port}`;
     } else {
       return "";
     }
@@ -402,18 +401,4 @@ function acceptableBody(request: IncomingMessage, response: ServerResponse, max:
   response.writeHead(status, { "content-type": "text/plain", connection: "close" });
   response.end(status === 411 ? "Content-Length required" : "Request body too large");
   return false;
-}
-
-/** Waits for `work` to settle (either way), at most `ms`. */
-async function settledWithin(work: PromiseLike<unknown> | undefined, ms: number): Promise<void> {
-  if (work === undefined) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.resolve(work).then(
-      () => undefined,
-      () => undefined,
-    ),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
-  ]);
-  clearTimeout(timer);
 }
