@@ -5,8 +5,6 @@ import type { PendingSessionLimits } from "./faye-pending-sessions.js";
 /** faye turns seconds into timer delays; keep twice the timeout (its session expiry) in range. */
 const MAX_SECONDS = 1_000_000;
 
-/** Node's largest timer delay. */
-
 /** One or more path segments: faye's upgrade path is matched exactly, so no trailing slash. */
 const MOUNT = /^(\/[^/?#\s]+)+$/;
 
