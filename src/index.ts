@@ -70,3 +70,4 @@ export type {
   ConnectionCommand,
   RoomEnvelope,
 } from "./core/cluster-bus.js";
+export type { ClusterStore } from "./core/cluster-store.js";
