@@ -1,5 +1,4 @@
 import { once } from "node:events";
-import type { Duplex } from "node:stream";
 import type { Server, Socket } from "socket.io";
 import { BaseTransport } from "../../src/core/base-transport.js";
 import type { Connection } from "../../src/core/connection.js";
@@ -7,6 +6,12 @@ import { isPlainObject } from "../../src/core/inbound-request.js";
 import { loadPackage } from "../../src/core/load-package.js";
 import type { PreparedMessage } from "../../src/core/prepared-message.js";
 import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
+import {
+  engineInternals,
+  loadEnginePackages,
+  type EngineInternals,
+  type EngineSocket,
+} from "./engine-internals.js";
 import { translateWebSocketsConfig } from "./legacy-websockets-config.js";
 import { parseSocketIoOptions, type SocketIoOptions } from "./socketio-options.js";
 
@@ -21,6 +26,8 @@ export class SocketIoTransport extends BaseTransport<Socket> {
   #io: Server | undefined;
   #options: SocketIoOptions = parseSocketIoOptions({});
   #maxPayload: number | null = null;
+  /** engine.io's internals, checked at start. */
+  #engine: EngineInternals | undefined;
   /** Engine connections told to close that may still be flushing, with their close. */
   readonly #closing = new Map<EngineSocket, Promise<unknown>>();
 
@@ -55,6 +62,7 @@ export class SocketIoTransport extends BaseTransport<Socket> {
       );
     }
     const { Server } = await loadPackage<typeof import("socket.io")>("socket.io", "socketio");
+    this.#engine = engineInternals(loadEnginePackages());
     this.#options =
       (host.config.transportOptions[this.name] as SocketIoOptions | undefined) ?? this.#options;
     const options = this.#options;
@@ -102,8 +110,7 @@ export class SocketIoTransport extends BaseTransport<Socket> {
 
   /** engine.io's packets waiting for the transport (a poll, or the WebSocket's drain). */
   protected override backlog(socket: Socket): { bytes: number; messages: number } {
-    const conn = socket.conn as unknown as { writeBuffer?: unknown[] };
-    return { bytes: 0, messages: conn.writeBuffer?.length ?? 0 };
+    return { bytes: 0, messages: this.#engine!.backlog(socket.conn as unknown as EngineSocket) };
   }
 
   protected write(socket: Socket, message: PreparedMessage): void {
@@ -116,7 +123,7 @@ export class SocketIoTransport extends BaseTransport<Socket> {
     if (socket.conn.readyState !== "closed") {
       const closed = once(socket.conn, "close").then(() => {
         this.#closing.delete(conn);
-        releasePendingClose(conn);
+        this.#engine!.releasePendingClose(conn);
       });
       this.#closing.set(conn, closed);
     }
@@ -136,7 +143,7 @@ export class SocketIoTransport extends BaseTransport<Socket> {
     });
     await Promise.race([Promise.all(this.#closing.values()), deadline]);
     clearTimeout(timer);
-    for (const conn of this.#closing.keys()) releasePendingClose(conn);
+    for (const conn of this.#closing.keys()) this.#engine!.releasePendingClose(conn);
     // Not io.close(): that would close the HTTP server, which may be the application's.
     io.engine.close();
     this.#io = undefined;
@@ -153,9 +160,9 @@ export class SocketIoTransport extends BaseTransport<Socket> {
     // emit it on the socket (a tick later, to no listener: onAny would leave that to run too).
     socket.use((packet) => this.#receive(connection, packet));
     socket.on("disconnect", () => this.release(connection.id));
-    const conn = socket.conn as unknown as EngineSocket & NodeJS.EventEmitter;
-    coalesceWrites(conn.transport);
-    conn.on("upgrade", coalesceWrites);
+    const engine = this.#engine!;
+    engine.coalesceWrites((socket.conn as unknown as EngineSocket).transport);
+    socket.conn.on("upgrade", engine.coalesceWrites);
   }
 
   /** One event from the client: its name, its arguments, and the ack callback if it asked. */
@@ -174,54 +181,5 @@ export class SocketIoTransport extends BaseTransport<Socket> {
       { event, params, messageId },
       ack && ((message: PreparedMessage) => ack(message.payload)),
     );
-  }
-}
-
-/** The part of an engine.io socket the adapter touches. */
-interface EngineSocket {
-  transport?: EngineTransport;
-}
-
-/** The part of an engine.io (6.x) transport the adapter touches. */
-interface EngineTransport {
-  readonly name?: string;
-  shouldClose?: (() => void) | null;
-  send?: (packets: unknown[]) => void;
-  /** websocket: ws's socket, over the network socket. */
-  readonly socket?: { _socket?: Duplex };
-}
-
-/**
- * engine.io's WebSocket transport writes the packets it flushes together (those queued while
- * its previous write was in flight: a burst to a room) one `ws.send` each, so one `writev` each.
- * Corked around the flush, they leave in one. The transport's own `send` (engine.io 6.x), this
- * instance's only: nothing else in the process changes.
- */
-function coalesceWrites(transport: EngineTransport | undefined): void {
-  const send = transport?.send;
-  const raw = transport?.socket?._socket;
-  if (transport?.name !== "websocket" || send === undefined || raw === undefined) return;
-  transport.send = (packets) => {
-    raw.cork();
-    try {
-      send.call(transport, packets);
-    } finally {
-      raw.uncork();
-    }
-  };
-}
-
-/**
- * engine.io (6.x) arms a 30 s timer when a polling socket is closed between two polls (to send
- * the close packet on the next poll), and never clears it if the socket then closes another way
- * (the client's own close packet, a discard): the timer would keep a stopped server's process
- * alive for 30 s. Running the pending close, as the next poll would have, clears it.
- */
-function releasePendingClose(conn: EngineSocket): void {
-  const transport = conn.transport;
-  const pendingClose = transport?.shouldClose;
-  if (transport !== undefined && typeof pendingClose === "function") {
-    transport.shouldClose = null;
-    pendingClose();
   }
 }

@@ -3,20 +3,12 @@ import type { Socket } from "node:net";
 import type { RawData, WebSocket, WebSocketServer } from "ws";
 import { BaseTransport } from "../../src/core/base-transport.js";
 import { loadPackage } from "../../src/core/load-package.js";
+import { packageVersion } from "../../src/core/package-version.js";
 import type { Connection } from "../../src/core/connection.js";
 import type { PreparedMessage } from "../../src/core/prepared-message.js";
 import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
+import { wsInternals, type WsInternals, type WsPackageInternals } from "./ws-internals.js";
 import { parseWsOptions, type WsOptions } from "./ws-options.js";
-
-/** The `ws` package, with the frame builder its types leave out (`ws.Sender.frame`). */
-type WsPackage = typeof import("ws") & {
-  Sender: {
-    frame(
-      data: Buffer,
-      options: { readOnly: boolean; fin: boolean; opcode: number; mask: boolean; rsv1: boolean },
-    ): Buffer[];
-  };
-};
 
 /** The listeners every socket shares (`this` is the socket). */
 interface WsListeners {
@@ -40,8 +32,8 @@ export class WsTransport extends BaseTransport<WebSocket> {
   #heartbeat: NodeJS.Timeout | undefined;
   /** Sockets that have not answered the last ping. */
   readonly #silent = new Set<WebSocket>();
-  /** Frames one text message, unmasked, for every socket alike (ws's own `Sender.frame`). */
-  #frame: ((data: Buffer) => Buffer) | undefined;
+  /** ws's internals for framing a broadcast once; unset with permessage-deflate. */
+  #internals: WsInternals | undefined;
   #listeners: WsListeners | undefined;
   /** Raw sockets corked by a broadcast in this tick, uncorked together at its end. */
   readonly #corked: Socket[] = [];
@@ -68,24 +60,24 @@ export class WsTransport extends BaseTransport<WebSocket> {
   }
 
   protected async listen(host: TransportHost): Promise<void> {
-    const { WebSocketServer, Sender } = await loadPackage<WsPackage>("ws", "ws");
+    const wsPackage = await loadPackage<typeof import("ws")>("ws", "ws");
     const options =
       (host.config.transportOptions[this.name] as WsOptions | undefined) ?? parseWsOptions({});
     this.#options = options;
+    // With permessage-deflate ws may queue frames while it compresses: broadcasts go through
+    // its own send then, so nothing overtakes a queued frame, and no internal is needed.
+    if (!options.perMessageDeflate) {
+      const version = packageVersion("ws", import.meta.url);
+      this.#internals = wsInternals(wsPackage as unknown as WsPackageInternals, version);
+    }
     const maxPayload = host.config.limits.maxMessageBytes;
     this.#maxPayload = maxPayload;
-    this.#server = new WebSocketServer({
+    this.#server = new wsPackage.WebSocketServer({
       noServer: true,
       maxPayload,
       perMessageDeflate: options.perMessageDeflate,
       clientTracking: false,
     });
-    // With permessage-deflate ws may queue frames while it compresses: broadcasts go through
-    // its own send then, so nothing overtakes a queued frame.
-    if (!options.perMessageDeflate) {
-      const frameOptions = { readOnly: true, fin: true, opcode: 1, mask: false, rsv1: false };
-      this.#frame = (data) => Buffer.concat(Sender.frame(data, frameOptions));
-    }
     const server = this.#server;
     host.upgrades.add(options.path, (request, socket, head) => {
       server.handleUpgrade(request, socket, head, (ws) => this.#open(ws, request));
@@ -110,8 +102,8 @@ export class WsTransport extends BaseTransport<WebSocket> {
    * socket instead of one per message. One connection (a reply) is a plain `send`.
    */
   override send(connectionIds: Iterable<string>, message: PreparedMessage): void {
-    const frame = this.#frame;
-    if (frame === undefined || !Array.isArray(connectionIds) || connectionIds.length < 2) {
+    const internals = this.#internals;
+    if (internals === undefined || !Array.isArray(connectionIds) || connectionIds.length < 2) {
       super.send(connectionIds, message);
       return;
     }
@@ -120,13 +112,13 @@ export class WsTransport extends BaseTransport<WebSocket> {
       const entry = this.entryOf(id);
       if (entry === undefined || entry.socket.readyState !== 1) continue;
       if (!this.admits(entry.connection, entry.socket, message)) continue;
-      const raw = (entry.socket as unknown as { _socket: Socket })._socket;
+      const raw = internals.rawSocket(entry.socket);
       if (raw.writableCorked === 0) {
         if (this.#corked.length === 0) process.nextTick(this.#uncork);
         raw.cork();
         this.#corked.push(raw);
       }
-      raw.write((bytes ??= frame(Buffer.from(message.json))));
+      raw.write((bytes ??= internals.frameText(Buffer.from(message.json))));
     }
   }
 
