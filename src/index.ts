@@ -70,4 +70,5 @@ export type {
   ConnectionCommand,
   RoomEnvelope,
 } from "./core/cluster-bus.js";
+export type { ClusterBusContext, ClusterBusFactory } from "./core/cluster-bus-factory.js";
 export type { ClusterStore } from "./core/cluster-store.js";

@@ -29,6 +29,9 @@ const redisOptionsSchema = z
 /** Options of the Redis cluster bus, under `redis` in config. */
 export type RedisOptions = z.output<typeof redisOptionsSchema>;
 
+/** {@link RedisOptions} as a caller writes them (defaults left out). */
+export type RedisOptionsInput = z.input<typeof redisOptionsSchema>;
+
 /** Validates `config.redis`. */
 export function parseRedisOptions(raw: unknown): RedisOptions {
   return parseTransportOptions("redis", redisOptionsSchema, raw);

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { ActionDefinition } from "./actions/define-action.js";
 import type { ActionMiddleware } from "./actions/action-middleware.js";
 import type { ClusterBus } from "./cluster-bus.js";
+import type { ClusterBusFactory } from "./cluster-bus-factory.js";
 import type { Connection } from "./connection.js";
 import { ConfigError } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -165,14 +166,19 @@ const coreSchema = z.strictObject({
     .optional(),
   /** The Redis cluster bus's options (see adapters/redis); unset: one node, in memory. */
   redis: z.unknown().optional(),
-  /** A cluster bus of your own (instead of `redis` or the in-memory default). */
+  /**
+   * The cluster bus, instead of `redis` or the in-memory default: a factory called once with
+   * `{ nodeId, logger }` (`redisBus(options)` from `actionwire/redis`, or your own), or a bus
+   * already built.
+   */
   clusterBus: z
-    .custom<ClusterBus>(
+    .custom<ClusterBusFactory | ClusterBus>(
       (value) =>
-        typeof value === "object" &&
-        value !== null &&
-        typeof (value as ClusterBus).publish === "function",
-      { message: "must be a ClusterBus" },
+        typeof value === "function" ||
+        (typeof value === "object" &&
+          value !== null &&
+          typeof (value as ClusterBus).publish === "function"),
+      { message: "must be a cluster bus factory ((context) => ClusterBus) or a ClusterBus" },
     )
     .optional(),
   /** Serve the demo page at `/` (the CLI turns it on). */

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { container as rootContainer, type DependencyContainer } from "tsyringe";
 import { ActionRegistry } from "./actions/action-registry.js";
-import type { ClusterBus } from "./cluster-bus.js";
+import type { ClusterBusFactory } from "./cluster-bus-factory.js";
 import type { ResolvedConfig } from "./config.js";
 import { ConnectionTable } from "./connection-table.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -35,16 +35,19 @@ export function transportRegistry(): TransportRegistry {
 }
 
 /**
- * Builds one server's child container: config, logger, cluster bus, connection table, room
- * manager, action registry, middleware, remote control and dispatcher, each behind its token.
+ * Builds one server's child container: config, logger, cluster bus (built by `busFactory`: the
+ * in-memory bus unless the composition root chose another), connection table, room manager,
+ * action registry, middleware, remote control and dispatcher, each behind its token.
  */
 export function createServerContainer(
   config: ResolvedConfig,
-  bus: ClusterBus = new MemoryClusterBus(),
+  busFactory: ClusterBusFactory = () => new MemoryClusterBus(),
 ): DependencyContainer {
   const child = baseContainer.createChildContainer();
+  const logger = config.logger ?? createDebugLogger();
+  const bus = busFactory({ nodeId: config.nodeId, logger });
   child.registerInstance(TOKENS.Config, config);
-  child.registerInstance(TOKENS.Logger, config.logger ?? createDebugLogger());
+  child.registerInstance(TOKENS.Logger, logger);
   child.registerInstance(TOKENS.ClusterBus, bus);
   child.registerInstance(TOKENS.RoomHooks, config.roomHooks);
   child.registerInstance(TOKENS.ActionMiddleware, config.middleware);

@@ -27,12 +27,8 @@ import { TOKENS } from "../core/tokens.js";
 import { RequestRouter } from "../core/request-router.js";
 import { UpgradeRouter } from "../core/upgrade-router.js";
 import { urlHost } from "../core/url-host.js";
-import { RedisClusterBus } from "../../adapters/redis/redis-cluster-bus.js";
-import { parseRedisOptions } from "../../adapters/redis/redis-options.js";
-import { createDebugLogger } from "../core/logger.js";
-import { MemoryClusterBus } from "../core/memory-cluster-bus.js";
 import { BrowserClientFiles } from "./browser-client-files.js";
-import "./built-in-transports.js";
+import { clusterBusFactory } from "./composition-root.js";
 import { DemoPage } from "./demo-page.js";
 import { HttpActions } from "./http-actions.js";
 import { remoteAddress } from "./remote-address.js";
@@ -75,7 +71,7 @@ export class ActionwireServer {
     const classes = this.config.transports.map((entry) =>
       typeof entry === "string" ? registry.get(entry) : entry,
     );
-    this.container = createServerContainer(this.config, this.#chooseBus());
+    this.container = createServerContainer(this.config, clusterBusFactory(this.config));
     this.dispatcher = this.container.resolve<Dispatcher>(TOKENS.Dispatcher);
     this.#logger = this.container.resolve<Logger>(TOKENS.Logger);
     this.#table = this.container.resolve<ConnectionTable>(TOKENS.ConnectionTable);
@@ -278,14 +274,6 @@ export class ActionwireServer {
       if (hadOwn) http.close = original;
       else delete (http as { close?: unknown }).close;
     };
-  }
-
-  /** `clusterBus` as given, the Redis bus for `redis`, or the in-memory bus. */
-  #chooseBus(): ClusterBus {
-    const { clusterBus, redis, nodeId, logger } = this.config;
-    if (clusterBus !== undefined) return clusterBus;
-    if (redis === undefined) return new MemoryClusterBus();
-    return new RedisClusterBus(parseRedisOptions(redis), nodeId, logger ?? createDebugLogger());
   }
 
   #instantiate(cls: TransportClass): RealtimeTransport {

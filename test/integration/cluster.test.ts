@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { redisBus } from "../../adapters/redis/redis-bus.js";
 import type { RedisClusterBus } from "../../adapters/redis/redis-cluster-bus.js";
 import type { ActionwireConfig } from "../../src/core/config.js";
 import { TOKENS } from "../../src/core/tokens.js";
@@ -149,6 +150,19 @@ describe("Redis cluster (real redis-server, several nodes)", function () {
     });
     await onB.closed;
     expect(await a.alert("no-such-connection", "x")).to.equal(false);
+  });
+
+  it("acts as one with a node given the bus as a factory (clusterBus: redisBus(options))", async () => {
+    const a = await startNode("a");
+    const b = await startNode("b", {
+      redis: undefined,
+      clusterBus: redisBus({ url: redis.url, ...TIMING }),
+    });
+    expect(busOf(b).incarnation).to.match(/^b#/);
+    const [onA, onB] = [await connect(wsContract(), a), await connect(wsContract(), b)];
+    await onB.request("say", { message: "from the factory's node" });
+    expect(await said(onA, "from the factory's node")).to.include({ from: await idOf(onB) });
+    expect(busOf(b).stats.published).to.be.greaterThan(0);
   });
 
   it("warns at start-up when a transport needs sticky sessions in a cluster", async () => {
