@@ -1,12 +1,6 @@
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server as HttpServer,
-  type ServerResponse,
-} from "node:http";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { Duplex } from "node:stream";
 import type { DependencyContainer } from "tsyringe";
 import type { ClusterBus } from "../core/cluster-bus.js";
 import { type ActionwireConfig, resolveConfig, type ResolvedConfig } from "../core/config.js";
@@ -31,10 +25,8 @@ import { BrowserClientFiles } from "./browser-client-files.js";
 import { clusterBusFactory } from "./composition-root.js";
 import { DemoPage } from "./demo-page.js";
 import { HttpActions } from "./http-actions.js";
+import { HttpListeners } from "./http-listeners.js";
 import { remoteAddress } from "./remote-address.js";
-
-type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
-type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /**
  * An actionwire server: the dispatcher, the chosen transports and the HTTP(S) server they share
@@ -63,7 +55,8 @@ export class ActionwireServer {
   #stopping: Promise<void> | undefined;
   /** Transports whose start completed, in order: the ones stop must stop. */
   readonly #started: RealtimeTransport[] = [];
-  #savedListeners: { requests: RequestListener[]; upgrades: UpgradeListener[] } | undefined;
+  /** actionwire as the HTTP server's one request and upgrade listener, while it runs. */
+  #listeners: HttpListeners | undefined;
 
   constructor(config: ActionwireConfig = {}) {
     const registry = transportRegistry();
@@ -138,7 +131,17 @@ export class ActionwireServer {
         this.#http = config.tls ? createHttpsServer(config.tls) : createHttpServer();
         this.#ownsHttp = true;
       }
-      if (this.#http !== null) this.#takeListeners(this.#http);
+      if (this.#http !== null) {
+        this.#listeners = new HttpListeners(this.#http, {
+          request: (request, response) => this.requests.handle(request, response),
+          upgrade: (request, socket, head) => this.upgrades.route(request, socket, head),
+          unclaimedRequest: (request, response) => {
+            if (this.config.demoPage && this.#demo.handle(request, response)) return;
+            response.writeHead(404, { "content-type": "application/json" });
+            response.end(JSON.stringify({ error: "not found" }));
+          },
+        });
+      }
       if (config.server !== undefined) this.#followHostClose(config.server);
       const rooms = this.container.resolve<RoomManager>(TOKENS.RoomManager);
       await this.#bus.start({
@@ -242,7 +245,7 @@ export class ActionwireServer {
     const http = this.#http;
     if (http !== null) {
       this.#unfollowHostClose?.();
-      this.#restoreListeners(http);
+      this.#listeners?.restore();
       if (this.#ownsHttp && http.listening) {
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
@@ -305,48 +308,6 @@ export class ActionwireServer {
       close: (connection, reason) => dispatcher.close(connection, reason),
       connectionClosed: (connection) => dispatcher.connectionClosed(connection),
     };
-  }
-
-  /**
-   * Becomes the HTTP server's one `request` and one `upgrade` listener: paths a transport
-   * claimed go to it; the rest go to the listeners the application had (when embedded) or get
-   * a 404. Libraries attached later (socket.io) wrap these in turn; {@link #restoreListeners}
-   * puts the application's own back.
-   */
-  #takeListeners(http: HttpServer): void {
-    const requests = http.listeners("request") as RequestListener[];
-    const upgrades = http.listeners("upgrade") as UpgradeListener[];
-    this.#savedListeners = { requests, upgrades };
-    http.removeAllListeners("request");
-    http.removeAllListeners("upgrade");
-    http.on("request", (request: IncomingMessage, response: ServerResponse) => {
-      if (this.requests.handle(request, response)) return;
-      if (requests.length > 0) {
-        for (const listener of requests) listener.call(http, request, response);
-        return;
-      }
-      if (this.config.demoPage && this.#demo.handle(request, response)) return;
-      response.writeHead(404, { "content-type": "application/json" });
-      response.end(JSON.stringify({ error: "not found" }));
-    });
-    http.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (this.upgrades.route(request, socket, head)) return;
-      if (upgrades.length > 0) {
-        for (const listener of upgrades) listener.call(http, request, socket, head);
-        return;
-      }
-      socket.on("error", () => socket.destroy());
-      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-    });
-  }
-
-  #restoreListeners(http: HttpServer): void {
-    const saved = this.#savedListeners;
-    if (saved === undefined) return;
-    http.removeAllListeners("request");
-    http.removeAllListeners("upgrade");
-    for (const listener of saved.requests) http.on("request", listener);
-    for (const listener of saved.upgrades) http.on("upgrade", listener);
   }
 }
 
