@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import faye, { type Client, type Message as Bayeux } from "faye";
-import type { Duplex } from "node:stream";
 import { ActionwireClient, type ServerPayload } from "../../src/client/index.js";
 import type { ActionwireConfig } from "../../src/core/config.js";
 import { MessageInbox } from "../../src/core/message-inbox.js";
@@ -9,6 +8,7 @@ import { startDemoServer } from "../../src/testing/demo-server.js";
 import { fayeEndpoint } from "../helpers/faye-contract-client.js";
 import { RedisProcess } from "../helpers/redis-process.js";
 import { BayeuxSocket } from "../helpers/bayeux-socket.js";
+import { watchUpgrades } from "../helpers/watch-upgrades.js";
 
 type Reply = Record<string, unknown>;
 
@@ -224,9 +224,9 @@ class WebSocketFayeClient {
 }
 
 /** Counts WebSockets upgraded on the server, and those of them closed since. */
-function watchUpgrades(server: ActionwireServer): { opened: number; closed: number } {
+function countUpgrades(server: ActionwireServer): { opened: number; closed: number } {
   const counts = { opened: 0, closed: 0 };
-  server.httpServer?.on("upgrade", (_request, socket: Duplex) => {
+  watchUpgrades(server, (_request, socket) => {
     counts.opened++;
     socket.once("close", () => counts.closed++);
   });
@@ -530,7 +530,7 @@ describe("faye WebSockets without a session (closed once silent)", () => {
   it("keeps the WebSockets of live clients open across many periods (faye's client, library connector)", async () => {
     // Both deadlines short: 200 ms to the first message, 400 ms of silence at most.
     await start({ subscribeTimeoutMs: 200, timeout: 0.2 });
-    const upgrades = watchUpgrades(server);
+    const upgrades = countUpgrades(server);
     const fayeClient = new WebSocketFayeClient(endpoint);
     closers.push(() => fayeClient.close());
     const apiClient = new ActionwireClient({

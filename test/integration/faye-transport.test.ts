@@ -19,6 +19,7 @@ import {
 } from "../helpers/faye-contract-client.js";
 import { BayeuxSocket } from "../helpers/bayeux-socket.js";
 import { burstTexts, heardBurst } from "../helpers/burst.js";
+import { watchUpgrades } from "../helpers/watch-upgrades.js";
 
 /** A demo-action server with the faye transport on 127.0.0.1, port 0, and its clients. */
 class FayeFixture {
@@ -32,7 +33,7 @@ class FayeFixture {
 
   private constructor(readonly server: ActionwireServer) {
     this.upgraded = new Promise((resolve) =>
-      server.httpServer?.on("upgrade", () => {
+      watchUpgrades(server, () => {
         this.upgrades++;
         resolve();
       }),
