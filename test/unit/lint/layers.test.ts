@@ -64,7 +64,7 @@ describe("lint: the layers hold (eslint.config.js)", function () {
     expect(
       await violations(
         "src/client/layer-probe.ts",
-        'import "../server/actionwire-server.js";\nimport "../../adapters/faye/index.js";\nimport "faye";\nimport "../core/verbs.js";',
+        'import "../server/actionwire-server.js";\nimport "../../adapters/faye/index.js";\nimport "faye";\nimport "../core/verbs.js";\nimport "../../adapters/faye/faye-channels.js";',
       ),
     ).to.have.length(2);
     expect(
