@@ -37,8 +37,8 @@ const CLIENT = {
 };
 const restrictImports = (...patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
 /** Another adapter than `name`: a sibling folder, or a path through adapters/. */
-const otherAdapter = (name, except = "") => ({
-  regex: `^\\.\\./(?!${name}/|\\.\\./)${except}|(^|/)adapters/(?!${name}/)${except}`,
+const otherAdapter = (name) => ({
+  regex: `^\\.\\./(?!${name}/|\\.\\./)|(^|/)adapters/(?!${name}/)`,
   message:
     "An adapter imports only src/core and its own folder, not another adapter: put what both need in src/core (a capability of the seam).",
 });
@@ -89,12 +89,6 @@ const layers = [
     files: [`adapters/${name}/**/*.ts`],
     rules: restrictImports(otherAdapter(name)),
   })),
-  // TEMPORARY: faye's cluster routing reads the Redis adapter's options until branch faye-split
-  // gives it a capability of the bus. Drop this block when faye-split lands on main.
-  {
-    files: ["adapters/faye/faye-transport.ts", "adapters/faye/faye-cluster-router.ts"],
-    rules: restrictImports(otherAdapter("faye", "(?!redis/redis-options\\.js$)")),
-  },
 ];
 
 export default tseslint.config(
