@@ -45,7 +45,7 @@ export type {
 // The transport seam, for adapter authors.
 export { registerTransport } from "./core/container.js";
 export type {
-  LegacyTranslation,
+  Connections,
   RealtimeTransport,
   ReplyFn,
   TransportCapabilities,

@@ -1,5 +1,5 @@
 import { ConfigError } from "../../src/core/errors.js";
-import type { LegacyTranslation } from "../../src/core/realtime-transport.js";
+import type { LegacyTranslation } from "../../src/core/config.js";
 
 /** What each 0.9 `settings` entry (an `io.enable` key) becomes in socket.io 4. */
 const SETTINGS: Record<string, { options?: Record<string, unknown>; warning?: string }> = {

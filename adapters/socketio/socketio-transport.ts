@@ -12,7 +12,6 @@ import {
   type EngineInternals,
   type EngineSocket,
 } from "./engine-internals.js";
-import { translateWebSocketsConfig } from "./legacy-websockets-config.js";
 import { parseSocketIoOptions, type SocketIoOptions } from "./socketio-options.js";
 
 /**
@@ -45,10 +44,6 @@ export class SocketIoTransport extends BaseTransport<Socket> {
   static validateOptions(raw: unknown): SocketIoOptions {
     return parseSocketIoOptions(raw);
   }
-
-  /** The seeds' `webSockets` block, translated to socket.io 4 (see docs/transports.md). */
-  static readonly legacyConfigKey = "webSockets";
-  static translateLegacyConfig = translateWebSocketsConfig;
 
   endpoint(baseUrl: string): string {
     return `${baseUrl}${this.#options.path}`;
@@ -100,10 +95,10 @@ export class SocketIoTransport extends BaseTransport<Socket> {
     }
     const socketIds: string[] = [];
     for (const id of ids) {
-      const entry = this.entryOf(id);
-      if (entry !== undefined && this.admits(entry.connection, entry.socket, message)) {
-        socketIds.push(entry.socket.id);
-      }
+      const connection = this.connectionOf(id);
+      if (connection === undefined) continue;
+      const socket = this.socketOf(connection);
+      if (this.admits(connection, socket, message)) socketIds.push(socket.id);
     }
     if (socketIds.length > 0) this.#io.to(socketIds).emit(message.event, message.payload);
   }

@@ -109,10 +109,11 @@ export class WsTransport extends BaseTransport<WebSocket> {
     }
     let bytes: Buffer | undefined;
     for (const id of connectionIds as string[]) {
-      const entry = this.entryOf(id);
-      if (entry === undefined || entry.socket.readyState !== 1) continue;
-      if (!this.admits(entry.connection, entry.socket, message)) continue;
-      const raw = internals.rawSocket(entry.socket);
+      const connection = this.connectionOf(id);
+      if (connection === undefined) continue;
+      const socket = this.socketOf(connection);
+      if (socket.readyState !== 1 || !this.admits(connection, socket, message)) continue;
+      const raw = internals.rawSocket(socket);
       if (raw.writableCorked === 0) {
         if (this.#corked.length === 0) process.nextTick(this.#uncork);
         raw.cork();

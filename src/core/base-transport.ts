@@ -3,15 +3,17 @@ import type { Connection, ConnectionInfo } from "./connection.js";
 import { GOODBYE_STATUS } from "./connection-table.js";
 import type { PreparedMessage } from "./prepared-message.js";
 import type {
+  Connections,
   RealtimeTransport,
   TransportCapabilities,
   TransportHost,
 } from "./realtime-transport.js";
 
 /**
- * The shared bookkeeping of an adapter: the map from connection ids to native sockets, the
- * accept/close handshake with the core, and the send and disconnect loops. An adapter fills
- * four hooks: {@link listen}, {@link write}, {@link terminate} and {@link shutdown}.
+ * The shared bookkeeping of an adapter: the accept/close handshake with the core, the send and
+ * disconnect loops, the slow-consumer check. The native socket rides on the connection's record
+ * (`connection.handle`), which the core keeps: an adapter keeps no map of its own. An adapter
+ * fills four hooks: {@link listen}, {@link write}, {@link terminate} and {@link shutdown}.
  */
 export abstract class BaseTransport<Socket> implements RealtimeTransport {
   abstract readonly name: string;
@@ -20,7 +22,9 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
   #host: TransportHost | undefined;
   /** `host.config.limits`, read once: {@link admits} runs per member of every room message. */
   #limits: Limits | undefined;
-  readonly #sockets = new Map<string, { socket: Socket; connection: Connection }>();
+  /** `host.connections`, read once: {@link send} looks up every member of every room message. */
+  #connections: Connections | undefined;
+  #size = 0;
 
   /** The core, once `start` has run. */
   protected get host(): TransportHost {
@@ -30,21 +34,22 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
 
   /** Connections this transport holds now. */
   get size(): number {
-    return this.#sockets.size;
+    return this.#size;
   }
 
   async start(host: TransportHost): Promise<void> {
     this.#host = host;
     this.#limits = host.config.limits;
+    this.#connections = host.connections;
     await this.listen(host);
   }
 
   send(connectionIds: Iterable<string>, message: PreparedMessage): void {
     for (const id of connectionIds) {
-      const entry = this.#sockets.get(id);
-      if (entry !== undefined && this.admits(entry.connection, entry.socket, message)) {
-        this.write(entry.socket, message);
-      }
+      const connection = this.connectionOf(id);
+      if (connection === undefined) continue;
+      const socket = connection.handle as Socket;
+      if (this.admits(connection, socket, message)) this.write(socket, message);
     }
   }
 
@@ -69,36 +74,51 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
     return { bytes: 0, messages: 0 };
   }
 
-  /** The connection held under an id, with its socket (for adapters that write in bulk). */
-  protected entryOf(connectionId: string): { socket: Socket; connection: Connection } | undefined {
-    return this.#sockets.get(connectionId);
+  /**
+   * This transport's connection under an id, if it holds it (for adapters that write in bulk);
+   * its socket is {@link socketOf}.
+   */
+  protected connectionOf(connectionId: string): Connection | undefined {
+    const connection = this.#connections!.get(connectionId);
+    return connection !== undefined && connection.transport === this.name ? connection : undefined;
+  }
+
+  /** The native socket a connection of this transport came on. */
+  protected socketOf(connection: Connection): Socket {
+    return connection.handle as Socket;
   }
 
   disconnect(connectionId: string): void {
-    const entry = this.#sockets.get(connectionId);
-    if (entry === undefined) return;
+    const connection = this.connectionOf(connectionId);
+    if (connection === undefined) return;
     this.release(connectionId);
-    this.terminate(entry.socket);
+    this.terminate(connection.handle as Socket);
   }
 
   async stop(): Promise<void> {
-    for (const id of [...this.#sockets.keys()]) this.disconnect(id);
+    for (const connection of [...this.#connections!.values()]) {
+      if (connection.transport === this.name) this.disconnect(connection.id);
+    }
     await this.shutdown();
   }
 
-  /** Registers a native socket as a new connection: the welcome goes out, the room is joined. */
+  /**
+   * Registers a native socket as a new connection (kept on its record); admission (the welcome,
+   * the default room) follows once the current task is over.
+   */
   protected accept(socket: Socket, info: ConnectionInfo): Connection {
     const connection = this.host.accept(this.name, info);
-    this.#sockets.set(connection.id, { socket, connection });
+    connection.handle = socket;
+    this.#size++;
     return connection;
   }
 
   /** The native socket closed (or is being closed): the core forgets the connection. Idempotent. */
   protected release(connectionId: string): void {
-    const entry = this.#sockets.get(connectionId);
-    if (entry === undefined) return;
-    this.#sockets.delete(connectionId);
-    this.host.connectionClosed(entry.connection);
+    const connection = this.connectionOf(connectionId);
+    if (connection === undefined) return;
+    this.#size--;
+    this.host.connectionClosed(connection);
   }
 
   /** Starts accepting connections (attach to `host.httpServer` or open a listener). */

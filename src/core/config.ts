@@ -10,7 +10,7 @@ import type { Connection } from "./connection.js";
 import { ConfigError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { RoomHooks } from "./rooms/room-hooks.js";
-import type { LegacyTranslation, TransportClass } from "./realtime-transport.js";
+import type { TransportClass } from "./realtime-transport.js";
 import { VERBS } from "./verbs.js";
 
 /** The longest delay `setTimeout` takes (2^31 - 1 ms): the upper bound of every ms option. */
@@ -208,18 +208,40 @@ export type ResolvedConfig = Readonly<z.output<typeof coreSchema>> & {
   readonly warnings: readonly string[];
 };
 
+/**
+ * A top-level config key from an older API that a transport also reads (the seeds'
+ * `webSockets` block, for socket.io), registered by the composition root.
+ */
+export interface LegacyConfigKey {
+  /** The transport the key configures. */
+  readonly transport: string;
+  /** Turns the block under the key into the transport's options. */
+  translate(raw: unknown): LegacyTranslation;
+}
+
+/** A legacy config block, translated (see {@link LegacyConfigKey}). */
+export interface LegacyTranslation {
+  /** Whether the transport runs (added to, or removed from, `transports`). */
+  enable: boolean;
+  /** Options for the transport; explicit options under its own name win. */
+  options: Record<string, unknown>;
+  /** Sentences naming what has no meaning any more (logged at start, kept in `config.warnings`). */
+  warnings: string[];
+}
+
 /** The limits part of {@link ResolvedConfig}. */
 export type Limits = ResolvedConfig["limits"];
 
 /**
  * Validates the configuration once, at the door: unknown keys are rejected by name, ranges are
  * checked, and the message says what to fix. Keys named after a registered transport hold that
- * transport's options (checked by its own `validateOptions`); a transport's legacy key (the
- * seeds' `webSockets` for socket.io) is translated into its options first.
+ * transport's options (checked by its own `validateOptions`); a legacy key (the seeds'
+ * `webSockets` for socket.io) is translated into its transport's options first.
  */
 export function resolveConfig(
   input: Record<string, unknown>,
   transports: ReadonlyMap<string, TransportClass>,
+  legacyKeys: ReadonlyMap<string, LegacyConfigKey> = new Map(),
 ): ResolvedConfig {
   if (typeof input !== "object" || input === null) {
     throw new ConfigError("The configuration must be an object.");
@@ -227,17 +249,13 @@ export function resolveConfig(
   const core: Record<string, unknown> = {};
   const rawOptions = new Map<string, Record<string, unknown>>();
   const legacy = new Map<string, LegacyTranslation>();
-  const legacyKeys = new Map<string, string>();
-  for (const [name, cls] of transports) {
-    if (cls.legacyConfigKey !== undefined) legacyKeys.set(cls.legacyConfigKey, name);
-  }
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined) continue; // an unset option, as if absent
     if (key in coreSchema.shape) core[key] = value;
     else if (transports.has(key)) rawOptions.set(key, value as Record<string, unknown>);
-    else if (legacyKeys.has(key)) {
-      const name = legacyKeys.get(key)!;
-      legacy.set(name, transports.get(name)!.translateLegacyConfig!(value));
+    else if (legacyKeys.has(key) && transports.has(legacyKeys.get(key)!.transport)) {
+      const { transport, translate } = legacyKeys.get(key)!;
+      legacy.set(transport, translate(value));
     } else core[key] = value; // rejected below, by name
   }
   const parsed = coreSchema.safeParse(core);

@@ -92,8 +92,9 @@ export class ConnectionTable {
     return this.#entries.size;
   }
 
-  *connections(): IterableIterator<Connection> {
-    yield* this.#entries.values();
+  /** Every connection of this node. */
+  values(): IterableIterator<Connection> {
+    return this.#entries.values();
   }
 
   /** Counts per transport name. */

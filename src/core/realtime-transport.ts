@@ -29,6 +29,14 @@ export interface TransportCapabilities {
 /** Sends a reply through the transport's own acknowledgement mechanism. */
 export type ReplyFn = (message: PreparedMessage) => void;
 
+/** A read-only view of the connections of a node. */
+export interface Connections {
+  /** The connection with this id, if this node holds it (opening, open or closing). */
+  get(connectionId: string): Connection | undefined;
+  /** Every connection this node holds. */
+  values(): IterableIterator<Connection>;
+}
+
 /**
  * What the core offers an adapter: the way in for connections and messages, and the shared
  * HTTP server with its upgrade router.
@@ -48,6 +56,12 @@ export interface TransportHost {
    * nodes (faye: which node holds a long-polling session).
    */
   readonly clusterStore?: ClusterStore;
+  /**
+   * The connections of this node by id (every transport's; each knows its `transport` name and
+   * carries its `handle`): the one place a connection is kept, from `accept` until
+   * `connectionClosed`.
+   */
+  readonly connections: Connections;
   /** The client's address for a request, honouring `X-Forwarded-For` only from trusted proxies. */
   remoteAddress(request: IncomingMessage): { ip: string; port: number };
   /**
@@ -112,22 +126,4 @@ export interface TransportClass {
   new (...args: never[]): RealtimeTransport;
   /** Checks and returns the options under the transport's name, once, when the server is made. */
   validateOptions?(raw: unknown): unknown;
-  /** A top-level config key from an older API that this transport also reads. */
-  readonly legacyConfigKey?: string;
-  /** Turns the block under {@link TransportClass.legacyConfigKey} into this transport's options. */
-  translateLegacyConfig?(raw: unknown): LegacyTranslation;
-}
-
-/**
- * A legacy config block, translated (see {@link TransportClass.translateLegacyConfig}).
- * Low-level: only a transport that takes over an older API's config key needs it (socket.io
- * reads the seeds' `webSockets` block).
- */
-export interface LegacyTranslation {
-  /** Whether the transport runs (added to, or removed from, `transports`). */
-  enable: boolean;
-  /** Options for the transport; explicit options under its own name win. */
-  options: Record<string, unknown>;
-  /** Sentences naming what has no meaning any more (logged at start, kept in `config.warnings`). */
-  warnings: string[];
 }

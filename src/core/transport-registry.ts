@@ -1,4 +1,5 @@
 import { ConfigError } from "./errors.js";
+import type { LegacyConfigKey } from "./config.js";
 import type { TransportClass } from "./realtime-transport.js";
 
 const TRANSPORT_NAME = /^[a-z][a-z0-9-]*$/;
@@ -6,6 +7,7 @@ const TRANSPORT_NAME = /^[a-z][a-z0-9-]*$/;
 /** Transport classes by name: the built-in ones and those added with `registerTransport`. */
 export class TransportRegistry {
   readonly #classes = new Map<string, TransportClass>();
+  readonly #legacyKeys = new Map<string, LegacyConfigKey>();
 
   constructor(parent?: TransportRegistry) {
     if (parent !== undefined)
@@ -42,5 +44,15 @@ export class TransportRegistry {
   /** Every registered class by name. */
   entries(): ReadonlyMap<string, TransportClass> {
     return this.#classes;
+  }
+
+  /** Makes an older API's top-level config key configure a transport (see {@link LegacyConfigKey}). */
+  addLegacyKey(key: string, legacy: LegacyConfigKey): void {
+    this.#legacyKeys.set(key, legacy);
+  }
+
+  /** The legacy config keys by key. */
+  legacyKeys(): ReadonlyMap<string, LegacyConfigKey> {
+    return this.#legacyKeys;
   }
 }

@@ -60,7 +60,7 @@ export class ActionwireServer {
 
   constructor(config: ActionwireConfig = {}) {
     const registry = transportRegistry();
-    this.config = resolveConfig(config, registry.entries());
+    this.config = resolveConfig(config, registry.entries(), registry.legacyKeys());
     const classes = this.config.transports.map((entry) =>
       typeof entry === "string" ? registry.get(entry) : entry,
     );
@@ -237,7 +237,7 @@ export class ActionwireServer {
   async #stop(): Promise<void> {
     this.#state = "stopping";
     await this.dispatcher.drain(this.config.shutdownTimeoutMs);
-    for (const connection of [...this.#table.connections()]) {
+    for (const connection of [...this.#table.values()]) {
       this.dispatcher.close(connection, "server shutdown");
     }
     for (const transport of this.#started.splice(0)) await transport.stop();
@@ -300,6 +300,7 @@ export class ActionwireServer {
       requests: this.requests,
       clusterStore: this.#bus.store,
       remoteAddress: (request) => remoteAddress(request, trusted),
+      connections: this.#table,
       accept: (transport, info) => dispatcher.accept(transport, info),
       receiveText: (connection, data, reply) => dispatcher.receiveText(connection, data, reply),
       receiveRequest: (connection, request, reply) =>

@@ -1,11 +1,12 @@
 import { FayeTransport } from "../../adapters/faye/faye-transport.js";
 import { redisBus } from "../../adapters/redis/redis-bus.js";
+import { translateWebSocketsConfig } from "../../adapters/socketio/legacy-websockets-config.js";
 import { SocketIoTransport } from "../../adapters/socketio/socketio-transport.js";
 import { TcpTransport } from "../../adapters/tcp/tcp-transport.js";
 import { WsTransport } from "../../adapters/ws/ws-transport.js";
 import type { ClusterBusFactory } from "../core/cluster-bus-factory.js";
 import type { ResolvedConfig } from "../core/config.js";
-import { registerTransport } from "../core/container.js";
+import { registerTransport, transportRegistry } from "../core/container.js";
 import { InProcessTransport } from "../core/in-process-transport.js";
 import { MemoryClusterBus } from "../core/memory-cluster-bus.js";
 
@@ -21,6 +22,11 @@ registerTransport("faye", FayeTransport);
 registerTransport("socketio", SocketIoTransport);
 registerTransport("tcp", TcpTransport);
 registerTransport("inprocess", InProcessTransport);
+// The seeds' `webSockets` block configures socket.io (docs/configuration.md, legacy config).
+transportRegistry().addLegacyKey("webSockets", {
+  transport: "socketio",
+  translate: translateWebSocketsConfig,
+});
 
 /**
  * The cluster bus a configuration asks for, as a factory: `clusterBus` as given (a factory, or
