@@ -51,3 +51,70 @@ describe("inbound requests: the nesting limit", () => {
     expect(refusal(() => toInboundRequest(deep, 10_000))).to.match(/nesting deeper than 10000/);
   });
 });
+
+describe("inbound requests: shape", () => {
+  it("refuses anything but a JSON object", () => {
+    for (const text of ["[]", '[{"event":"say"}]', "null", "42", '"say"', "true"]) {
+      expect(
+        refusal(() => parseInboundText(text, 64)),
+        text,
+      ).to.equal("bad message: a request must be a JSON object");
+    }
+    for (const text of ["", "{", "{event:'say'}", '{"event":"say"}x', "undefined"]) {
+      expect(
+        refusal(() => parseInboundText(text, 64)),
+        text,
+      ).to.equal("bad message: the message is not valid JSON");
+    }
+  });
+
+  it("needs a non-empty string event", () => {
+    for (const event of [undefined, null, "", 1, ["say"], { name: "say" }]) {
+      expect(
+        refusal(() => toInboundRequest({ event }, 64)),
+        String(event),
+      ).to.equal("bad message: event must be a non-empty string");
+    }
+  });
+
+  it("reads absent or null params as {}, and refuses params that are no object", () => {
+    expect(toInboundRequest({ event: "roomView" }, 64)).to.deep.equal({
+      event: "roomView",
+      params: {},
+    });
+    expect(toInboundRequest({ event: "roomView", params: null }, 64).params).to.deep.equal({});
+    for (const params of [[], [1], "x", 0, false]) {
+      expect(refusal(() => toInboundRequest({ event: "say", params }, 64))).to.equal(
+        "bad message: params must be an object",
+      );
+    }
+  });
+
+  it("keeps a string or finite number messageId, drops a null one, refuses any other", () => {
+    for (const messageId of ["", "m1", 0, -1.5, 2 ** 53]) {
+      expect(toInboundRequest({ event: "roomView", messageId }, 64).messageId).to.equal(messageId);
+    }
+    expect(toInboundRequest({ event: "roomView", messageId: null }, 64)).not.to.have.property(
+      "messageId",
+    );
+    for (const messageId of [NaN, Infinity, -Infinity, true, {}, ["m1"]]) {
+      expect(refusal(() => toInboundRequest({ event: "roomView", messageId }, 64))).to.equal(
+        "bad message: messageId must be a string or a finite number",
+      );
+    }
+  });
+
+  it("copies params into an object that inherits nothing, and ignores other fields", () => {
+    const decoded = JSON.parse(
+      '{"event":"paramAdd","params":{"__proto__":{"x":1},"constructor":"c","key":"k"},"extra":1}',
+    ) as Record<string, unknown>;
+    const request = toInboundRequest(decoded, 64);
+    expect(request).to.have.keys("event", "params");
+    expect(request.params).not.to.equal(decoded.params);
+    expect(Object.keys(request.params)).to.deep.equal(["__proto__", "constructor", "key"]);
+    expect(request.params.__proto__).to.deep.equal({ x: 1 });
+    expect(request.params.constructor).to.equal("c");
+    expect(request.params.toString).to.equal(undefined);
+    expect((request.params as { x?: unknown }).x).to.equal(undefined);
+  });
+});
