@@ -69,7 +69,7 @@ describe("server", () => {
     const fixture = await WsFixture.start();
     const client = await fixture.connect();
     const reply = client.action("sleepTest", { sleepDuration: 100 });
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await client.request("roomView"); // the action is in flight once a later request answers
     const stopping = fixture.server.stop();
     expect((await reply).sleepDuration).to.equal(100);
     expect(await client.next((m) => m.context === "api")).to.deep.equal({
