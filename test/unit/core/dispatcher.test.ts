@@ -325,7 +325,7 @@ describe("Dispatcher (in-process transport)", () => {
   it("answers ERR_SHUTTING_DOWN while draining", async () => {
     const client = await connected(connect);
     const slow = request(client, "action", { action: "sleepTest", sleepDuration: 50 });
-    await new Promise((resolve) => setImmediate(resolve));
+    await request(client, "roomView"); // the action is in flight once a later request answers
     const stopping = server.stop();
     const refused = await request(client, "roomView");
     expect(refused.code).to.equal("ERR_SHUTTING_DOWN");
@@ -352,12 +352,20 @@ describe("Dispatcher (in-process transport)", () => {
   });
 
   it("holds requests sent while the connection is admitted, then answers them in order", async () => {
+    let reached: () => void = () => undefined;
+    const authenticating = new Promise<void>((resolve) => (reached = resolve));
+    let verdict: (identity: Record<string, unknown>) => void = () => undefined;
     ({ server, connect } = await restartWith({
-      authenticate: () => new Promise((resolve) => setTimeout(() => resolve({ user: "ada" }), 20)),
+      authenticate: () => {
+        reached();
+        return new Promise((resolve) => (verdict = resolve));
+      },
     }));
     const client = connect();
     client.send({ event: "action", params: { action: "echo", n: 1 }, messageId: 1 });
     client.send({ event: "roomView", messageId: 2 });
+    await authenticating;
+    verdict({ user: "ada" });
     const second = await client.next((m) => m.messageId === 2);
     expect(second.status).to.equal("OK");
     const contexts = client.received.map((m) => m.messageId ?? m.context);
