@@ -266,10 +266,12 @@ describe("Redis cluster: nodes that die (separate processes, SIGKILL)", function
     const { child, wsUrl } = await spawnNode("doomed", TIMING);
     const doomed = [await connect(wsUrl), await connect(wsUrl)];
     const doomedIds = await Promise.all(doomed.map(idOfSocket));
-    await waitFor(async () => {
-      const view = (await watcher.request("roomView")).data as { membersCount: number };
-      return view.membersCount === 3;
-    });
+    // A join is announced after its membership is recorded in Redis.
+    await Promise.all(
+      doomedIds.map((id) =>
+        watcher.next((m) => m.message === "I have entered the room" && m.from === id),
+      ),
+    );
     const killedAt = Date.now();
     child.kill("SIGKILL");
     await once(child, "exit");
