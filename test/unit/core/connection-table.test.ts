@@ -119,7 +119,7 @@ describe("ConnectionTable: one record per connection, its lifecycle", () => {
     const gone = add("tcp");
     table.remove(gone);
     expect(table.countsByTransport()).to.deep.equal({ ws: 0, tcp: 2 });
-    expect([...table.connections()].map((c) => c.transport)).to.deep.equal(["tcp", "tcp"]);
+    expect([...table.values()].map((c) => c.transport)).to.deep.equal(["tcp", "tcp"]);
   });
 
   it("groups ids by transport, leaving out ids it does not hold", () => {
