@@ -4,28 +4,13 @@ import { Connection } from "../../../src/core/connection.js";
 import { ConnectionTable } from "../../../src/core/connection-table.js";
 import { InProcessTransport } from "../../../src/core/in-process-transport.js";
 import { MemoryClusterBus } from "../../../src/core/memory-cluster-bus.js";
-import type { PreparedMessage } from "../../../src/core/prepared-message.js";
-import type { RealtimeTransport, TransportClass } from "../../../src/core/realtime-transport.js";
+import type { TransportClass } from "../../../src/core/realtime-transport.js";
 import { RoomManager } from "../../../src/core/rooms/room-manager.js";
+import { type RecordingTransport, recordingTransport } from "../../helpers/recording-transport.js";
 
-/** Records every `send` call: the unit under test is the room manager and the table. */
-function recordingTransport(name: string): RealtimeTransport & { sends: string[][] } {
-  const sends: string[][] = [];
-  return {
-    name,
-    capabilities: {
-      nativeAcks: false,
-      nativeBroadcast: false,
-      binary: false,
-      needsStickySessions: false,
-      maxPayload: null,
-    },
-    sends,
-    start: async () => undefined,
-    send: (ids: Iterable<string>, _message: PreparedMessage) => void sends.push([...ids]),
-    disconnect: () => undefined,
-    stop: async () => undefined,
-  };
+/** The ids of each `send` a transport got, in order. */
+function sends(transport: RecordingTransport): string[][] {
+  return transport.calls.flatMap((call) => (call.kind === "send" ? [call.ids] : []));
 }
 
 /** Counts how often the room manager asks for a grouping. */
@@ -70,11 +55,11 @@ describe("room fan-out (room manager and connection table)", () => {
     const { ws, tcp, rooms, connect } = await setUp();
     const [a, b, c] = [await connect("ws"), await connect("ws"), await connect("tcp")];
     await rooms.say(a, "hello");
-    expect(ws.sends).to.deep.equal([[b.id]]);
-    expect(tcp.sends).to.deep.equal([[c.id]]);
+    expect(sends(ws)).to.deep.equal([[b.id]]);
+    expect(sends(tcp)).to.deep.equal([[c.id]]);
     await rooms.say(c, "back");
-    expect(ws.sends.at(-1)).to.have.members([a.id, b.id]);
-    expect(tcp.sends).to.have.length(1); // c was the only tcp member: nothing to send there
+    expect(sends(ws).at(-1)).to.have.members([a.id, b.id]);
+    expect(sends(tcp)).to.have.length(1); // c was the only tcp member: nothing to send there
   });
 
   it("groups a room's audience once, and again only after it changes", async () => {
@@ -86,11 +71,11 @@ describe("room fan-out (room manager and connection table)", () => {
     const c = await connect("ws");
     await rooms.say(a, "after a join");
     expect(table.groupings).to.equal(2);
-    expect(ws.sends.at(-1)).to.have.members([b.id, c.id]);
+    expect(sends(ws).at(-1)).to.have.members([b.id, c.id]);
     await rooms.drop(b);
     await rooms.say(a, "after a leave");
     expect(table.groupings).to.equal(3);
-    expect(ws.sends.at(-1)).to.deep.equal([c.id]);
+    expect(sends(ws).at(-1)).to.deep.equal([c.id]);
   });
 
   it("does not change the shared grouping when it leaves the sender out", async () => {
@@ -100,6 +85,6 @@ describe("room fan-out (room manager and connection table)", () => {
     await rooms.say(a, "from a");
     await rooms.say(b, "from b");
     await rooms.say(a, "from a again");
-    expect(ws.sends).to.deep.equal([[b.id], [a.id], [b.id]]);
+    expect(sends(ws)).to.deep.equal([[b.id], [a.id], [b.id]]);
   });
 });
