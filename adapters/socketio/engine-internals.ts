@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import type { Duplex } from "node:stream";
 import { ConfigError } from "../../src/core/errors.js";
+import { probe } from "../../src/core/probe.js";
 import { packageVersion } from "../../src/core/package-version.js";
 
 /**
@@ -187,13 +188,4 @@ function websocketSendIsCorkable(engine: EnginePackages["engine"]): boolean {
   coalesceWrites(transport);
   transport.send?.([{ type: "message", data: "probe" }]);
   return sentCorked && corked === 0;
-}
-
-/** Runs a probe of an internal; a throw counts as the internal missing. */
-function probe<T>(run: () => T): T | undefined {
-  try {
-    return run();
-  } catch {
-    return undefined;
-  }
 }

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import { ConfigError } from "../../src/core/errors.js";
+import { probe } from "../../src/core/probe.js";
 
 /**
  * The ws versions the internals below are tested with: the `ws` peer range in package.json
@@ -66,13 +67,4 @@ export function wsInternals(ws: WsPackageInternals, version: string): WsInternal
     frameText: (data) => Buffer.concat(frame!(data, TEXT_FRAME)),
     rawSocket: (socket) => (socket as unknown as { _socket: Socket })._socket,
   };
-}
-
-/** Runs a probe of an internal; a throw counts as the internal missing. */
-function probe<T>(run: () => T): T | undefined {
-  try {
-    return run();
-  } catch {
-    return undefined;
-  }
 }
