@@ -7,26 +7,16 @@ import {
   createConnector,
 } from "./create-connector.js";
 import { discoverTransports, pickTransport, withOfferedPath } from "./discover-transports.js";
+import { RequestError } from "./request-error.js";
+
+export { RequestError } from "./request-error.js";
+export type { ClientErrorCode } from "./request-error.js";
 
 /** A server message as the client receives it. */
 export type ServerPayload = Record<string, unknown> & { context: string };
 
 /** The seeds' callback style: `error` is the error text or `null`. */
 export type Callback<T = ServerPayload> = (error: string | null, response: T) => void;
-
-/** A request that failed: the server's coded error, or a client-side timeout or disconnect. */
-export class RequestError extends Error {
-  constructor(
-    message: string,
-    /** `ERR_…` from the server; `ERR_TIMEOUT` / `ERR_DISCONNECTED` from the client. */
-    readonly code: string,
-    /** The server's reply, when there was one. */
-    readonly response?: ServerPayload,
-  ) {
-    super(message);
-    this.name = "RequestError";
-  }
-}
 
 /** Options of {@link ActionwireClient}. */
 export interface ClientOptions extends ConnectorOptions {

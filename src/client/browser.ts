@@ -7,6 +7,7 @@ export { BrowserActionwireClient as default } from "./browser-actionwire-client.
 export type { BrowserClientOptions } from "./browser-actionwire-client.js";
 export { RequestError } from "./actionwire-client.js";
 export type { Callback, ClientEvents, ClientOptions, ServerPayload } from "./actionwire-client.js";
+export type { ClientErrorCode } from "./request-error.js";
 export {
   discoverTransports,
   pickTransport,

@@ -1,6 +1,7 @@
 import type { Client, Message, SchedulerConstructor } from "faye";
 import { inChannel, outChannel } from "../../adapters/faye/faye-channels.js";
 import { loadBrowserGlobal } from "./load-browser-global.js";
+import { loadClientPackage } from "./load-client-package.js";
 import type { Connector, ConnectorHandlers } from "./connector.js";
 
 /** Options of the faye connector. */
@@ -157,7 +158,8 @@ export class FayeConnector implements Connector {
 /** faye's browser client (the global `Faye`, from `<mount>/client.js`), else the npm package. */
 async function loadFaye(browserScript: string): Promise<FayeModule> {
   return (
-    (await loadBrowserGlobal<FayeModule>("Faye", browserScript)) ?? (await import("faye")).default
+    (await loadBrowserGlobal<FayeModule>("Faye", browserScript)) ??
+    (await loadClientPackage("faye", "faye", () => import("faye"))).default
   );
 }
 

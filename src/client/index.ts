@@ -8,6 +8,7 @@
  */
 export { ActionwireClient, createClient, RequestError } from "./actionwire-client.js";
 export type { Callback, ClientEvents, ClientOptions, ServerPayload } from "./actionwire-client.js";
+export type { ClientErrorCode } from "./request-error.js";
 export type { ClientTransport, ConnectorOptions } from "./create-connector.js";
 export { TRANSPORT_PREFERENCE } from "./discover-transports.js";
 export type { Connector, ConnectorHandlers } from "./connector.js";

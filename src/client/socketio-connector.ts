@@ -1,5 +1,6 @@
 import type { io as ioFunction, Socket } from "socket.io-client";
 import { loadBrowserGlobal } from "./load-browser-global.js";
+import { loadClientPackage } from "./load-client-package.js";
 import type { Connector, ConnectorHandlers } from "./connector.js";
 
 /** Options of the socket.io connector. */
@@ -69,6 +70,6 @@ export class SocketIoConnector implements Connector {
 async function loadIo(browserScript: string): Promise<typeof ioFunction> {
   return (
     (await loadBrowserGlobal<typeof ioFunction>("io", browserScript)) ??
-    (await import("socket.io-client")).io
+    (await loadClientPackage("socket.io-client", "socketio", () => import("socket.io-client"))).io
   );
 }

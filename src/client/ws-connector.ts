@@ -1,4 +1,5 @@
 import type { Connector, ConnectorHandlers } from "./connector.js";
+import { loadClientPackage } from "./load-client-package.js";
 
 /** The parts of the WebSocket API the connector uses (the browser's, or the `ws` package's). */
 export interface WebSocketLike {
@@ -87,6 +88,6 @@ function wsUrl(url: string, path: string): string {
 async function defaultWebSocket(): Promise<WebSocketConstructor> {
   const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (global !== undefined) return global;
-  const ws = await import("ws");
+  const ws = await loadClientPackage("ws", "ws", () => import("ws"));
   return ws.WebSocket as unknown as WebSocketConstructor;
 }

@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import {
   ActionwireClient,
   type ClientOptions,
@@ -272,3 +274,68 @@ for (const kind of KINDS)
       expect(c.connected).to.equal(false);
     });
   });
+
+/**
+ * A module resolve hook that makes the named packages missing, as they are in an application
+ * that did not install them (the packages stay installed for everything else).
+ */
+const HIDE_PACKAGES = `
+import { register } from "node:module";
+const hook = \`export async function resolve(specifier, context, next) {
+  if (process.env.ACTIONWIRE_HIDDEN.split(",").includes(specifier)) {
+    const error = new Error("Cannot find package '" + specifier + "'");
+    error.code = "ERR_MODULE_NOT_FOUND";
+    throw error;
+  }
+  return next(specifier, context);
+}\`;
+register("data:text/javascript," + encodeURIComponent(hook));
+`;
+
+describe("ActionwireClient without a transport's package", () => {
+  const clientModule = fileURLToPath(new URL("../../src/client/index.js", import.meta.url));
+  let fixture: WsFixture;
+
+  before(async () => {
+    fixture = await WsFixture.start({ transports: ["ws", "socketio", "faye"] });
+  });
+
+  after(async () => {
+    await fixture.stop();
+  });
+
+  for (const [transport, name] of [
+    ["socketio", "socket.io-client"],
+    ["faye", "faye"],
+    ["ws", "ws"],
+  ] as const)
+    it(`rejects connect() over ${transport} with ERR_TRANSPORT_UNAVAILABLE when "${name}" is missing`, async () => {
+      const script = `
+        const { ActionwireClient } = await import(${JSON.stringify(clientModule)});
+        const c = new ActionwireClient({ url: process.env.URL, transport: ${JSON.stringify(transport)}, reconnect: false });
+        const error = await c.connect().then(() => ({ connected: true }), (e) => e);
+        c.disconnect();
+        console.log(JSON.stringify({ code: error.code, message: error.message, connected: error.connected }));
+      `;
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          [
+            // Node 20 has no global WebSocket by default; a later Node's would hide "ws" unused.
+            "--no-experimental-websocket",
+            "--import",
+            `data:text/javascript,${encodeURIComponent(HIDE_PACKAGES)}`,
+            "--input-type=module",
+            "--eval",
+            script,
+          ],
+          { env: { ...process.env, URL: fixture.server.url, ACTIONWIRE_HIDDEN: name } },
+          (error, out) => (error ? reject(error) : resolve(out)),
+        ),
+      );
+      expect(JSON.parse(stdout)).to.deep.equal({
+        code: "ERR_TRANSPORT_UNAVAILABLE",
+        message: `The ${transport} transport needs the "${name}" package. Install it with: npm install ${name}`,
+      });
+    });
+});

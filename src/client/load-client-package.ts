@@ -1,0 +1,25 @@
+import { RequestError } from "./request-error.js";
+
+/**
+ * Imports a transport's client package in Node. A missing one rejects with
+ * `ERR_TRANSPORT_UNAVAILABLE` and the sentence the server gives for its own packages (what to
+ * install), never a raw `ERR_MODULE_NOT_FOUND`. `load` is the import itself, written at the call
+ * site so that bundlers still see the package's name.
+ */
+export async function loadClientPackage<T>(
+  name: string,
+  transport: string,
+  load: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    throw new RequestError(
+      `The ${transport} transport needs the "${name}" package. Install it with: npm install ${name}`,
+      "ERR_TRANSPORT_UNAVAILABLE",
+      undefined,
+      { cause: error },
+    );
+  }
+}
