@@ -269,10 +269,16 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     this.#goodbye = undefined;
     this.#refusal = undefined;
     let closedEarly: (error: Error) => void = () => undefined;
+    /** Why the connect was ended from outside the connector (timeout, disconnect, refusal). */
+    let ended: Error | undefined;
     const welcome = new Promise<ServerPayload>((resolve, reject) => {
       this.#welcome = resolve;
-      closedEarly = reject;
+      closedEarly = (error) => {
+        ended ??= error;
+        reject(error);
+      };
     });
+    let opened = false;
     this.#abortOpen = closedEarly;
     const connectTimeoutMs = this.options.connectTimeoutMs ?? 20_000;
     // A server that never answers (a half-open socket, refused faye handshakes retried for
@@ -291,32 +297,46 @@ export class ActionwireClient extends Emitter<ClientEvents> {
       // wait, whether or not the connector's open settles once it is closed.
       await race(
         welcome,
-        connector.open({
-          message: (message) => this.#onMessage(message as ServerPayload),
-          closed: (reason) => {
-            if (this.#connector !== connector) return;
-            if (this.#state === "connecting") {
-              this.#state = "closed";
-              this.#connector = undefined;
-              // A refusal (authentication) says so with a code; anything else is a lost connection.
-              const refusal = this.#refusal;
-              closedEarly(
-                refusal !== undefined
-                  ? new RequestError(refusal.message, refusal.code)
-                  : new RequestError(`closed before the welcome: ${reason}`, "ERR_DISCONNECTED"),
-              );
-            } else {
-              this.#lost(reason);
-            }
-          },
-        }),
+        connector
+          .open({
+            message: (message) => this.#onMessage(message as ServerPayload),
+            closed: (reason) => {
+              if (this.#connector !== connector) return;
+              if (this.#state === "connecting") {
+                this.#state = "closed";
+                this.#connector = undefined;
+                // A refusal (authentication) says so with a code; a close before the transport
+                // was open is a failed connect; anything else is a lost connection.
+                const refusal = this.#refusal;
+                if (refusal !== undefined) {
+                  closedEarly(new RequestError(refusal.message, refusal.code));
+                } else if (!opened) {
+                  // The connector's own error (its open rejecting in the same turn) is the better
+                  // cause: it gets that turn before this one ends the connect.
+                  const failed = this.#connectFailed(new Error(reason));
+                  setTimeout(() => closedEarly(failed), 0);
+                } else {
+                  closedEarly(
+                    new RequestError(`closed before the welcome: ${reason}`, "ERR_DISCONNECTED"),
+                  );
+                }
+              } else {
+                this.#lost(reason);
+              }
+            },
+          })
+          .then(() => {
+            opened = true;
+          }),
       );
     } catch (error) {
       clearTimeout(deadline);
       this.#abortOpen = undefined;
       this.#state = "closed";
       if (this.#connector === connector) this.#connector = undefined;
-      throw error;
+      // A timeout, a disconnect() or a refusal says so; what the connector throws (a server
+      // that is not there, on any transport) is one coded error with the transport's as cause.
+      throw ended ?? (error instanceof RequestError ? error : this.#connectFailed(error));
     }
     this.#sent = 0;
     let hello: ServerPayload;
@@ -340,7 +360,12 @@ export class ActionwireClient extends Emitter<ClientEvents> {
       this.#transport = choice;
       return createConnector(choice, this.options);
     }
-    const offered = pickTransport(await discoverTransports(this.options.url));
+    // fetch rejects with a TypeError when it reaches no server; an answer it dislikes is not that.
+    const offered = pickTransport(
+      await discoverTransports(this.options.url).catch((error: unknown) => {
+        throw error instanceof TypeError ? this.#connectFailed(error) : error;
+      }),
+    );
     if (offered === undefined) {
       throw new Error(
         `the server at ${this.options.url} runs no transport this client speaks (faye, socketio, ws)`,
@@ -348,6 +373,16 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     }
     this.#transport = offered.name;
     return createConnector(offered.name, withOfferedPath(this.options, offered));
+  }
+
+  /** `ERR_CONNECT_FAILED`: the server at the URL could not be reached; `cause` says how. */
+  #connectFailed(cause: unknown): RequestError {
+    return new RequestError(
+      `could not connect to ${this.options.url}`,
+      "ERR_CONNECT_FAILED",
+      undefined,
+      { cause },
+    );
   }
 
   #onMessage(message: ServerPayload): void {

@@ -55,8 +55,9 @@ export class FayeConnector implements Connector {
     await new Promise<void>((resolve, reject) => {
       client.on("transport:down", () => {
         if (this.#clientId === undefined) {
-          this.#end("cannot reach the server", true);
+          // Rejected first: the client takes this, not the close, as the reason.
           reject(new Error(`cannot reach the faye server at ${this.options.url}`));
+          this.#end("cannot reach the server", true);
         } else if (this.#byeSeen) {
           this.#end("session ended", true);
         }

@@ -46,8 +46,10 @@ export class WsConnector implements Connector {
         opened = true;
         resolve();
       };
-      socket.onerror = () => {
-        if (!opened) reject(new Error("the WebSocket connection failed"));
+      socket.onerror = (event) => {
+        // The `ws` package's event carries the socket's error; a browser's carries none.
+        const cause = (event as { error?: unknown } | null)?.error ?? event;
+        if (!opened) reject(new Error("the WebSocket connection failed", { cause }));
       };
       socket.onclose = (event) => {
         if (!opened) reject(new Error(`the WebSocket closed (${event.code})`));

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { execFile } from "node:child_process";
+import { createServer as createNetServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import {
   ActionwireClient,
@@ -265,6 +266,20 @@ for (const kind of KINDS)
       });
     }
 
+    it("gives a failed reconnect attempt's error ERR_CONNECT_FAILED", async () => {
+      const c = client({ reconnectDelayMs: 10 });
+      await c.connect();
+      const failed = new Promise<Error>((resolve) => c.once("error", resolve));
+      const { url } = fixture.server;
+      await fixture.stop();
+      const error = await failed;
+      expect(error).to.be.instanceOf(RequestError);
+      expect(error).to.include({ code: "ERR_CONNECT_FAILED" });
+      expect(error.message).to.equal(`could not connect to ${url}`);
+      c.disconnect();
+      fixture = await startServer();
+    });
+
     it("fails to connect to a server that is not there", async () => {
       const url = fixture.server.url;
       await fixture.server.stop();
@@ -274,6 +289,36 @@ for (const kind of KINDS)
       expect(c.connected).to.equal(false);
     });
   });
+
+/** A port with nothing listening on it: one the system just gave out, closed again. */
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("ActionwireClient against a port with nothing listening", () => {
+  const cases: Array<{ label: string; options: Partial<ClientOptions> }> = [
+    ...KINDS,
+    { label: "auto", options: { transport: "auto" } },
+  ];
+  for (const { label, options } of cases)
+    it(`rejects connect() over ${label} with ERR_CONNECT_FAILED, the transport's error as cause`, async () => {
+      const url = `http://127.0.0.1:${await freePort()}`;
+      const c = new ActionwireClient({ url, reconnect: false, ...options });
+      const error = (await c.connect().catch((e: unknown) => e)) as RequestError;
+      expect(error).to.be.instanceOf(RequestError);
+      expect(error).to.include({
+        code: "ERR_CONNECT_FAILED",
+        message: `could not connect to ${url}`,
+      });
+      expect(error.cause).to.be.instanceOf(Error);
+      expect(error.cause).not.to.be.instanceOf(RequestError);
+      expect(c.connected).to.equal(false);
+    });
+});
 
 /**
  * A module resolve hook that makes the named packages missing, as they are in an application
