@@ -99,7 +99,32 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
+/** The listen failures a user causes (a port taken, a privileged port), not bugs. */
+const LISTEN_ERRORS = new Set(["EADDRINUSE", "EACCES", "EADDRNOTAVAIL"]);
+
+/**
+ * The one line the demo prints for a mistake in its environment, or undefined for an error that
+ * deserves its stack trace.
+ */
+function describeStartError(error: unknown): string | undefined {
+  if (error instanceof ConfigError) return `actionwire: ${error.message}`;
+  const { code, address, port } = (error ?? {}) as {
+    code?: unknown;
+    address?: unknown;
+    port?: unknown;
+  };
+  if (typeof code !== "string" || !LISTEN_ERRORS.has(code)) return undefined;
+  const where = typeof address === "string" ? `${address}:${String(port)}` : `port ${String(port)}`;
+  const why =
+    code === "EADDRINUSE"
+      ? "it is already in use"
+      : code === "EACCES"
+        ? "permission denied"
+        : "the address is not available here";
+  return `actionwire: cannot listen on ${where}: ${why} (${code}). Set PORT (or TCP_PORT) to a free port, or 0 for any.`;
+}
+
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? `actionwire: ${error.message}` : error);
+  console.error(describeStartError(error) ?? error);
   process.exit(1);
 });

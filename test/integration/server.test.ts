@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { spawn } from "node:child_process";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { once } from "node:events";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createServer } from "../../src/server/actionwire-server.js";
@@ -162,5 +163,25 @@ describe("npm start (the demo CLI)", function () {
     const [code] = await once(child, "exit");
     expect(code).to.equal(1);
     expect(stderr).to.contain('ROOM_NOTICES must be "on" or "off" (got "maybe").');
+  });
+
+  it("on a port in use, prints one actionwire: line naming it and exits 1", async () => {
+    const taken = createNetServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    const cli = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
+    const child = spawn(process.execPath, [cli], {
+      env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", REDIS_URL: "" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = await once(child, "close"); // after stderr has ended
+    taken.close();
+    expect(code).to.equal(1);
+    expect(stderr).to.equal(
+      `actionwire: cannot listen on 127.0.0.1:${port}: it is already in use (EADDRINUSE). ` +
+        "Set PORT (or TCP_PORT) to a free port, or 0 for any.\n",
+    );
   });
 });
