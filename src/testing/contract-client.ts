@@ -33,6 +33,11 @@ export interface ContractTransport {
   readonly label: string;
   /** The transport name connections report (`socketio`). */
   readonly transport: string;
+  /**
+   * The `remoteIP` its connections report: `"127.0.0.1"` (the default) for a client on the
+   * loopback; what the transport reports otherwise (`"::1"`, or a Unix socket's path or label).
+   */
+  readonly remoteIP?: string;
   /** Config the server needs for this transport (its name in `transports`, options). */
   readonly serverConfig: ActionwireConfig;
   /** Connects a new client and resolves once its welcome arrived. */

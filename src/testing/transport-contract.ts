@@ -11,6 +11,7 @@ import type { ContractClient, ContractTransport, Message } from "./contract-clie
 export function describeTransportContract(t: ContractTransport): void {
   describe(`transport contract: ${t.label}`, function () {
     this.timeout(15_000);
+    const remoteIP = t.remoteIP ?? "127.0.0.1";
     let server: ActionwireServer;
     let clients: ContractClient[] = [];
 
@@ -59,7 +60,7 @@ export function describeTransportContract(t: ContractTransport): void {
         expect(details).to.include({
           transport: t.transport,
           room: "defaultRoom",
-          remoteIP: "127.0.0.1",
+          remoteIP,
           claimedIP: null,
           messageCount: 1,
           totalActions: 0,
@@ -75,7 +76,7 @@ export function describeTransportContract(t: ContractTransport): void {
         const client = await connect();
         expect((await client.request("setIP", { ip: "10.9.8.7" })).status).to.equal("OK");
         const details = (await client.request("detailsView")).data as Record<string, unknown>;
-        expect(details).to.include({ claimedIP: "10.9.8.7", remoteIP: "127.0.0.1" });
+        expect(details).to.include({ claimedIP: "10.9.8.7", remoteIP });
       });
 
       it("says goodbye and ends the connection on quit", async () => {

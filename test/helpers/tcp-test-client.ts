@@ -68,14 +68,18 @@ export function tcpPort(server: ActionwireServer): number {
   return server.transport<TcpTransport>("tcp").address.port;
 }
 
-/** The contract suite's view of a tcp line client. */
-export function tcpContract(): ContractTransport {
+/**
+ * The contract suite's view of a tcp line client; with `host` (`"::1"`), the listener and the
+ * client use that address, and connections report it as their `remoteIP`.
+ */
+export function tcpContract(host?: string): ContractTransport {
   return {
-    label: "tcp",
+    label: host === undefined ? "tcp" : `tcp (${host})`,
     transport: "tcp",
-    serverConfig: { transports: ["tcp"], tcp: { port: 0 } },
+    serverConfig: { transports: ["tcp"], tcp: { port: 0, ...(host ? { host } : {}) } },
+    ...(host ? { remoteIP: host } : {}),
     async connect(server): Promise<ContractClient> {
-      const client = await TcpTestClient.connect(tcpPort(server));
+      const client = await TcpTestClient.connect(tcpPort(server), host);
       return {
         inbox: client.inbox,
         welcome: client.welcome,
