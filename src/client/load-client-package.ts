@@ -1,3 +1,4 @@
+import { isModuleNotFound, missingPackageMessage } from "../core/missing-package.js";
 import { RequestError } from "./request-error.js";
 
 /**
@@ -14,9 +15,9 @@ export async function loadClientPackage<T>(
   try {
     return await load();
   } catch (error) {
-    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    if (!isModuleNotFound(error)) throw error;
     throw new RequestError(
-      `The ${transport} transport needs the "${name}" package. Install it with: npm install ${name}`,
+      missingPackageMessage(name, transport),
       "ERR_TRANSPORT_UNAVAILABLE",
       undefined,
       { cause: error },

@@ -1,4 +1,5 @@
 import { ConfigError } from "./errors.js";
+import { isModuleNotFound, missingPackageMessage } from "./missing-package.js";
 
 /**
  * Loads an optional package a transport needs, at start-up. A missing package is a
@@ -8,11 +9,7 @@ export async function loadPackage<T>(name: string, transport: string): Promise<T
   try {
     return (await import(name)) as T;
   } catch (error) {
-    if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {
-      throw new ConfigError(
-        `The ${transport} transport needs the "${name}" package. Install it with: npm install ${name}`,
-      );
-    }
+    if (isModuleNotFound(error)) throw new ConfigError(missingPackageMessage(name, transport));
     throw error;
   }
 }
