@@ -3,7 +3,7 @@
  * `npm start`: the demo server. Configured from the environment (see docs/getting-started.md):
  * PORT, HOST, TRANSPORTS, TCP_PORT, REDIS_URL (with REDIS_HEARTBEAT_MS, REDIS_NODE_TIMEOUT_MS),
  * NODE_ID, WELCOME_MESSAGE, DEFAULT_ROOM, ROOM_NOTICES, ACTION_TIMEOUT_MS, RATE_LIMIT,
- * MAX_MESSAGE_BYTES.
+ * MAX_MESSAGE_BYTES, RESUME_WINDOW_MS, RESUME_GRACE_MS.
  */
 import type { ActionwireConfig } from "./core/config.js";
 import { ConfigError } from "./core/errors.js";
@@ -37,6 +37,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ActionwireConfig {
   if (rate !== undefined) limits.rate = rate;
   const maxMessageBytes = number("MAX_MESSAGE_BYTES");
   if (maxMessageBytes !== undefined) limits.maxMessageBytes = maxMessageBytes;
+  const resume: Record<string, number> = {};
+  const windowMs = number("RESUME_WINDOW_MS");
+  if (windowMs !== undefined) resume.windowMs = windowMs;
+  const graceMs = number("RESUME_GRACE_MS");
+  if (graceMs !== undefined) resume.graceMs = graceMs;
   const notices = (env.ROOM_NOTICES || "on").toLowerCase();
   if (notices !== "on" && notices !== "off") {
     throw new ConfigError(`ROOM_NOTICES must be "on" or "off" (got "${env.ROOM_NOTICES}").`);
@@ -60,6 +65,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ActionwireConfig {
     roomNotices: notices === "on",
     roomRules: { secureRoom: { authorized: true } },
     limits,
+    resume,
     ...(redis ? { redis } : {}),
     demoPage: true,
   };

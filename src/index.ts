@@ -68,7 +68,15 @@ export type {
   ClusterBus,
   ClusterBusListener,
   ConnectionCommand,
+  HistoryLimits,
   RoomEnvelope,
+  RoomPublication,
 } from "./core/cluster-bus.js";
 export type { ClusterBusContext, ClusterBusFactory } from "./core/cluster-bus-factory.js";
 export type { ClusterStore } from "./core/cluster-store.js";
+export type { HistoryRead, PositionedPush, RoomPosition } from "./core/rooms/room-position.js";
+export type {
+  RecordedRequest,
+  SessionRecord,
+  SessionStore,
+} from "./core/sessions/session-store.js";

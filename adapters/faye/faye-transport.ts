@@ -351,7 +351,7 @@ export class FayeTransport extends BaseTransport<string> {
     if (session === undefined || session.ending !== undefined) return;
     this.#sessions.delete(clientId);
     this.#pendingSessions.add(clientId, session.address);
-    if (session.connection !== undefined) this.release(session.connection.id);
+    if (session.connection !== undefined) this.release(session.connection);
   }
 
   #end(clientId: string): void {
@@ -376,7 +376,7 @@ export class FayeTransport extends BaseTransport<string> {
   #gone(clientId: string): void {
     this.#pending?.delete(clientId);
     const session = this.#connected?.delete(clientId);
-    if (session?.connection !== undefined) this.release(session.connection.id);
+    if (session?.connection !== undefined) this.release(session.connection);
   }
 
   /** The error goes back to the client alone; the log leaves channels (and clientIds) out. */

@@ -10,5 +10,5 @@ import { parseRedisOptions, type RedisOptionsInput } from "./redis-options.js";
  */
 export function redisBus(options: RedisOptionsInput): ClusterBusFactory {
   const parsed = parseRedisOptions(options);
-  return ({ nodeId, logger }) => new RedisClusterBus(parsed, nodeId, logger);
+  return ({ nodeId, logger, history }) => new RedisClusterBus(parsed, nodeId, logger, history);
 }

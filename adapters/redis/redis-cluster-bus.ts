@@ -4,8 +4,19 @@ import type {
   ClusterBus,
   ClusterBusListener,
   ConnectionCommand,
-  RoomEnvelope,
+  HistoryLimits,
+  RoomPublication,
 } from "../../src/core/cluster-bus.js";
+import { newEpoch } from "../../src/core/rooms/room-history.js";
+import {
+  type HistoryRead,
+  type PositionedPush,
+  positionOf,
+  type RoomPosition,
+} from "../../src/core/rooms/room-position.js";
+import type { SessionStore } from "../../src/core/sessions/session-store.js";
+import { APPEND_AND_PUBLISH, DELETE_IF_EQUAL } from "./redis-script.js";
+import { RedisSessionStore } from "./redis-session-store.js";
 import { loadPackage } from "../../src/core/load-package.js";
 import type { ClusterStore } from "../../src/core/cluster-store.js";
 import type { Logger } from "../../src/core/logger.js";
@@ -22,6 +33,17 @@ export interface RedisBusStats {
   dropped: number;
   /** Dead incarnations this node reaped. */
   reaped: number;
+  /** Room messages this node delivered from a room's history: they never came on the bus. */
+  filled: number;
+}
+
+/** The order a room's messages are delivered in on this node (see RedisClusterBus). */
+interface RoomOrder {
+  readonly epoch: string;
+  /** The last offset delivered. */
+  offset: number;
+  /** Set while a gap is being filled from the history: messages that arrived meanwhile. */
+  held: PositionedPush[] | undefined;
 }
 
 /**
@@ -37,11 +59,13 @@ export interface RedisBusStats {
  * - Its {@link ClusterStore} keeps adapters' records as `<prefix><key>` strings.
  */
 export class RedisClusterBus implements ClusterBus {
-  readonly stats: RedisBusStats = { published: 0, received: 0, dropped: 0, reaped: 0 };
+  readonly stats: RedisBusStats = { published: 0, received: 0, dropped: 0, reaped: 0, filled: 0 };
   /** This node's incarnation: its id plus a fresh uuid, so a restart never inherits members. */
   readonly incarnation: string;
   /** Records adapters share across nodes, on the command connection. */
   readonly store: ClusterStore;
+  /** Sessions, shared by every node (so any node resumes any session). */
+  readonly sessions: SessionStore;
   #listener: ClusterBusListener | undefined;
   #pub: Redis | undefined;
   #sub: Redis | undefined;
@@ -54,14 +78,23 @@ export class RedisClusterBus implements ClusterBus {
   readonly #interest = new Set<string>();
   #subscribed = new Set<string>();
   #flushScheduled = false;
+  /** Per room this node hears: the last offset delivered, so messages go out in order. */
+  readonly #order = new Map<string, RoomOrder>();
 
   constructor(
     private readonly options: RedisOptions,
     private readonly nodeId: string,
     private readonly logger: Logger,
+    private readonly limits: HistoryLimits = { historySize: 1_000, windowMs: 120_000 },
   ) {
     this.incarnation = `${nodeId}#${randomUUID()}`;
     this.store = new RedisClusterStore(() => this.#pub, options.keyPrefix);
+    this.sessions = new RedisSessionStore(
+      () => this.#pub,
+      options.keyPrefix,
+      this.incarnation,
+      (holder) => this.#alive(holder),
+    );
   }
 
   async start(listener: ClusterBusListener): Promise<void> {
@@ -98,7 +131,10 @@ export class RedisClusterBus implements ClusterBus {
     // reaped its state): subscribe again, and put the state back.
     sub.on("ready", () => {
       this.#subscribed = new Set();
-      void this.#resubscribe();
+      // What the rooms said while this node was away is in their histories.
+      void this.#resubscribe().then(() => {
+        for (const room of this.#order.keys()) this.#fill(room);
+      });
     });
     pub.on("ready", () => void this.#reassert());
     await this.#reapPredecessors();
@@ -136,13 +172,11 @@ export class RedisClusterBus implements ClusterBus {
 
   async removeConnection(connectionId: string): Promise<void> {
     this.#connections.delete(connectionId);
-    await this.#write((pub) =>
-      pub
-        .multi()
-        .del(this.#key("conn", connectionId))
-        .srem(this.#key("inc", this.incarnation, "conns"), connectionId)
-        .exec(),
-    );
+    await this.#write(async (pub) => {
+      // Only if it still names this node: a resumed session's id may already live elsewhere.
+      await DELETE_IF_EQUAL.run(pub, [this.#key("conn", connectionId)], [this.incarnation]);
+      await pub.srem(this.#key("inc", this.incarnation, "conns"), connectionId);
+    });
   }
 
   async addMember(room: string, connectionId: string): Promise<void> {
@@ -190,7 +224,8 @@ export class RedisClusterBus implements ClusterBus {
       const live = incs.filter((_, i) => scores[i] !== null && Number(scores[i]) >= deadline);
       if (live.length === 0) return local;
       const remote = await pub.sunion(...live.map((inc) => this.#roomKey(room, inc)));
-      return [...local, ...remote];
+      // A session that moved to another node is briefly a member on both.
+      return [...new Set([...local, ...remote])];
     } catch (error) {
       this.logger.debug("redis members failed; local members only", { error: String(error) });
       return local;
@@ -199,7 +234,10 @@ export class RedisClusterBus implements ClusterBus {
 
   async setInterest(room: string, interested: boolean): Promise<void> {
     if (interested) this.#interest.add(room);
-    else this.#interest.delete(room);
+    else {
+      this.#interest.delete(room);
+      this.#order.delete(room);
+    }
     // Joins and leaves come in bursts: subscribe and unsubscribe once per tick, net.
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -210,18 +248,63 @@ export class RedisClusterBus implements ClusterBus {
     }
   }
 
-  async publish(envelope: RoomEnvelope): Promise<void> {
-    this.#listener?.roomMessage(envelope);
+  /**
+   * One Redis call per room message: appended to the room's history and published (one Lua
+   * script, see docs/clustering.md). Every node, this one included, delivers it when it comes back
+   * from the room's channel, in offset order. While Redis is away, this node's members get it at
+   * once, without a position (it is in no history), and other nodes never do.
+   */
+  async publish({ room, message, except }: RoomPublication): Promise<void> {
+    const json = JSON.stringify(message);
+    const envelope = except === undefined ? { room, json } : { room, json, except };
     const pub = this.#pub;
     if (pub === undefined || pub.status !== "ready") {
       this.stats.dropped++;
+      this.#listener?.roomMessage(envelope);
       return;
     }
-    const payload = JSON.stringify({ o: this.incarnation, j: envelope.json, x: envelope.except });
+    const channel = this.#key("room", room);
     this.stats.published++;
-    await pub.publish(this.#key("room", envelope.room), payload).catch(() => {
+    let offset: number;
+    try {
+      offset = Number(
+        await APPEND_AND_PUBLISH.run(
+          pub,
+          [this.#historyKey(room, "meta"), this.#historyKey(room, "stream")],
+          [
+            json,
+            except ?? "",
+            this.limits.historySize,
+            this.limits.windowMs,
+            newEpoch(),
+            channel,
+            this.incarnation,
+          ],
+        ),
+      );
+    } catch (error) {
+      this.logger.debug("redis publish failed; delivered on this node only", {
+        error: String(error),
+      });
       this.stats.dropped++;
-    });
+      this.#listener?.roomMessage(envelope);
+      return;
+    }
+    // Not subscribed to the room yet (a member who just joined spoke): its echo will not come.
+    if (this.#interest.has(room) && !this.#subscribed.has(channel)) this.#fill(room, offset);
+  }
+
+  /** The room's pushes after `position`, if its stream still holds every one of them. */
+  async history(room: string, position: RoomPosition): Promise<HistoryRead> {
+    const pub = this.#pub;
+    if (pub === undefined || pub.status !== "ready") return { recovered: false };
+    const meta = await pub.hmget(this.#historyKey(room, "meta"), "e", "o");
+    const [epoch, last] = [meta[0], Number(meta[1] ?? 0)];
+    if (epoch !== position.epoch || position.offset > last) return { recovered: false };
+    if (position.offset === last) return { recovered: true, pushes: [] };
+    const pushes = await this.#read(pub, room, position.offset);
+    if (pushes[0]?.offset !== position.offset + 1) return { recovered: false };
+    return { recovered: true, pushes };
   }
 
   async command(command: ConnectionCommand): Promise<boolean> {
@@ -245,14 +328,119 @@ export class RedisClusterBus implements ClusterBus {
         listener.command(JSON.parse(payload) as ConnectionCommand);
         return;
       }
-      const { o, j, x } = JSON.parse(payload) as { o: string; j: string; x?: string };
-      if (o === this.incarnation) return; // delivered locally when it was published
-      this.stats.received++;
+      const { o, j, x, n } = JSON.parse(payload) as {
+        o: string;
+        j: string;
+        x?: string;
+        n?: number;
+      };
+      if (o !== this.incarnation) this.stats.received++;
       const room = decodeURIComponent(channel.slice(this.#key("room", "").length));
-      listener.roomMessage(x === undefined ? { room, json: j } : { room, json: j, except: x });
+      const except = x === undefined || x === "" ? undefined : x;
+      if (n === undefined) {
+        listener.roomMessage(except === undefined ? { room, json: j } : { room, json: j, except });
+      } else {
+        this.#deliver(
+          room,
+          except === undefined ? { offset: n, json: j } : { offset: n, json: j, except },
+        );
+      }
     } catch (error) {
       this.logger.warn("a malformed cluster message was ignored", { error: String(error) });
     }
+  }
+
+  /**
+   * Delivers a room's messages in offset order: a duplicate is dropped, a gap is filled from the
+   * room's history first (messages arriving meanwhile wait behind it).
+   */
+  #deliver(room: string, push: PositionedPush): void {
+    const order = this.#order.get(room);
+    const epoch = positionOf(push.json)?.epoch ?? "";
+    if (order === undefined || order.epoch !== epoch) {
+      // The first message this node hears in the room (or in its new history) starts the count.
+      this.#order.set(room, { epoch, offset: push.offset, held: undefined });
+      this.#emit(room, push);
+      return;
+    }
+    if (order.held !== undefined) {
+      order.held.push(push);
+    } else if (push.offset === order.offset + 1) {
+      order.offset = push.offset;
+      this.#emit(room, push);
+    } else if (push.offset > order.offset + 1) {
+      order.held = [push];
+      this.#fill(room);
+    }
+  }
+
+  /**
+   * Reads what the room's history holds past the last offset delivered (up to `until`, the
+   * offset this node knows exists), then delivers it and what was held, in order.
+   */
+  #fill(room: string, until?: number): void {
+    const order = this.#order.get(room);
+    const pub = this.#pub;
+    if (order === undefined) {
+      if (until === undefined || pub === undefined) return;
+      // Nothing heard yet in this room: start from the message just published.
+      void this.#read(pub, room, until - 1)
+        .then((pushes) => {
+          for (const push of pushes) if (push.offset === until) this.#deliver(room, push);
+        })
+        .catch(() => undefined);
+      return;
+    }
+    order.held ??= [];
+    const from = order.offset;
+    const read = pub === undefined ? Promise.resolve([]) : this.#read(pub, room, from);
+    void read
+      .catch((error: unknown) => {
+        this.logger.debug("redis history read failed", { room, error: String(error) });
+        return [] as PositionedPush[];
+      })
+      .then((pushes) => {
+        if (this.#order.get(room) !== order) return;
+        const held = order.held ?? [];
+        order.held = undefined;
+        const arrived = new Set(held.map((push) => push.offset));
+        for (const push of [...pushes, ...held].sort((a, b) => a.offset - b.offset)) {
+          if (push.offset <= order.offset) continue;
+          if (!arrived.has(push.offset)) this.stats.filled++;
+          if (push.offset > order.offset + 1) {
+            this.logger.warn("room messages lost: past the room's history", {
+              room,
+              from: order.offset + 1,
+              to: push.offset - 1,
+            });
+          }
+          order.offset = push.offset;
+          this.#emit(room, push);
+        }
+      });
+  }
+
+  /** A room's pushes after `offset`, from its stream. */
+  async #read(pub: Redis, room: string, offset: number): Promise<PositionedPush[]> {
+    const entries = await pub.xrange(this.#historyKey(room, "stream"), `${offset + 1}-0`, "+");
+    return entries.map(([id, fields]) => {
+      const json = fields[fields.indexOf("j") + 1]!;
+      const except = fields[fields.indexOf("x") + 1];
+      const push = { offset: Number(id.slice(0, id.indexOf("-"))), json };
+      return except === undefined || except === "" ? push : { ...push, except };
+    });
+  }
+
+  #emit(room: string, push: PositionedPush): void {
+    this.#listener?.roomMessage({ room, ...push });
+  }
+
+  /** Whether a node incarnation still beats. */
+  async #alive(holder: string): Promise<boolean> {
+    const pub = this.#pub;
+    if (pub === undefined || pub.status !== "ready") return false;
+    const score = await pub.zscore(this.#key("nodes"), holder);
+    return score !== null && Number(score) >= Date.now() - this.options.nodeTimeoutMs;
   }
 
   /** Brings the subscriptions in line with the rooms this node holds (net of a tick's churn). */
@@ -276,7 +464,23 @@ export class RedisClusterBus implements ClusterBus {
 
   async #tick(): Promise<void> {
     await this.#heartbeat(false);
+    await this.#keepHistories();
     await this.#reapDead();
+  }
+
+  /**
+   * A room's epoch and offset expire `windowMs` after its last message; while this node hears
+   * the room they are kept, so a quiet room's members can still resume it.
+   */
+  async #keepHistories(): Promise<void> {
+    const pub = this.#pub;
+    if (pub === undefined || pub.status !== "ready" || this.#interest.size === 0) return;
+    const multi = pub.multi();
+    for (const room of this.#interest) {
+      multi.pexpire(this.#historyKey(room, "meta"), this.limits.windowMs);
+      multi.pexpire(this.#historyKey(room, "stream"), this.limits.windowMs);
+    }
+    await multi.exec().catch(() => undefined);
   }
 
   /** Says this incarnation is alive; if it had been reaped (a long outage), puts it all back. */
@@ -346,7 +550,13 @@ export class RedisClusterBus implements ClusterBus {
     await this.#forget(inc);
     this.stats.reaped++;
     this.logger.info("reaped a dead node", { incarnation: inc, rooms: rooms.length });
-    for (const [room, ids] of left) if (ids.length > 0) this.#listener?.membersReaped(room, ids);
+    for (const [room, ids] of left) {
+      // A session already resumed on a live node did not leave.
+      const holders =
+        ids.length === 0 ? [] : await pub.mget(...ids.map((id) => this.#key("conn", id)));
+      const gone = ids.filter((_, i) => holders[i] === null || holders[i] === inc);
+      if (gone.length > 0) this.#listener?.membersReaped(room, gone);
+    }
   }
 
   /** Deletes everything an incarnation wrote. */
@@ -379,6 +589,11 @@ export class RedisClusterBus implements ClusterBus {
     return (
       this.options.keyPrefix + parts.map((p, i) => (i === 0 ? p : encodeURIComponent(p))).join(":")
     );
+  }
+
+  /** A room's history keys: the room in a hash tag, so both share one Redis Cluster slot. */
+  #historyKey(room: string, part: "meta" | "stream"): string {
+    return `${this.options.keyPrefix}hist:{${encodeURIComponent(room)}}:${part}`;
   }
 
   #roomKey(room: string, inc: string): string {

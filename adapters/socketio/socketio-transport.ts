@@ -154,7 +154,7 @@ export class SocketIoTransport extends BaseTransport<Socket> {
     // A middleware that never calls next: every event is taken here, before socket.io would
     // emit it on the socket (a tick later, to no listener: onAny would leave that to run too).
     socket.use((packet) => this.#receive(connection, packet));
-    socket.on("disconnect", () => this.release(connection.id));
+    socket.on("disconnect", () => this.release(connection));
     const engine = this.#engine!;
     engine.coalesceWrites((socket.conn as unknown as EngineSocket).transport);
     socket.conn.on("upgrade", engine.coalesceWrites);

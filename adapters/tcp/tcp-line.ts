@@ -20,7 +20,8 @@ export type TcpLine = { json: string } | { request: Record<string, unknown> };
 /**
  * Reads one line of the tcp protocol (PROTOCOL.md, "tcp"): a JSON request, actionHero's JSON
  * form `{"action": name, "params": {…}}`, a text verb with its arguments (`say hello there`,
- * `paramAdd key=value`), or an action name alone, which runs with the sticky params.
+ * `paramAdd key=value`), a hello (`hello {"auth":…}`), or an action name alone, which runs with
+ * the sticky params.
  */
 export function readTcpLine(line: string): TcpLine {
   if (line.startsWith("{")) {
@@ -45,6 +46,8 @@ export function readTcpLine(line: string): TcpLine {
   const space = line.indexOf(" ");
   const word = space === -1 ? line : line.slice(0, space);
   const args = space === -1 ? "" : line.slice(space + 1).trim();
+  // `hello <json params>` (docs/protocol.md, "The hello"): the params are JSON text.
+  if (word === "hello") return { json: `{"event":"hello","params":${args === "" ? "{}" : args}}` };
   // `action` is not a text verb: a line of one word is an action name ("action" included).
   if (isVerb(word) && word !== "action") {
     return { request: { event: word, params: textParams(word, args) } };

@@ -19,6 +19,11 @@ const tcpOptionsSchema = z.strictObject({
    */
   idleTimeoutMs: z.number().int().min(0).max(MAX_TIMER_MS).default(0),
   /**
+   * Every connection's first line is a hello (`hello {"auth":…,"resume":…}`): the welcome waits
+   * for it (docs/protocol.md, "Sessions and resume"). Off: the welcome comes at once (version 1).
+   */
+  hello: z.boolean().default(false),
+  /**
    * TCP keep-alive: after this many ms without traffic either way, the operating system probes
    * the peer (Node asks for a probe a second, ten at most) and closes the connection when the
    * peer is gone. Whole seconds (the socket option's unit); 0: off.

@@ -99,11 +99,12 @@ export class TcpTransport extends BaseTransport<Socket> {
   #open(socket: Socket): void {
     this.#live.add(socket);
     socket.setNoDelay(true);
-    const { idleTimeoutMs, keepAliveMs } = this.#options;
+    const { idleTimeoutMs, keepAliveMs, hello } = this.#options;
     if (keepAliveMs > 0) socket.setKeepAlive(true, keepAliveMs);
     const connection = this.accept(socket, {
       remoteIP: socket.remoteAddress ?? "",
       remotePort: socket.remotePort ?? 0,
+      hello,
     });
     // Only what the client sends counts: writes to a peer that is gone still succeed for a
     // while (into the kernel's buffer), so they must not keep it alive.
@@ -136,7 +137,7 @@ export class TcpTransport extends BaseTransport<Socket> {
     socket.on("close", () => {
       clearTimeout(idle);
       this.#live.delete(socket);
-      this.release(connection.id);
+      this.release(connection);
     });
   }
 

@@ -154,7 +154,7 @@ export class WsTransport extends BaseTransport<WebSocket> {
 
   #makeListeners(): WsListeners {
     const host = this.host;
-    const release = (id: string) => this.release(id);
+    const release = (connection: Connection) => this.release(connection);
     const live = this.#live;
     const silent = this.#silent;
     return {
@@ -176,7 +176,7 @@ export class WsTransport extends BaseTransport<WebSocket> {
         const connection = live.get(this);
         live.delete(this);
         silent.delete(this);
-        if (connection !== undefined) release(connection.id);
+        if (connection !== undefined) release(connection);
       },
     };
   }

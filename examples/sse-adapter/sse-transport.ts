@@ -81,7 +81,7 @@ export class SseTransport extends BaseTransport<Stream> {
     this.#byToken.set(token, connection);
     response.on("close", () => {
       this.#byToken.delete(token);
-      this.release(connection.id);
+      this.release(connection);
     });
   }
 

@@ -5,6 +5,8 @@ import { ActionwireError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { PreparedMessage } from "./prepared-message.js";
 import type { RoomManager } from "./rooms/room-manager.js";
+import { parseHello, type Hello } from "./sessions/hello.js";
+import type { SessionStart, Sessions } from "./sessions/sessions.js";
 
 /**
  * Lets new connections in: the connection limits (per node, per address), then
@@ -20,6 +22,7 @@ export class Admission {
     private readonly logger: Logger,
     private readonly table: ConnectionTable,
     private readonly rooms: RoomManager,
+    private readonly sessions: Sessions,
   ) {}
 
   /**
@@ -51,9 +54,11 @@ export class Admission {
    * `config.authenticate` for any caller: `true` or an identity (merged into
    * `connection.data`) accepts; anything else, or a throw, refuses.
    */
-  async judge(connection: Connection): Promise<{ accepted: boolean; message: string }> {
+  async judge(
+    connection: Connection,
+  ): Promise<{ accepted: boolean; message: string; identity?: unknown }> {
     const authenticate = this.config.authenticate;
-    if (authenticate === undefined) return { accepted: true, message: "" };
+    if (authenticate === undefined) return { accepted: true, message: "", identity: true };
     let verdict: unknown;
     let message = "not authorized to connect";
     try {
@@ -65,9 +70,9 @@ export class Admission {
     }
     if (typeof verdict === "object" && verdict !== null && !Array.isArray(verdict)) {
       Object.assign(connection.data, verdict);
-      return { accepted: true, message };
+      return { accepted: true, message, identity: verdict };
     }
-    return { accepted: verdict === true, message };
+    return { accepted: verdict === true, message, identity: verdict };
   }
 
   /**
@@ -86,13 +91,31 @@ export class Admission {
       });
       return false;
     }
-    const { accepted, message } = await this.judge(connection);
+    let hello: Hello | undefined;
+    if (connection.hello !== undefined) {
+      hello = await this.hello(connection);
+      if (hello === undefined) return false;
+    }
+    const { accepted, message, identity } = await this.judge(connection);
     if (!accepted) {
       this.table.close(connection, "not authorized", {
         code: "ERR_NOT_AUTHORIZED",
         error: message,
       });
       return false;
+    }
+    let session: SessionStart | undefined;
+    if (hello !== undefined && connection.state === "opening") {
+      session = await this.sessions.start(connection, hello, identity);
+    }
+    await this.register(connection);
+    if (session?.resumed === true) {
+      // The session's own room and listens are back (restored by its start).
+      if (connection.state !== "opening") return false;
+      connection.state = "open";
+      this.#welcome(connection, connection.room, session);
+      session.replay();
+      return true;
     }
     let room = this.config.defaultRoom;
     if (room !== null) {
@@ -109,9 +132,66 @@ export class Admission {
     // Its transport may have let it go while the hooks ran.
     if (connection.state !== "opening") return false;
     connection.state = "open";
-    const welcome = { context: "api" as const, welcome: this.config.welcomeMessage, room };
-    this.table.sendTo(connection.id, PreparedMessage.fromPayload(welcome));
+    this.#welcome(connection, room, session);
     if (room !== null) await this.rooms.join(connection, room);
+    if (session !== undefined) await this.sessions.save(connection);
     return true;
+  }
+
+  /** Makes the cluster know the connection lives here, under its final id. */
+  private async register(connection: Connection): Promise<void> {
+    connection.registered = true;
+    await this.onRegister(connection);
+  }
+
+  /** Set by the dispatcher: tells the bus a connection lives on this node. */
+  onRegister: (connection: Connection) => Promise<void> = async () => undefined;
+
+  /**
+   * Waits for the hello the connection announced: `undefined` (and the connection closed) if
+   * its first frame is something else, it is malformed, or it does not come in time.
+   */
+  private async hello(connection: Connection): Promise<Hello | undefined> {
+    const waiting = connection.hello!;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), this.config.resume.helloTimeoutMs);
+    });
+    const params = await Promise.race([waiting.received, timeout]);
+    clearTimeout(timer);
+    connection.hello = undefined;
+    if (connection.state !== "opening") return undefined;
+    if (params === "timeout") {
+      this.table.close(connection, "timeout");
+      return undefined;
+    }
+    try {
+      if (params === undefined)
+        throw new ActionwireError(
+          "ERR_BAD_MESSAGE",
+          "bad hello: the first message must be a hello",
+        );
+      const hello = parseHello(params, this.config.limits);
+      connection.auth = hello.auth;
+      return hello;
+    } catch (error) {
+      const text = error instanceof ActionwireError ? error.message : "bad hello";
+      this.table.close(connection, "bad hello", { code: "ERR_BAD_MESSAGE", error: text });
+      return undefined;
+    }
+  }
+
+  /** The welcome push: with the connection's id and its session, for a client that said hello. */
+  #welcome(connection: Connection, room: string | null, session: SessionStart | undefined): void {
+    const welcome: Record<string, unknown> & { context: "api" } = {
+      context: "api",
+      welcome: this.config.welcomeMessage,
+      room,
+    };
+    if (session !== undefined) {
+      welcome.id = connection.id;
+      welcome.session = session.welcome;
+    }
+    this.table.sendTo(connection.id, PreparedMessage.fromPayload(welcome));
   }
 }

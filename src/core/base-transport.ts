@@ -91,7 +91,7 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
   disconnect(connectionId: string): void {
     const connection = this.connectionOf(connectionId);
     if (connection === undefined) return;
-    this.release(connectionId);
+    this.release(connection);
     this.terminate(connection.handle as Socket);
   }
 
@@ -113,10 +113,19 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
     return connection;
   }
 
-  /** The native socket closed (or is being closed): the core forgets the connection. Idempotent. */
-  protected release(connectionId: string): void {
-    const connection = this.connectionOf(connectionId);
-    if (connection === undefined) return;
+  /**
+   * The native socket closed (or is being closed): the core forgets the connection. Idempotent.
+   * Pass the connection itself: a resumed session's new socket may already hold its id, and
+   * only the connection object tells the two apart.
+   */
+  protected release(connection: Connection | string): void {
+    if (typeof connection === "string") {
+      const found = this.connectionOf(connection);
+      if (found === undefined) return;
+      connection = found;
+    } else if (this.connectionOf(connection.id) !== connection) {
+      return;
+    }
     this.#size--;
     this.host.connectionClosed(connection);
   }

@@ -1,5 +1,6 @@
 import type { ClusterBus } from "./cluster-bus.js";
 import type { Logger } from "./logger.js";
+import type { HistoryLimits } from "./cluster-bus.js";
 
 /** What a server tells a {@link ClusterBusFactory} about itself. */
 export interface ClusterBusContext {
@@ -7,6 +8,8 @@ export interface ClusterBusContext {
   readonly nodeId: string;
   /** The server's logger (`config.logger`, or the default debug logger). */
   readonly logger: Logger;
+  /** How much room history to keep: `config.resume`'s `historySize` and `windowMs`. */
+  readonly history: HistoryLimits;
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { ClusterStore } from "./cluster-store.js";
+import type { HistoryRead, RoomPosition } from "./rooms/room-position.js";
+import type { SessionStore } from "./sessions/session-store.js";
 
 /** A room message as it crosses the bus: built and serialised once by the sender. */
 export interface RoomEnvelope {
@@ -7,6 +9,30 @@ export interface RoomEnvelope {
   readonly json: string;
   /** The connection that must not receive it (the sender, or the one who moved). */
   readonly except?: string;
+  /**
+   * Its offset in the room's history, once the bus gave it one (the `json` then carries it,
+   * with the epoch); absent on a push the bus could not record (Redis unreachable).
+   */
+  readonly offset?: number;
+}
+
+/** A room message to publish: the bus serialises it once, with its position if it gives one. */
+export interface RoomPublication {
+  readonly room: string;
+  /** The push (an object with its `context`), serialised once for every recipient. */
+  readonly message: Readonly<Record<string, unknown>>;
+  /** The connection that must not receive it (the sender, or the one who moved). */
+  readonly except?: string;
+}
+
+/** How much of each room's history a bus keeps (`config.resume`). */
+export interface HistoryLimits {
+  /** Pushes per room at most. */
+  readonly historySize: number;
+  /** Pushes older than this are dropped, in ms. */
+  readonly windowMs: number;
+  /** Bytes of pushes per room at most, where the bus counts them (in memory). */
+  readonly historyBytes?: number;
 }
 
 /** A command for the node that holds a connection (server-side push or disconnect). */
@@ -17,7 +43,9 @@ export type ConnectionCommand =
       message: string;
       extra: Record<string, unknown>;
     }
-  | { kind: "disconnect"; connectionId: string; reason: string };
+  | { kind: "disconnect"; connectionId: string; reason: string }
+  /** The connection's session was resumed elsewhere: close it without a goodbye or a leave. */
+  | { kind: "handover"; connectionId: string };
 
 /** What the bus calls back into the node. */
 export interface ClusterBusListener {
@@ -55,10 +83,19 @@ export interface ClusterBus {
   /** This node has local members or listeners in `room` (`true`) or no longer has (`false`). */
   setInterest(room: string, interested: boolean): Promise<void>;
   /**
-   * Sends a room message to this node's members at once and to every other node interested in
-   * the room (one publish, not one per member).
+   * Sends a room message to every node interested in the room (one publish, not one per
+   * member), this one included. A bus with a {@link ClusterBus.history} first gives it the
+   * room's next offset (in `json`, with its epoch); every node then delivers a room's
+   * messages in offset order, filling a gap from the history.
    */
-  publish(envelope: RoomEnvelope): Promise<void>;
+  publish(publication: RoomPublication): Promise<void>;
+  /**
+   * The room's pushes after `position`, if its history still holds all of them; absent on a
+   * bus that keeps no history (its pushes carry no position, and no room is ever recovered).
+   */
+  history?(room: string, position: RoomPosition): Promise<HistoryRead>;
+  /** Where sessions are kept: shared by every node (Redis); absent: in this node's memory. */
+  readonly sessions?: SessionStore;
   /** Sends a command to the node holding a connection; `false` if no live node holds it. */
   command(command: ConnectionCommand): Promise<boolean>;
   /**

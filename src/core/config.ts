@@ -56,6 +56,25 @@ const limitsSchema = z.strictObject({
   slowConsumer: z.enum(["disconnect", "drop"]).default("disconnect"),
 });
 
+const resumeSchema = z.strictObject({
+  /** Keep a session per connection that says hello, so it can be resumed. */
+  enabled: z.boolean().default(true),
+  /** How long a dropped session can be resumed, and how far back room histories reach. */
+  windowMs: int(1_000, MAX_TIMER_MS).default(120_000),
+  /** A dropped session stays a member of its rooms this long, unannounced. */
+  graceMs: int(0, MAX_TIMER_MS).default(15_000),
+  /** Pushes each room's history keeps at most. */
+  historySize: int(1, 1_000_000).default(1_000),
+  /** Bytes of pushes each room's history keeps at most, on a node that runs alone. */
+  historyBytes: int(1_024, 1024 ** 3).default(1024 * 1024),
+  /** Replies each session keeps, to answer a request re-sent after a resume. */
+  maxReplies: int(1, 100_000).default(64),
+  /** How long a connection that announced a hello may take to send it. */
+  helloTimeoutMs: int(1, MAX_TIMER_MS).default(10_000),
+  /** The goodbye `server shutdown` tells each client to wait up to this long to reconnect. */
+  shutdownSpreadMs: int(0, MAX_TIMER_MS).default(2_000),
+});
+
 const coreSchema = z.strictObject({
   transports: z
     .array(z.union([z.string().min(1), fn<TransportClass>("a transport name or class")]))
@@ -91,6 +110,8 @@ const coreSchema = z.strictObject({
   trustedProxies: z.array(z.string().min(1)).default([]),
   shutdownTimeoutMs: int(0, MAX_TIMER_MS).default(5_000),
   limits: limitsSchema.default(() => limitsSchema.parse({})),
+  /** Sessions and their resume (docs/protocol.md, "Sessions and resume"). */
+  resume: resumeSchema.default(() => resumeSchema.parse({})),
   actions: z
     .array(
       z.custom<ActionDefinition>((value) => typeof value === "object" && value !== null, {
@@ -202,6 +223,7 @@ export type ActionwireConfig = z.input<typeof coreSchema> & {
  */
 export type ResolvedConfig = Readonly<z.output<typeof coreSchema>> & {
   readonly limits: Readonly<z.output<typeof limitsSchema>>;
+  readonly resume: Readonly<z.output<typeof resumeSchema>>;
   /** Validated options per transport name. */
   readonly transportOptions: Readonly<Record<string, unknown>>;
   /** Options from older APIs that were ignored, by name (also logged at start). */
@@ -267,6 +289,11 @@ export function resolveConfig(
     );
   }
 
+  if (data.resume.graceMs > data.resume.windowMs) {
+    throw new ConfigError(
+      `config.resume.graceMs (${data.resume.graceMs}) must not be longer than config.resume.windowMs (${data.resume.windowMs}).`,
+    );
+  }
   const warnings: string[] = [];
   let chosen = [...data.transports];
   for (const [name, translation] of legacy) {

@@ -13,7 +13,8 @@ export type GoodbyeReason =
   | "slow consumer"
   | "message too large"
   | "not authorized"
-  | "too many connections";
+  | "too many connections"
+  | "bad hello";
 
 /** The `status` of the goodbye push, the last message a closed connection gets. */
 export const GOODBYE_STATUS = "Bye!";
@@ -56,7 +57,8 @@ export class ConnectionTable {
   remove(connection: Connection): boolean {
     if (connection.state === "closed") return false;
     connection.state = "closed";
-    this.#entries.delete(connection.id);
+    // Its id may already belong to the socket that resumed its session.
+    if (this.#entries.get(connection.id) === connection) this.#entries.delete(connection.id);
     return true;
   }
 
@@ -66,20 +68,57 @@ export class ConnectionTable {
    * it is turned away), then its transport closes it after what was already written. `false`
    * if it was already closing or closed.
    */
-  close(connection: Connection, reason: GoodbyeReason, refusal?: Refusal): boolean {
+  close(
+    connection: Connection,
+    reason: GoodbyeReason,
+    refusal?: Refusal,
+    extra?: Record<string, unknown>,
+  ): boolean {
     if (!connection.open) return false;
     connection.state = "closing";
-    this.sayGoodbye(connection, reason, refusal);
+    this.sayGoodbye(connection, reason, refusal, extra);
     return true;
+  }
+
+  /**
+   * A connection's session was resumed on another socket: it closes at once, with no goodbye
+   * (its client is already elsewhere) and without leaving its rooms.
+   */
+  handOver(connection: Connection, where: "local" | "remote"): void {
+    if (connection.state === "closed") return;
+    connection.state = "closing";
+    connection.handedOver = where;
+    this.#transportOf(connection.id)?.disconnect(connection.id);
+    // A transport that lets go later (or not at all) must not keep the id from the new socket.
+    this.remove(connection);
+  }
+
+  /** A connection takes a resumed session's id (before its welcome). */
+  rekey(connection: Connection, id: string): void {
+    if (this.#entries.get(connection.id) === connection) this.#entries.delete(connection.id);
+    connection.adopt(id);
+    this.#entries.set(id, connection);
   }
 
   /**
    * The goodbye and the close, for a connection already `closing` (a quit, which waits for
    * the replies to the requests before it); nothing once it is closed.
    */
-  sayGoodbye(connection: Connection, reason: GoodbyeReason, refusal?: Refusal): void {
+  sayGoodbye(
+    connection: Connection,
+    reason: GoodbyeReason,
+    refusal?: Refusal,
+    extra?: Record<string, unknown>,
+  ): void {
     if (connection.state === "closed") return;
-    const goodbye = { context: "api" as const, status: GOODBYE_STATUS, reason, ...refusal };
+    connection.endReason = reason;
+    const goodbye = {
+      ...extra,
+      context: "api" as const,
+      status: GOODBYE_STATUS,
+      reason,
+      ...refusal,
+    };
     this.sendTo(connection.id, PreparedMessage.fromPayload(goodbye));
     this.#transportOf(connection.id)?.disconnect(connection.id);
   }

@@ -10,6 +10,23 @@ export interface ConnectionInfo {
   remotePort: number;
   /** The upgrade or handshake request, when the transport has one (for auth hooks). */
   request?: import("node:http").IncomingMessage;
+  /**
+   * The client announced that its first frame is a hello (docs/protocol.md, "Announcing the
+   * hello"). Unset: the core reads `hello=1` in the request's query, if there is a request.
+   */
+  hello?: boolean;
+}
+
+/** What the core keeps of a connection's session while it has a socket (see Sessions). */
+export interface LiveSession {
+  /** What `authenticate` returned when the session began, as JSON. */
+  readonly identity: string;
+  /** SHA-256 of the current resume token. */
+  tokenHash: string;
+  /** Which socket of the session this is (bumped at each resume). */
+  readonly attachment: number;
+  /** Requests the session recorded, by `messageId` as JSON (loaded at resume, then kept up). */
+  readonly recorded: Map<string, import("./sessions/session-store.js").RecordedRequest>;
 }
 
 /**
@@ -53,8 +70,7 @@ export type ConnectionState = "opening" | "open" | "closing" | "closed";
  * ({@link Connection.handle}), which the transport sets and may one day replace.
  */
 export class Connection {
-  /** Server-assigned, unguessable (uuid v4); never the transport's own session id. */
-  readonly id: string = flat(randomUUID());
+  #id: string = flat(randomUUID());
   readonly connectedAt: number = Date.now();
   /** The adapter's name (`ws`, `socketio`, `faye`, `tcp`, …). */
   readonly transport: string;
@@ -62,6 +78,11 @@ export class Connection {
   readonly remotePort: number;
   /** The upgrade or handshake request the connection came in on, if the transport had one. */
   readonly request: HandshakeRequest | undefined;
+  /**
+   * What the client sent `authenticate` in its hello (`auth`), on any transport; `undefined`
+   * for a client that sent none.
+   */
+  auth: Readonly<Record<string, unknown>> | undefined = undefined;
   /** What the client claimed with `setIP`; never used for anything. */
   claimedIP: string | null = null;
   room: string | null = null;
@@ -97,6 +118,24 @@ export class Connection {
   roomWork: Promise<void> | undefined = undefined;
   /** @internal The size of its sticky params (see {@link Connection.paramBytes}). */
   paramsSize = 0;
+  /** @internal Set while it awaits its hello (the client announced one): resolved with its params. */
+  hello:
+    | {
+        readonly received: Promise<Record<string, unknown> | undefined>;
+        receive(params: Record<string, unknown> | undefined): void;
+      }
+    | undefined = undefined;
+  /** @internal Its session, once it has one (it said hello and sessions are on). */
+  session: LiveSession | undefined = undefined;
+  /** @internal Why the server ended it (the goodbye's reason), once it did. */
+  endReason: string | undefined = undefined;
+  /**
+   * @internal Its session moved to another socket: it closes without leaving its rooms (and,
+   * when the session moved to another node, `"remote"`, this node's membership goes quietly).
+   */
+  handedOver: "local" | "remote" | undefined = undefined;
+  /** @internal The cluster knows it lives on this node (see ClusterBus.addConnection). */
+  registered = false;
 
   constructor(transport: string, info: ConnectionInfo, rate = Number.MAX_SAFE_INTEGER) {
     this.transport = transport;
@@ -108,6 +147,21 @@ export class Connection {
         ? undefined
         : { method: request.method, url: request.url, headers: request.headers };
     this.rate = new TokenBucket(rate);
+    if (info.hello ?? announcesHello(request?.url)) {
+      let receive!: (params: Record<string, unknown> | undefined) => void;
+      const received = new Promise<Record<string, unknown> | undefined>((r) => (receive = r));
+      this.hello = { received, receive };
+    }
+  }
+
+  /** Server-assigned, unguessable (uuid v4); never the transport's own session id. Kept by a resume. */
+  get id(): string {
+    return this.#id;
+  }
+
+  /** @internal Takes a resumed session's id, before the welcome (see ConnectionTable.rekey). */
+  adopt(id: string): void {
+    this.#id = id;
   }
 
   /** True while it is opening or open: what it sends is still handled. */
@@ -160,6 +214,13 @@ export class Connection {
  */
 function flat(text: string): string {
   return Buffer.from(text, "latin1").toString("latin1");
+}
+
+/** `hello=1` in a URL's query (a path or a full URL). */
+function announcesHello(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  const query = url.indexOf("?");
+  return query >= 0 && new URLSearchParams(url.slice(query + 1)).get("hello") === "1";
 }
 
 /** IPv4-mapped IPv6 (`::ffff:127.0.0.1`) is shown as plain IPv4. */

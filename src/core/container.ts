@@ -41,11 +41,13 @@ export function transportRegistry(): TransportRegistry {
  */
 export function createServerContainer(
   config: ResolvedConfig,
-  busFactory: ClusterBusFactory = () => new MemoryClusterBus(),
+  busFactory: ClusterBusFactory = ({ history }) => new MemoryClusterBus(history),
 ): DependencyContainer {
   const child = baseContainer.createChildContainer();
   const logger = config.logger ?? createDebugLogger();
-  const bus = busFactory({ nodeId: config.nodeId, logger });
+  const { historySize, historyBytes, windowMs } = config.resume;
+  const history = { historySize, historyBytes, windowMs };
+  const bus = busFactory({ nodeId: config.nodeId, logger, history });
   child.registerInstance(TOKENS.Config, config);
   child.registerInstance(TOKENS.Logger, logger);
   child.registerInstance(TOKENS.ClusterBus, bus);

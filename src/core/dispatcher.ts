@@ -17,6 +17,8 @@ import type { ReplyFn } from "./realtime-transport.js";
 import type { RemoteControl } from "./remote-control.js";
 import { waitAtMost } from "./wait-at-most.js";
 import type { RoomManager } from "./rooms/room-manager.js";
+import { HELLO_VERB } from "./sessions/hello.js";
+import { Sessions } from "./sessions/sessions.js";
 import {
   checkDeclared,
   VERB_TABLE,
@@ -39,6 +41,9 @@ export class Dispatcher {
   readonly #runner: ActionRunner;
   readonly #admission: Admission;
   readonly #verbs: VerbContext;
+  readonly #sessions: Sessions;
+  /** Parked sessions being written, for a stop to wait for. */
+  readonly #parking = new Set<Promise<unknown>>();
   #draining = false;
 
   constructor(
@@ -60,7 +65,10 @@ export class Dispatcher {
         "sending an alert",
       ),
     );
-    this.#admission = new Admission(config, logger, table, rooms);
+    this.#sessions = new Sessions(config, logger, table, rooms, bus);
+    this.#sessions.onHandover = (connectionId) => bus.command({ kind: "handover", connectionId });
+    this.#admission = new Admission(config, logger, table, rooms, this.#sessions);
+    this.#admission.onRegister = (connection) => bus.addConnection(connection.id);
     this.#verbs = { config, rooms, actions, runner: this.#runner };
   }
 
@@ -71,7 +79,6 @@ export class Dispatcher {
   accept(transport: string, info: ConnectionInfo): Connection {
     const connection = new Connection(transport, info, this.config.limits.rate);
     this.table.add(connection);
-    this.track(this.bus.addConnection(connection.id), "registering a connection");
     this.track(this.#admission.admit(connection), "admitting a connection");
     return connection;
   }
@@ -81,14 +88,48 @@ export class Dispatcher {
     return this.#admission.judge(connection);
   }
 
-  /** Its transport let the connection go: it is closed, leaves its rooms, its actions abort. */
+  /**
+   * Its transport let the connection go: it is closed. Without a session (or when the session
+   * ends: a quit, a close the server decided) it leaves its rooms and its actions abort. A
+   * session whose socket merely dropped is parked instead: its rooms and running actions stay
+   * for a resume. A session taken by a newer socket leaves nothing behind.
+   */
   connectionClosed(connection: Connection): void {
+    connection.hello?.receive(undefined);
     if (!this.table.remove(connection)) return;
+    this.#admission.release(connection);
+    const handedOver = connection.handedOver;
+    if (handedOver !== undefined) {
+      this.track(this.rooms.detach(connection), "letting a session go");
+      if (handedOver === "remote") {
+        const room = connection.room;
+        if (room !== null)
+          this.track(this.rooms.leaveDetached(room, connection.id, false), "letting a session go");
+        this.#unregister(connection);
+      }
+      return;
+    }
+    if (connection.session !== undefined && parks(connection.endReason)) {
+      const parked = this.#sessions.park(connection);
+      this.#parking.add(parked);
+      const done = () => this.#parking.delete(parked);
+      parked.then(done, done);
+      this.track(parked, "keeping a dropped session");
+      this.#unregister(connection);
+      return;
+    }
     for (const call of connection.running ?? []) {
       call.abort(new ActionwireError("ERR_ACTION_FAILED", "the connection closed"));
     }
-    this.#admission.release(connection);
     this.track(this.rooms.drop(connection), "leaving rooms");
+    if (connection.session !== undefined)
+      this.track(this.#sessions.end(connection), "ending a session");
+    this.#unregister(connection);
+  }
+
+  #unregister(connection: Connection): void {
+    if (!connection.registered) return;
+    connection.registered = false;
     this.track(this.bus.removeConnection(connection.id), "unregistering a connection");
   }
 
@@ -120,9 +161,20 @@ export class Dispatcher {
     this.table.close(connection, "message too large");
   }
 
-  /** Ends a connection of this node from the server side (the goodbye, then the close). */
+  /**
+   * Ends a connection of this node from the server side (the goodbye, then the close). At a
+   * shutdown the goodbye says when to come back (`reconnectAfterMs`, spread at random).
+   */
   close(connection: Connection, reason: GoodbyeReason): boolean {
-    return this.table.close(connection, reason);
+    if (reason !== "server shutdown") return this.table.close(connection, reason);
+    const reconnectAfterMs = Math.floor(Math.random() * (this.config.resume.shutdownSpreadMs + 1));
+    return this.table.close(connection, reason, undefined, { reconnectAfterMs });
+  }
+
+  /** After the transports stopped: waits for dropped sessions to be written, ends the graces. */
+  async stop(timeoutMs: number): Promise<void> {
+    await waitAtMost(Promise.allSettled([...this.#parking]), timeoutMs);
+    this.#sessions.stop();
   }
 
   /**
@@ -171,6 +223,10 @@ export class Dispatcher {
     raw?: unknown,
   ): void {
     if (!connection.open) return;
+    if (connection.hello !== undefined) {
+      this.#hello(connection, size, text, raw);
+      return;
+    }
     const count = ++connection.messageCount;
     if (size > this.config.limits.maxMessageBytes) {
       this.answer(connection, count, undefined, reply, this.tooLarge());
@@ -228,32 +284,110 @@ export class Dispatcher {
   }
 
   /**
+   * The first frame of a connection that announced a hello: its params go to admission, which
+   * closes the connection if it is not a hello. Not counted, never answered.
+   */
+  #hello(
+    connection: Connection,
+    size: number,
+    text: string | Buffer | undefined,
+    raw: unknown,
+  ): void {
+    const waiting = connection.hello!;
+    connection.hello = undefined;
+    let params: Record<string, unknown> | undefined;
+    try {
+      if (size > this.config.limits.maxMessageBytes || Buffer.isBuffer(text))
+        throw new Error("not a hello");
+      const request =
+        text === undefined
+          ? toInboundRequest(raw, this.config.limits.maxDepth)
+          : parseInboundText(text, this.config.limits.maxDepth);
+      if (request.event === HELLO_VERB) params = request.params;
+    } catch {
+      params = undefined;
+    }
+    waiting.receive(params);
+  }
+
+  /**
    * The connection is closing from now on (what it sends next is dropped); the requests that
    * came before get their replies first, then the goodbye.
    */
   private quit(connection: Connection): void {
     connection.state = "closing";
+    connection.endReason = "quit";
     const earlier = [...(connection.inflight ?? [])];
     const goodbye = () => this.table.sayGoodbye(connection, "quit");
     this.track(Promise.allSettled(earlier).then(goodbye), "quitting");
   }
 
+  /**
+   * Runs a request of a session once: a request already answered (re-sent after a resume) gets
+   * its recorded reply; one still running gets its reply when it ends; one whose outcome died
+   * with its node gets `ERR_OUTCOME_UNKNOWN` (unless it may run twice); the others run, and
+   * their replies are recorded.
+   */
+  private performOnce(request: Pending, key: string): Promise<unknown> {
+    const { connection, count, messageId, reply } = request;
+    const work = this.#sessions.earlier(connection, key).then(async (earlier) => {
+      if (earlier === undefined || (earlier === "unknown" && this.#rerunnable(request))) {
+        let settle!: (json: string) => void;
+        const recorded = new Promise<string>((resolve) => (settle = resolve));
+        const mark = this.#sessions.marks && !this.#rerunnable(request);
+        await this.#sessions.starting(connection, key, recorded, mark);
+        request.record = settle;
+        return this.perform(request);
+      }
+      if (earlier === "unknown") {
+        const error = new ActionwireError(
+          "ERR_OUTCOME_UNKNOWN",
+          "the request started on a node that stopped before it answered: it may or may not have taken effect",
+        );
+        this.answer(connection, count, messageId, reply, error);
+        return undefined;
+      }
+      if (connection.state === "closed") return undefined;
+      const message = PreparedMessage.fromJson(earlier);
+      if (reply !== undefined) reply(message);
+      else this.table.sendTo(connection.id, message);
+      return undefined;
+    });
+    return this.follow(request, work);
+  }
+
+  /** Running it again is safe: every verb but `say` and actions not declared `idempotent`. */
+  #rerunnable(request: Pending): boolean {
+    if (request.verb.verb === "say") return false;
+    if (request.verb.verb !== "action") return true;
+    return this.actions.get(String(request.params.action))?.idempotent === true;
+  }
+
   /** Runs a verb; answers at once if it is synchronous, else when it settles. */
   private perform(request: Pending): Promise<unknown> | undefined {
     const { connection, verb, params, count, messageId, reply } = request;
+    if (
+      connection.session !== undefined &&
+      messageId !== undefined &&
+      request.record === undefined
+    ) {
+      return this.performOnce(request, JSON.stringify(messageId));
+    }
     let outcome: VerbReply | Promise<VerbReply>;
     try {
       checkDeclared(verb.params, params);
       outcome = verb.handler!(this.#verbs, connection, params as never, params);
     } catch (error) {
-      this.answer(connection, count, messageId, reply, error);
+      this.answer(connection, count, messageId, reply, error, request.record);
       return undefined;
     }
+    const record = request.record;
     if (!(outcome instanceof Promise)) {
-      this.answer(connection, count, messageId, reply, outcome);
+      this.answer(connection, count, messageId, reply, outcome, record);
       return undefined;
     }
-    const answer = (result: unknown) => this.answer(connection, count, messageId, reply, result);
+    const answer = (result: unknown) =>
+      this.answer(connection, count, messageId, reply, result, record);
     return this.follow(request, outcome.then(answer, answer));
   }
 
@@ -285,8 +419,9 @@ export class Dispatcher {
     messageId: string | number | undefined,
     reply: ReplyFn | undefined,
     outcome: unknown,
+    record?: (json: string) => void,
   ): void {
-    if (connection.state === "closed") return;
+    if (connection.state === "closed" && record === undefined) return;
     const message: ServerMessage = { context: "response", messageCount: count };
     if (messageId !== undefined) message.messageId = messageId;
     if (outcome instanceof Error) {
@@ -302,6 +437,13 @@ export class Dispatcher {
       Object.assign(message, outcome);
     }
     const prepared = PreparedMessage.fromPayload(message);
+    if (record !== undefined) {
+      // A session's reply is kept (for a request re-sent after a resume), even when its socket
+      // is already gone.
+      record(prepared.json);
+      this.#sessions.changed(connection);
+      if (connection.state === "closed") return;
+    }
     if (reply !== undefined) reply(prepared);
     else this.table.sendTo(connection.id, prepared);
   }
@@ -319,6 +461,20 @@ export class Dispatcher {
   }
 }
 
+/**
+ * Whether a session whose connection ended this way stays for a resume: a socket that dropped,
+ * a shutdown, a liveness timeout or a slow consumer (the client comes back); not a quit or a
+ * close the server decided for good.
+ */
+function parks(reason: string | undefined): boolean {
+  return (
+    reason === undefined ||
+    reason === "server shutdown" ||
+    reason === "timeout" ||
+    reason === "slow consumer"
+  );
+}
+
 /** A request waiting for its verb to run. */
 interface Pending {
   readonly connection: Connection;
@@ -327,4 +483,6 @@ interface Pending {
   readonly count: number;
   readonly messageId: string | number | undefined;
   readonly reply: ReplyFn | undefined;
+  /** Keeps the reply's JSON text in the connection's session, once it is answered. */
+  record?: (json: string) => void;
 }

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   "ERR_SHUTTING_DOWN",
   "ERR_TOO_MANY_CONNECTIONS",
   "ERR_LIMIT_EXCEEDED",
+  "ERR_OUTCOME_UNKNOWN",
 ] as const;
 
 /** One of {@link ERROR_CODES}. */

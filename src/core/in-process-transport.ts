@@ -80,7 +80,7 @@ export class InProcessTransport extends BaseTransport<InProcessClient> {
     needsStickySessions: false,
     maxPayload: null,
   };
-  readonly #ids = new Map<InProcessClient, string>();
+  readonly #ids = new Map<InProcessClient, Connection>();
 
   /** Opens a new in-process connection. */
   connect(info: { remoteIP?: string; remotePort?: number } = {}): InProcessClient {
@@ -90,15 +90,15 @@ export class InProcessTransport extends BaseTransport<InProcessClient> {
       remotePort: info.remotePort ?? 0,
     });
     client.attach(connection);
-    this.#ids.set(client, connection.id);
+    this.#ids.set(client, connection);
     return client;
   }
 
   /** @internal The client closed itself. */
   forget(client: InProcessClient): void {
-    const id = this.#ids.get(client);
+    const connection = this.#ids.get(client);
     this.#ids.delete(client);
-    if (id !== undefined) this.release(id);
+    if (connection !== undefined) this.release(connection);
   }
 
   protected async listen(): Promise<void> {}

@@ -2,13 +2,25 @@ import type {
   ClusterBus,
   ClusterBusListener,
   ConnectionCommand,
-  RoomEnvelope,
+  HistoryLimits,
+  RoomPublication,
 } from "./cluster-bus.js";
+import { RoomHistory } from "./rooms/room-history.js";
+import type { HistoryRead, RoomPosition } from "./rooms/room-position.js";
 
-/** The default bus: one process, state in memory, delivery synchronous. */
+/** The default bus: one process, state and room histories in memory, delivery synchronous. */
 export class MemoryClusterBus implements ClusterBus {
   #listener: ClusterBusListener | undefined;
   readonly #members = new Map<string, Set<string>>();
+  readonly #history: RoomHistory;
+
+  constructor(limits: HistoryLimits = { historySize: 1_000, windowMs: 120_000 }) {
+    this.#history = new RoomHistory(
+      limits.historySize,
+      limits.windowMs,
+      limits.historyBytes ?? 1024 * 1024,
+    );
+  }
 
   async start(listener: ClusterBusListener): Promise<void> {
     this.#listener = listener;
@@ -17,6 +29,7 @@ export class MemoryClusterBus implements ClusterBus {
   async stop(): Promise<void> {
     this.#listener = undefined;
     this.#members.clear();
+    this.#history.stop();
   }
 
   async addConnection(): Promise<void> {}
@@ -40,12 +53,18 @@ export class MemoryClusterBus implements ClusterBus {
     return [...(this.#members.get(room) ?? [])];
   }
 
-  async setInterest(): Promise<void> {
-    // One process: every room message is already local.
+  async setInterest(room: string, interested: boolean): Promise<void> {
+    // One process: every room message is already local; the history keeps a heard room's epoch.
+    this.#history.heard(room, interested);
   }
 
-  async publish(envelope: RoomEnvelope): Promise<void> {
-    this.#listener?.roomMessage(envelope);
+  async publish({ room, message, except }: RoomPublication): Promise<void> {
+    const push = this.#history.append(room, message, except);
+    this.#listener?.roomMessage({ ...push, room });
+  }
+
+  async history(room: string, position: RoomPosition): Promise<HistoryRead> {
+    return this.#history.read(room, position);
   }
 
   async command(_command: ConnectionCommand): Promise<boolean> {

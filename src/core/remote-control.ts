@@ -20,9 +20,19 @@ export class RemoteControl {
 
   /** Runs a command for a connection of this node (sent here by another node, or local). */
   run(command: ConnectionCommand): boolean {
-    return command.kind === "alert"
-      ? this.alert(command.connectionId, command.message, command.extra)
-      : this.disconnect(command.connectionId, command.reason as GoodbyeReason);
+    switch (command.kind) {
+      case "alert":
+        return this.alert(command.connectionId, command.message, command.extra);
+      case "disconnect":
+        return this.disconnect(command.connectionId, command.reason as GoodbyeReason);
+      case "handover": {
+        // Another node resumed this connection's session: its socket here goes, quietly.
+        const connection = this.table.get(command.connectionId);
+        if (connection === undefined) return false;
+        this.table.handOver(connection, "remote");
+        return true;
+      }
+    }
   }
 
   /** Pushes an alert (`context: "alert"`) to an open connection of this node. */

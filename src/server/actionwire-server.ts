@@ -241,6 +241,7 @@ export class ActionwireServer {
       this.dispatcher.close(connection, "server shutdown");
     }
     for (const transport of this.#started.splice(0)) await transport.stop();
+    await this.dispatcher.stop(this.config.shutdownTimeoutMs);
     await this.#bus.stop();
     const http = this.#http;
     if (http !== null) {

@@ -38,5 +38,5 @@ export function clusterBusFactory(config: ResolvedConfig): ClusterBusFactory {
   if (typeof clusterBus === "function") return clusterBus;
   if (clusterBus !== undefined) return () => clusterBus;
   if (redis !== undefined) return redisBus(redis as Parameters<typeof redisBus>[0]);
-  return () => new MemoryClusterBus();
+  return ({ history }) => new MemoryClusterBus(history);
 }

@@ -26,6 +26,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ERR_SHUTTING_DOWN: 503,
   ERR_TOO_MANY_CONNECTIONS: 503,
   ERR_LIMIT_EXCEEDED: 409,
+  ERR_OUTCOME_UNKNOWN: 409,
 };
 
 /**

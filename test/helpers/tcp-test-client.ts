@@ -29,13 +29,15 @@ export class TcpTestClient {
     this.closed = new Promise((resolve) => socket.on("close", () => resolve()));
   }
 
-  static async connect(port: number, host = "127.0.0.1"): Promise<TcpTestClient> {
+  /** Connects and waits for the welcome; `hello`: first sends this line (a server with `tcp.hello`). */
+  static async connect(port: number, host = "127.0.0.1", hello?: string): Promise<TcpTestClient> {
     const socket = netConnect(port, host);
     const client = new TcpTestClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", resolve);
       socket.once("error", reject);
     });
+    if (hello !== undefined) client.line(hello);
     client.welcome = await client.inbox.next();
     return client;
   }

@@ -33,6 +33,38 @@ export class WsTestClient {
     return client;
   }
 
+  /** Opens a socket and waits for nothing more. */
+  static async open(url: string): Promise<WsTestClient> {
+    const socket = new WebSocket(url);
+    const client = new WsTestClient(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once("open", () => resolve());
+      socket.once("error", reject);
+    });
+    return client;
+  }
+
+  /**
+   * Opens a socket that announces a hello (`hello=1`), sends it with `params` (`auth`,
+   * `resume`), and waits for the welcome (or the goodbye that refuses it).
+   */
+  static async hello(url: string, params: Record<string, unknown> = {}): Promise<WsTestClient> {
+    const client = await WsTestClient.open(url + (url.includes("?") ? "&" : "?") + "hello=1");
+    client.sendRaw(JSON.stringify({ event: "hello", params }));
+    client.welcome = await client.inbox.next();
+    return client;
+  }
+
+  /** Sends a request under a given messageId (as a client re-sends one after a resume). */
+  send(
+    event: string,
+    params: Record<string, unknown>,
+    messageId: string | number,
+  ): Promise<Message> {
+    this.socket.send(JSON.stringify({ event, params, messageId }));
+    return this.inbox.next((m) => m.context === "response" && m.messageId === messageId);
+  }
+
   next(match?: (m: Message) => boolean): Promise<Message> {
     return this.inbox.next(match);
   }

@@ -73,11 +73,9 @@ describe("server", () => {
     await client.request("roomView"); // the action is in flight once a later request answers
     const stopping = fixture.server.stop();
     expect((await reply).sleepDuration).to.equal(100);
-    expect(await client.next((m) => m.context === "api")).to.deep.equal({
-      context: "api",
-      status: "Bye!",
-      reason: "server shutdown",
-    });
+    const { reconnectAfterMs, ...goodbye } = await client.next((m) => m.context === "api");
+    expect(goodbye).to.deep.equal({ context: "api", status: "Bye!", reason: "server shutdown" });
+    expect(reconnectAfterMs).to.be.a("number").within(0, 2_000);
     await client.closed;
     await stopping;
     await fixture.stop();

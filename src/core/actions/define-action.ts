@@ -72,6 +72,12 @@ export interface ActionDefinition<I extends ActionInputs = ActionInputs> {
   inputs?: I;
   /** Deadline for this action in ms; defaults to `limits.actionTimeoutMs`. */
   timeoutMs?: number;
+  /**
+   * Running it twice does what running it once does. A request re-sent after a resume whose
+   * first run's outcome was lost with its node (see docs/protocol.md, "Requests across a
+   * resume") runs again instead of failing with `ERR_OUTCOME_UNKNOWN`.
+   */
+  idempotent?: boolean;
   /** Keep params the action does not declare (they are dropped by default). */
   acceptUndeclaredParams?: boolean;
   /** The action itself: its params are already defaulted, formatted and validated. */

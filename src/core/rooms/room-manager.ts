@@ -8,6 +8,26 @@ import type { ConnectionTable, TransportGroup } from "../connection-table.js";
 import { ActionwireError } from "../errors.js";
 import { PreparedMessage } from "../prepared-message.js";
 import type { RoomHooks } from "./room-hooks.js";
+import type { HistoryRead, RoomPosition } from "./room-position.js";
+
+/** What a resumed session gets back of its rooms (docs/protocol.md, "The welcome of a session"). */
+export interface RoomRecovery {
+  recovered: boolean;
+  /** Pushes that follow the welcome. */
+  missed: number;
+  /** A rule or hook no longer lets the session join (or listen to) the room: it was left. */
+  refused?: true;
+}
+
+/** A session's rooms, to put back at a resume (see {@link RoomManager.restore}). */
+export interface RoomsToRestore {
+  readonly room: string | null;
+  readonly listening: readonly string[];
+  /** The client's position per room it heard. */
+  readonly positions: ReadonlyMap<string, RoomPosition>;
+  /** Announce the entry (the room was told the session left): `false` within the grace. */
+  readonly announce: boolean;
+}
 
 /** The announcement texts (PROTOCOL.md, "entered / left"). */
 export const ENTERED_MESSAGE = "I have entered the room";
@@ -84,6 +104,80 @@ export class RoomManager {
     });
   }
 
+  /**
+   * Puts a resumed session's room and listened rooms back, each authorized again (a refused
+   * one is left out), and reads what the client missed in each. The connection hears the live
+   * pushes from now on but gets none yet: `replay` (called right after the welcome) sends the
+   * missed pushes, then the live ones that came meanwhile, each once and in order.
+   */
+  restore(
+    connection: Connection,
+    rooms: RoomsToRestore,
+  ): Promise<{ recovery: Record<string, RoomRecovery>; replay: () => void }> {
+    return this.serial(connection, async () => {
+      const recovery: Record<string, RoomRecovery> = {};
+      const reads: Array<[string, Promise<HistoryRead>]> = [];
+      const wanted = [
+        ...(rooms.room === null ? [] : [["join", rooms.room] as const]),
+        ...rooms.listening.map((room) => ["listen", room] as const),
+      ];
+      for (const [how, room] of wanted) {
+        try {
+          await this.authorize(how, connection, room);
+        } catch {
+          if (rooms.positions.has(room))
+            recovery[room] = { recovered: false, missed: 0, refused: true };
+          continue;
+        }
+        if (!connection.open) break;
+        await this.hear(room, connection.id, true);
+        if (how === "join") {
+          connection.room = room;
+          await this.bus.addMember(room, connection.id);
+          if (rooms.announce) await this.notice(room, connection.id, ENTERED_MESSAGE);
+        } else {
+          connection.listeningRooms.add(room);
+        }
+        const position = rooms.positions.get(room);
+        if (position !== undefined) {
+          const read =
+            this.bus.history?.(room, position) ?? Promise.resolve({ recovered: false as const });
+          reads.push([room, read]);
+        }
+      }
+      const replays: Array<[string, HistoryRead]> = [];
+      for (const [room, read] of reads) {
+        const result = await read.catch((): HistoryRead => ({ recovered: false }));
+        replays.push([room, result]);
+        recovery[room] = {
+          recovered: result.recovered,
+          missed: result.recovered ? result.pushes.length : 0,
+        };
+      }
+      return { recovery, replay: () => this.#replay(connection, replays) };
+    });
+  }
+
+  /**
+   * The connection's socket is gone but its session stays (a resume may follow): it stops
+   * hearing its rooms here, and stays a member of its room, unannounced.
+   */
+  detach(connection: Connection): Promise<void> {
+    return this.serial(connection, async () => {
+      for (const room of connection.listeningRooms) await this.unhear(room, connection.id);
+      if (connection.room !== null) await this.unhear(connection.room, connection.id);
+    });
+  }
+
+  /**
+   * A dropped session's grace is over: it leaves `room` on this node, announced when it did not
+   * come back (`announce`), quietly when it came back on another node.
+   */
+  async leaveDetached(room: string, connectionId: string, announce: boolean): Promise<void> {
+    await this.bus.removeMember(room, connectionId);
+    if (announce) await this.notice(room, connectionId, LEFT_MESSAGE);
+  }
+
   /** Sends a chat message to the sender's room; the sender does not hear it. */
   async say(connection: Connection, message: string): Promise<void> {
     const room = this.currentRoom(connection);
@@ -153,12 +247,16 @@ export class RoomManager {
       PreparedMessage.fromJson(envelope.json),
       envelope.except,
     );
+    // Connections whose missed pushes are being read hear this one after them.
+    if (audience.catching !== undefined) {
+      for (const held of audience.catching.values()) held.push(envelope);
+    }
   }
 
   /** Publishes a chat push (`context: "user"`) to a room, once for the whole cluster. */
   async publish(room: string, from: string, message: string): Promise<void> {
-    const json = JSON.stringify({ context: "user", message, room, from, sentAt: Date.now() });
-    await this.bus.publish({ room, json, except: from });
+    const push = { context: "user", message, room, from, sentAt: Date.now() };
+    await this.bus.publish({ room, message: push, except: from });
   }
 
   private async notice(room: string, from: string, message: string): Promise<void> {
@@ -187,7 +285,7 @@ export class RoomManager {
    * Runs a connection's room moves one at a time, in the order asked: each reads and changes
    * the connection's rooms across several awaits (hooks, the bus).
    */
-  private serial(connection: Connection, move: () => Promise<void>): Promise<void> {
+  private serial<T>(connection: Connection, move: () => Promise<T>): Promise<T> {
     const done = (connection.roomWork ?? Promise.resolve()).then(move);
     const tail = done.then(forget, forget);
     connection.roomWork = tail;
@@ -204,11 +302,22 @@ export class RoomManager {
     return connection.room;
   }
 
-  private async hear(room: string, connectionId: string): Promise<void> {
+  /**
+   * Adds a connection to a room's audience here; `catchUp`: it hears nothing yet, the room's
+   * pushes are held for it until its replay (see {@link RoomManager.restore}).
+   */
+  private async hear(room: string, connectionId: string, catchUp = false): Promise<void> {
     let audience = this.#audience.get(room);
     if (audience === undefined) {
-      this.#audience.set(room, (audience = { ids: new Set(), groups: undefined }));
+      this.#audience.set(
+        room,
+        (audience = { ids: new Set(), groups: undefined, catching: undefined }),
+      );
       await this.bus.setInterest(room, true);
+    }
+    if (catchUp) {
+      (audience.catching ??= new Map()).set(connectionId, []);
+      return;
     }
     audience.ids.add(connectionId);
     audience.groups = undefined;
@@ -216,11 +325,45 @@ export class RoomManager {
 
   private async unhear(room: string, connectionId: string): Promise<void> {
     const audience = this.#audience.get(room);
-    if (audience === undefined || !audience.ids.delete(connectionId)) return;
-    audience.groups = undefined;
-    if (audience.ids.size === 0) {
+    if (audience === undefined) return;
+    if (audience.catching?.delete(connectionId) !== true) {
+      if (!audience.ids.delete(connectionId)) return;
+      audience.groups = undefined;
+    }
+    if (audience.ids.size === 0 && (audience.catching?.size ?? 0) === 0) {
       this.#audience.delete(room);
       await this.bus.setInterest(room, false);
+    }
+  }
+
+  /**
+   * Sends a resumed connection what it missed in each room, then what came meanwhile (past the
+   * last replayed offset: nothing twice), and makes it a plain listener of the room again.
+   */
+  #replay(connection: Connection, replays: ReadonlyArray<[string, HistoryRead]>): void {
+    const heard = [connection.room, ...connection.listeningRooms];
+    for (const room of heard) {
+      if (room === null) continue;
+      const audience = this.#audience.get(room);
+      const held = audience?.catching?.get(connection.id);
+      if (audience === undefined || held === undefined) continue;
+      audience.catching!.delete(connection.id);
+      const read = replays.find(([name]) => name === room)?.[1];
+      let last = 0;
+      if (read?.recovered === true) {
+        for (const push of read.pushes) {
+          last = push.offset;
+          if (push.except !== connection.id)
+            this.table.sendTo(connection.id, PreparedMessage.fromJson(push.json));
+        }
+      }
+      for (const envelope of held) {
+        if (envelope.offset !== undefined && envelope.offset <= last) continue;
+        if (envelope.except !== connection.id)
+          this.table.sendTo(connection.id, PreparedMessage.fromJson(envelope.json));
+      }
+      audience.ids.add(connection.id);
+      audience.groups = undefined;
     }
   }
 }
@@ -231,4 +374,6 @@ function forget(): void {}
 interface Audience {
   readonly ids: Set<string>;
   groups: TransportGroup[] | undefined;
+  /** Resumed connections whose missed pushes are being read, each with the live ones held. */
+  catching: Map<string, RoomEnvelope[]> | undefined;
 }

@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { MemoryClusterBus } from "../../../src/core/memory-cluster-bus.js";
+import { Sessions } from "../../../src/core/sessions/sessions.js";
 import { Admission } from "../../../src/core/admission.js";
 import { type ActionwireConfig, resolveConfig } from "../../../src/core/config.js";
 import { Connection } from "../../../src/core/connection.js";
@@ -39,7 +41,8 @@ function setUp(
       joins.push(room);
     },
   } as unknown as RoomManager;
-  const admission = new Admission(resolved, logger, table, rooms);
+  const sessions = new Sessions(resolved, logger, table, rooms, new MemoryClusterBus());
+  const admission = new Admission(resolved, logger, table, rooms, sessions);
   /** Accepts a connection as the dispatcher does: into the table, then admitted. */
   const accept = (remoteIP = "127.0.0.1") => {
     const connection = new Connection("ws", { remoteIP, remotePort: 1 });

@@ -332,7 +332,10 @@ describe("Dispatcher (in-process transport)", () => {
     expect((await slow).error).to.equal(undefined);
     await stopping;
     const bye = client.received.at(-1);
-    expect(bye).to.deep.equal({ context: "api", status: "Bye!", reason: "server shutdown" });
+    // Each client is told to come back after a delay of its own, within resume.shutdownSpreadMs.
+    const { reconnectAfterMs, ...rest } = bye as Record<string, unknown>;
+    expect(rest).to.deep.equal({ context: "api", status: "Bye!", reason: "server shutdown" });
+    expect(reconnectAfterMs).to.be.a("number").within(0, 2_000);
   });
 
   it("answers the requests before a quit, then says goodbye", async () => {

@@ -19,7 +19,7 @@ describe("composition root: the cluster bus", () => {
     expect(busOf({})).to.be.instanceOf(MemoryClusterBus);
   });
 
-  it("is built by a clusterBus factory, once, with the node's id and logger", () => {
+  it("is built by a clusterBus factory, once, with the node's id, logger and history limits", () => {
     const contexts: ClusterBusContext[] = [];
     const bus = new MemoryClusterBus();
     const built = busOf({
@@ -31,7 +31,13 @@ describe("composition root: the cluster bus", () => {
       },
     });
     expect(built).to.equal(bus);
-    expect(contexts).to.deep.equal([{ nodeId: "node-7", logger }]);
+    expect(contexts).to.deep.equal([
+      {
+        nodeId: "node-7",
+        logger,
+        history: { historySize: 1_000, historyBytes: 1_048_576, windowMs: 120_000 },
+      },
+    ]);
   });
 
   it("is a clusterBus given already built, as before", () => {

@@ -1,0 +1,61 @@
+import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
+
+/**
+ * A Lua script run with EVALSHA, falling back to EVAL once when Redis does not know it yet
+ * (first use, or after a restart): one round trip per call, the script's text sent rarely.
+ */
+export class RedisScript {
+  readonly #sha: string;
+
+  constructor(private readonly source: string) {
+    this.#sha = createHash("sha1").update(source).digest("hex");
+  }
+
+  async run(
+    client: Redis,
+    keys: readonly string[],
+    args: ReadonlyArray<string | number>,
+  ): Promise<unknown> {
+    try {
+      return await client.evalsha(this.#sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!String(error).includes("NOSCRIPT")) throw error;
+      return client.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+/**
+ * Appends a room push to the room's history and publishes it, atomically (after centrifuge's
+ * broker_history_add_stream.lua): the room's offset goes up by one (its epoch is made on first
+ * use), the positioned push is added to the room's stream (capped at about `historySize`), and
+ * the same text is published to the room's channel. Both keys carry the room in a hash tag, so
+ * they share one Redis Cluster slot.
+ *
+ * KEYS: meta hash, stream. ARGV: push JSON (an object's text, without its position), except
+ * (`""`: none), history size, ttl ms, a new epoch (used if the room has none), channel, origin.
+ * Returns the offset.
+ */
+export const APPEND_AND_PUBLISH = new RedisScript(`
+local epoch = redis.call('HGET', KEYS[1], 'e')
+if not epoch then
+  epoch = ARGV[5]
+  redis.call('HSET', KEYS[1], 'e', epoch)
+end
+local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
+local push = '{"offset":' .. offset .. ',"epoch":"' .. epoch .. '",' .. string.sub(ARGV[1], 2)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], offset .. '-1', 'j', push, 'x', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PUBLISH', ARGV[6], cjson.encode({o = ARGV[7], j = push, x = ARGV[2], n = offset}))
+return offset
+`);
+
+/** Deletes a key only if it still holds `ARGV[1]` (a connection's node, not a newer one's). */
+export const DELETE_IF_EQUAL = new RedisScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`);

@@ -1,0 +1,91 @@
+import type { Redis } from "ioredis";
+import type {
+  RecordedRequest,
+  SessionRecord,
+  SessionStore,
+} from "../../src/core/sessions/session-store.js";
+
+/**
+ * Sessions in Redis, shared by every node: a session's record is a string key, its recorded
+ * requests a capped list beside it (both named with the session id in a hash tag, so they share
+ * one Redis Cluster slot), each expiring `ttlMs` after its last write.
+ */
+export class RedisSessionStore implements SessionStore {
+  readonly durable = true;
+
+  constructor(
+    private readonly client: () => Redis | undefined,
+    private readonly keyPrefix: string,
+    readonly holder: string,
+    /** Whether a node incarnation still beats (the bus's heartbeats). */
+    readonly alive: (holder: string) => Promise<boolean>,
+  ) {}
+
+  async save(record: SessionRecord, ttlMs: number): Promise<void> {
+    await this.#ready()
+      .multi()
+      .set(this.#key(record.id), JSON.stringify(record), "PX", ttlMs)
+      .pexpire(this.#key(record.id, "req"), ttlMs)
+      .exec();
+  }
+
+  async load(id: string): Promise<SessionRecord | undefined> {
+    const text = await this.#ready().get(this.#key(id));
+    return text === null ? undefined : (JSON.parse(text) as SessionRecord);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#ready().del(this.#key(id), this.#key(id, "req"));
+  }
+
+  async started(id: string, request: string, ttlMs: number): Promise<void> {
+    const key = this.#key(id, "req");
+    await this.#ready()
+      .multi()
+      .rpush(key, JSON.stringify({ k: request, h: this.holder }))
+      .pexpire(key, ttlMs)
+      .exec();
+  }
+
+  async replied(
+    id: string,
+    request: string,
+    reply: string,
+    max: number,
+    ttlMs: number,
+  ): Promise<void> {
+    const key = this.#key(id, "req");
+    // Twice `max` entries: each request may have a start and a reply.
+    await this.#ready()
+      .multi()
+      .rpush(key, JSON.stringify({ k: request, h: this.holder, r: reply }))
+      .ltrim(key, -2 * max, -1)
+      .pexpire(key, ttlMs)
+      .exec();
+  }
+
+  async requests(id: string): Promise<Map<string, RecordedRequest>> {
+    const entries = await this.#ready().lrange(this.#key(id, "req"), 0, -1);
+    const requests = new Map<string, RecordedRequest>();
+    for (const entry of entries) {
+      const { k, h, r } = JSON.parse(entry) as { k: string; h: string; r?: string };
+      // A reply outranks the start recorded before it.
+      if (r !== undefined || !requests.has(k))
+        requests.set(k, r === undefined ? { holder: h } : { holder: h, reply: r });
+    }
+    return requests;
+  }
+
+  #key(id: string, part?: string): string {
+    const tagged = `${this.keyPrefix}sess:{${encodeURIComponent(id)}}`;
+    return part === undefined ? tagged : `${tagged}:${part}`;
+  }
+
+  #ready(): Redis {
+    const client = this.client();
+    if (client === undefined || client.status !== "ready") {
+      throw new Error(`the session store cannot reach Redis (${client?.status ?? "not started"})`);
+    }
+    return client;
+  }
+}

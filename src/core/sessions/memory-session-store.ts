@@ -1,0 +1,82 @@
+import type { RecordedRequest, SessionRecord, SessionStore } from "./session-store.js";
+
+interface Entry {
+  record: SessionRecord;
+  readonly requests: Map<string, RecordedRequest>;
+  expires: NodeJS.Timeout;
+}
+
+/**
+ * Sessions in this process's memory, for a node that runs alone: a session lives until it
+ * expires (`ttlMs` after its last write) or is deleted, and is gone with the process.
+ */
+export class MemorySessionStore implements SessionStore {
+  readonly holder = "local";
+  readonly durable = false;
+  readonly #entries = new Map<string, Entry>();
+
+  async save(record: SessionRecord, ttlMs: number): Promise<void> {
+    const entry = this.#entries.get(record.id);
+    if (entry === undefined) {
+      this.#entries.set(record.id, {
+        record,
+        requests: new Map(),
+        expires: this.#expiry(record.id, ttlMs),
+      });
+      return;
+    }
+    entry.record = record;
+    clearTimeout(entry.expires);
+    entry.expires = this.#expiry(record.id, ttlMs);
+  }
+
+  async load(id: string): Promise<SessionRecord | undefined> {
+    return this.#entries.get(id)?.record;
+  }
+
+  async delete(id: string): Promise<void> {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return;
+    clearTimeout(entry.expires);
+    this.#entries.delete(id);
+  }
+
+  async started(): Promise<void> {
+    // Only a store that outlives the node marks requests: here, a session never outlives the
+    // node that ran its requests.
+  }
+
+  async replied(id: string, request: string, reply: string, max: number): Promise<void> {
+    const requests = this.#entries.get(id)?.requests;
+    if (requests === undefined) return;
+    requests.delete(request);
+    requests.set(request, { holder: this.holder, reply });
+    // A Map iterates in insertion order: the first key is the oldest.
+    while (requests.size > max) requests.delete(requests.keys().next().value!);
+  }
+
+  async requests(id: string): Promise<Map<string, RecordedRequest>> {
+    return new Map(this.#entries.get(id)?.requests);
+  }
+
+  async alive(holder: string): Promise<boolean> {
+    return holder === this.holder;
+  }
+
+  /** Sessions held (for tests of the bound). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Forgets every session (the server stops). */
+  clear(): void {
+    for (const entry of this.#entries.values()) clearTimeout(entry.expires);
+    this.#entries.clear();
+  }
+
+  #expiry(id: string, ttlMs: number): NodeJS.Timeout {
+    const timer = setTimeout(() => this.#entries.delete(id), ttlMs);
+    timer.unref();
+    return timer;
+  }
+}

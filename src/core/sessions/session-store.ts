@@ -1,0 +1,60 @@
+/**
+ * What a session keeps of a connection between its sockets (docs/protocol.md, "Sessions and
+ * resume"): everything a resume restores, and what decides whether it may.
+ */
+export interface SessionRecord {
+  /** The connection id, kept across resumes. */
+  readonly id: string;
+  /** SHA-256 (base64url) of the current resume token; the token itself is never stored. */
+  readonly tokenHash: string;
+  /** What `authenticate` returned when the session began, as JSON (`"true"` without a hook). */
+  readonly identity: string;
+  readonly room: string | null;
+  readonly listening: readonly string[];
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly data: Readonly<Record<string, unknown>>;
+  /** Which node holds its socket now (a store's `holder`); absent while it has none. */
+  readonly holder?: string;
+  /** Counts its sockets: bumped at each resume, so a node can tell its own is gone. */
+  readonly attachment: number;
+  /** Its room was told it left (the grace passed): a resume enters the room again, announced. */
+  readonly left: boolean;
+}
+
+/** A request the session recorded (see {@link SessionStore.replied}). */
+export interface RecordedRequest {
+  /** The node it started on. */
+  readonly holder: string;
+  /** The reply's JSON text once it was answered; absent while it runs (or if its node died). */
+  readonly reply?: string;
+}
+
+/**
+ * Where sessions live: this node's memory (the default), or a store every node
+ * shares (the Redis bus's), so that any node resumes any session. Each session expires
+ * `ttlMs` after its last write.
+ */
+export interface SessionStore {
+  /** This node, as {@link SessionRecord.holder} and {@link RecordedRequest.holder} name it. */
+  readonly holder: string;
+  /**
+   * `true` when the store outlives this node (shared): records are then written as they
+   * change, not only when a socket drops, and requests that may not run twice are marked
+   * before they run.
+   */
+  readonly durable: boolean;
+  /** Writes a session's record; it expires `ttlMs` later unless written again. */
+  save(record: SessionRecord, ttlMs: number): Promise<void>;
+  /** A session's record, if it has not expired or ended. */
+  load(id: string): Promise<SessionRecord | undefined>;
+  /** Ends a session for good (a quit, a server-side close), with its recorded requests. */
+  delete(id: string): Promise<void>;
+  /** A request of the session (by its `messageId` as JSON) starts on this node. */
+  started(id: string, request: string, ttlMs: number): Promise<void>;
+  /** A request's reply, kept among the session's last `max` recorded requests. */
+  replied(id: string, request: string, reply: string, max: number, ttlMs: number): Promise<void>;
+  /** The session's recorded requests, by `messageId` as JSON. */
+  requests(id: string): Promise<Map<string, RecordedRequest>>;
+  /** Whether the node a record names is still alive. */
+  alive(holder: string): Promise<boolean>;
+}

@@ -1,0 +1,293 @@
+import type { ClusterBus } from "../cluster-bus.js";
+import type { ResolvedConfig } from "../config.js";
+import { Connection } from "../connection.js";
+import type { ConnectionTable } from "../connection-table.js";
+import type { Logger } from "../logger.js";
+import type { RoomManager, RoomRecovery } from "../rooms/room-manager.js";
+import type { Hello } from "./hello.js";
+import { MemorySessionStore } from "./memory-session-store.js";
+import type { RecordedRequest, SessionRecord, SessionStore } from "./session-store.js";
+import { hashToken, identityOf, newToken, tokenMatches } from "./session-token.js";
+
+/** Why a resume gave a new session instead (the welcome's `session.reason`). */
+export type NotResumed = "expired" | "invalid" | "identity" | "disabled";
+
+/** The welcome's `session` (docs/protocol.md, "The welcome of a session"). */
+export interface WelcomeSession {
+  /** Absent when the server keeps no sessions. */
+  token?: string;
+  resumed: boolean;
+  recovered: boolean;
+  reason?: NotResumed;
+  rooms: Record<string, RoomRecovery>;
+}
+
+/** What a session's start decided, for admission to finish (see {@link Sessions.start}). */
+export interface SessionStart {
+  readonly welcome: WelcomeSession;
+  /** Sends what the resumed session missed: called right after the welcome. */
+  readonly replay: () => void;
+  /** `false`: a new session, whose default room admission joins as for any connection. */
+  readonly resumed: boolean;
+}
+
+/**
+ * Sessions (docs/protocol.md, "Sessions and resume"): a connection that said hello gets one;
+ * it outlives the socket for `resume.windowMs`, in memory or in the cluster's store, and a new
+ * socket that brings its token takes it back — id, rooms, params, `data` and recorded replies —
+ * on any transport and node. A dropped session stays in its room for `resume.graceMs`.
+ */
+export class Sessions {
+  readonly store: SessionStore;
+  /** Dropped sessions of this node within their grace, by id. */
+  readonly #graces = new Map<string, NodeJS.Timeout>();
+  /** Requests of this node's sessions still running, by session id, then `messageId` as JSON. */
+  readonly #running = new Map<string, Map<string, Promise<string>>>();
+  /** Sessions whose record must be written at the end of this tick (durable stores). */
+  readonly #dirty = new Set<Connection>();
+  #flushing = false;
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly logger: Logger,
+    private readonly table: ConnectionTable,
+    private readonly rooms: RoomManager,
+    bus: ClusterBus,
+  ) {
+    this.store = bus.sessions ?? new MemorySessionStore();
+  }
+
+  /**
+   * Gives an admitted connection its session: the one its hello resumes (taken from its old
+   * socket, here or on another node, with its rooms restored), or a new one. `identity` is what
+   * `authenticate` returned for this socket.
+   */
+  async start(connection: Connection, hello: Hello, identity: unknown): Promise<SessionStart> {
+    const token = newToken();
+    const fresh = (reason?: NotResumed): SessionStart => {
+      connection.session = {
+        identity: identityOf(identity),
+        tokenHash: hashToken(token),
+        attachment: 1,
+        recorded: new Map(),
+      };
+      const welcome: WelcomeSession = { token, resumed: false, recovered: false, rooms: {} };
+      if (reason !== undefined) welcome.reason = reason;
+      for (const room of hello.resume?.rooms.keys() ?? []) {
+        welcome.rooms[room] = { recovered: false, missed: 0 };
+      }
+      return { welcome, replay: () => undefined, resumed: false };
+    };
+    const resume = hello.resume;
+    if (!this.config.resume.enabled) {
+      const rooms: Record<string, RoomRecovery> = {};
+      for (const room of resume?.rooms.keys() ?? []) rooms[room] = { recovered: false, missed: 0 };
+      const welcome: WelcomeSession = {
+        resumed: false,
+        recovered: false,
+        reason: "disabled",
+        rooms,
+      };
+      return { welcome, replay: () => undefined, resumed: false };
+    }
+    if (resume === undefined) return fresh();
+    const record = await this.store.load(resume.session).catch((error: unknown) => {
+      this.logger.warn("loading a session failed", { error: String(error) });
+      return undefined;
+    });
+    if (record === undefined) return fresh("expired");
+    if (!tokenMatches(resume.token, record.tokenHash)) return fresh("invalid");
+    if (record.identity !== identityOf(identity)) return fresh("identity");
+    if (!connection.open) return fresh();
+
+    await this.#takeOver(record);
+    this.table.rekey(connection, record.id);
+    Object.assign(connection.data, record.data);
+    for (const [key, value] of Object.entries(record.params)) {
+      connection.params[key] = value;
+      connection.paramsSize += Connection.paramBytes(key, value);
+    }
+    connection.session = {
+      identity: record.identity,
+      tokenHash: hashToken(token),
+      attachment: record.attachment + 1,
+      recorded: await this.store
+        .requests(record.id)
+        .catch(() => new Map<string, RecordedRequest>()),
+    };
+    const { recovery, replay } = await this.rooms.restore(connection, {
+      room: record.room,
+      listening: record.listening,
+      positions: resume.rooms,
+      announce: record.left,
+    });
+    for (const room of resume.rooms.keys()) recovery[room] ??= { recovered: false, missed: 0 };
+    const recovered = Object.values(recovery).every((room) => room.recovered);
+    await this.save(connection);
+    return { welcome: { token, resumed: true, recovered, rooms: recovery }, replay, resumed: true };
+  }
+
+  /** Writes a session's record now (its socket is here). */
+  async save(connection: Connection): Promise<void> {
+    const session = connection.session;
+    if (session === undefined) return;
+    await this.store
+      .save(this.#record(connection, this.store.holder, false), this.config.resume.windowMs)
+      .catch((error: unknown) =>
+        this.logger.warn("saving a session failed", { error: String(error) }),
+      );
+  }
+
+  /**
+   * A session's state changed (a room move, a param, an action that may have set `data`): a
+   * store that outlives this node gets the record at the end of the tick, once per session.
+   */
+  changed(connection: Connection): void {
+    if (!this.store.durable || connection.session === undefined) return;
+    this.#dirty.add(connection);
+    if (this.#flushing) return;
+    this.#flushing = true;
+    setImmediate(() => {
+      this.#flushing = false;
+      const dirty = [...this.#dirty];
+      this.#dirty.clear();
+      for (const each of dirty) if (each.state === "open") void this.save(each);
+    });
+  }
+
+  /**
+   * The connection's socket dropped (not a quit, not a final close): the session stays,
+   * resumable for `resume.windowMs`, a member of its room for `resume.graceMs`.
+   */
+  async park(connection: Connection): Promise<void> {
+    const session = connection.session!;
+    const record = this.#record(connection, undefined, false);
+    await this.rooms.detach(connection);
+    await this.store
+      .save(record, this.config.resume.windowMs)
+      .catch((error: unknown) =>
+        this.logger.warn("saving a dropped session failed", { error: String(error) }),
+      );
+    const room = record.room;
+    clearTimeout(this.#graces.get(record.id));
+    const timer = setTimeout(() => {
+      this.#graces.delete(record.id);
+      void this.#graceOver(record.id, session.attachment, room).catch((error: unknown) =>
+        this.logger.error("ending a session's grace failed", { error: String(error) }),
+      );
+    }, this.config.resume.graceMs);
+    timer.unref();
+    this.#graces.set(record.id, timer);
+  }
+
+  /** The session ends for good (a quit, a close the server decided). */
+  async end(connection: Connection): Promise<void> {
+    if (connection.session === undefined) return;
+    this.#running.delete(connection.id);
+    await this.store.delete(connection.id).catch(() => undefined);
+  }
+
+  /**
+   * How to answer a request of a session (by its `messageId` as JSON): `undefined` to run it;
+   * else the reply's JSON text (it ran already, or runs here now), or `"unknown"` when it
+   * started on a node that died before its reply was recorded.
+   */
+  async earlier(connection: Connection, request: string): Promise<string | "unknown" | undefined> {
+    const running = this.#running.get(connection.id)?.get(request);
+    if (running !== undefined) return running;
+    const recorded = connection.session?.recorded.get(request);
+    if (recorded === undefined) return undefined;
+    if (recorded.reply !== undefined) return recorded.reply;
+    // Started on another node, no reply yet: wait while that node lives.
+    const deadline = Date.now() + this.config.limits.actionTimeoutMs;
+    while (Date.now() < deadline && (await this.store.alive(recorded.holder))) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const now = (await this.store.requests(connection.id)).get(request);
+      if (now?.reply !== undefined) return now.reply;
+    }
+    return "unknown";
+  }
+
+  /** Whether a request is recorded before it runs (it may not run twice and the store outlives us). */
+  get marks(): boolean {
+    return this.store.durable;
+  }
+
+  /** A request of a session starts (`mark`: record that before it runs). */
+  async starting(
+    connection: Connection,
+    request: string,
+    reply: Promise<string>,
+    mark: boolean,
+  ): Promise<void> {
+    let running = this.#running.get(connection.id);
+    if (running === undefined) this.#running.set(connection.id, (running = new Map()));
+    running.set(request, reply);
+    const settled = (json: string) => {
+      running.delete(request);
+      if (running.size === 0 && this.#running.get(connection.id) === running) {
+        this.#running.delete(connection.id);
+      }
+      connection.session?.recorded.set(request, { holder: this.store.holder, reply: json });
+      const { maxReplies, windowMs } = this.config.resume;
+      void this.store
+        .replied(connection.id, request, json, maxReplies, windowMs)
+        .catch((error: unknown) =>
+          this.logger.warn("recording a reply failed", { error: String(error) }),
+        );
+    };
+    void reply.then(settled, () => running.delete(request));
+    if (mark) await this.store.started(connection.id, request, this.config.resume.windowMs);
+  }
+
+  /** The node stops: the grace timers go with it. */
+  stop(): void {
+    for (const timer of this.#graces.values()) clearTimeout(timer);
+    this.#graces.clear();
+    if (this.store instanceof MemorySessionStore) this.store.clear();
+  }
+
+  /** Takes the session from the socket that holds it, if any (here, or on another node). */
+  async #takeOver(record: SessionRecord): Promise<void> {
+    clearTimeout(this.#graces.get(record.id));
+    this.#graces.delete(record.id);
+    const old = this.table.get(record.id);
+    if (old !== undefined) {
+      this.table.handOver(old, "local");
+      await old.roomWork;
+    } else if (record.holder !== undefined && record.holder !== this.store.holder) {
+      await this.onHandover?.(record.id);
+    }
+  }
+
+  /** Asks the node holding a session's old socket to let it go (set by the dispatcher). */
+  onHandover: ((connectionId: string) => Promise<unknown>) | undefined;
+
+  /** A dropped session's grace is over: its room hears it left, unless it came back. */
+  async #graceOver(id: string, attachment: number, room: string | null): Promise<void> {
+    const record = await this.store.load(id);
+    const returned = record === undefined || record.attachment !== attachment;
+    if (returned && this.table.get(id) !== undefined) return; // back on this node: still a member
+    if (room !== null) await this.rooms.leaveDetached(room, id, !returned);
+    if (!returned && record !== undefined) {
+      const remaining = this.config.resume.windowMs - this.config.resume.graceMs;
+      if (remaining > 0) await this.store.save({ ...record, left: true }, remaining);
+    }
+  }
+
+  #record(connection: Connection, holder: string | undefined, left: boolean): SessionRecord {
+    const session = connection.session!;
+    const record: SessionRecord = {
+      id: connection.id,
+      tokenHash: session.tokenHash,
+      identity: session.identity,
+      room: connection.room,
+      listening: [...connection.listeningRooms],
+      params: { ...connection.paramsIfAny },
+      data: { ...connection.data },
+      attachment: session.attachment,
+      left,
+    };
+    return holder === undefined ? record : { ...record, holder };
+  }
+}

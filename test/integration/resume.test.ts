@@ -1,0 +1,331 @@
+import { expect } from "chai";
+import { defineAction } from "../../src/core/actions/define-action.js";
+import type { ActionwireConfig } from "../../src/core/config.js";
+import type { ActionwireServer } from "../../src/server/actionwire-server.js";
+import { startDemoServer } from "../../src/testing/demo-server.js";
+import { io } from "socket.io-client";
+import { TcpTestClient, tcpPort } from "../helpers/tcp-test-client.js";
+import { type Message, WsTestClient } from "../helpers/ws-test-client.js";
+
+/** A counter action that must not run twice for one request. */
+function counterAction(counts: Map<string, number>) {
+  return defineAction({
+    name: "bump",
+    inputs: { key: { required: true }, waitMs: { default: 0, formatter: Number } },
+    run: async ({ key, waitMs }) => {
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      const value = (counts.get(String(key)) ?? 0) + 1;
+      counts.set(String(key), value);
+      return { value };
+    },
+  });
+}
+
+describe("Sessions and resume (one node, ws)", function () {
+  this.timeout(15_000);
+  let server: ActionwireServer;
+  let url: string;
+  let clients: WsTestClient[] = [];
+
+  const start = async (config: ActionwireConfig = {}) => {
+    server = await startDemoServer({ transports: ["ws"], ...config });
+    url = `ws://127.0.0.1:${server.address.port}/ws`;
+  };
+  const hello = async (params: Record<string, unknown> = {}) => {
+    const client = await WsTestClient.hello(url, params);
+    clients.push(client);
+    return client;
+  };
+  const plain = async () => {
+    const client = await WsTestClient.connect(url);
+    clients.push(client);
+    return client;
+  };
+  const session = (client: WsTestClient) =>
+    client.welcome.session as {
+      token: string;
+      resumed: boolean;
+      recovered: boolean;
+      reason?: string;
+      rooms: Record<string, { recovered: boolean; missed: number; refused?: boolean }>;
+    };
+  /** The resume params a client sends, from its welcome and the last room push it got. */
+  const resumeOf = (client: WsTestClient, last?: Message) => ({
+    session: client.welcome.id,
+    token: session(client).token,
+    rooms:
+      last === undefined ? {} : { [String(last.room)]: { epoch: last.epoch, offset: last.offset } },
+  });
+  /** Drops the socket the way a network does: no quit, no close handshake. */
+  const drop = async (client: WsTestClient) => {
+    client.socket.terminate();
+    await client.closed;
+  };
+
+  afterEach(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    clients = [];
+    await server?.stop();
+  });
+
+  describe("with the default settings", () => {
+    beforeEach(() => start({ actions: [counterAction(new Map())] }));
+
+    it("gives a client that says hello an id and a resume token in its welcome", async () => {
+      const client = await hello();
+      expect(client.welcome).to.include({ context: "api", room: "defaultRoom" });
+      expect(client.welcome.id).to.be.a("string");
+      expect(session(client)).to.deep.include({ resumed: false, recovered: false, rooms: {} });
+      expect(session(client).token).to.match(/^[A-Za-z0-9_-]{43}$/);
+      const details = (await client.request("detailsView")).data as { id: string };
+      expect(details.id).to.equal(client.welcome.id);
+    });
+
+    it("speaks version 1 to a client that does not say hello: no id, no session", async () => {
+      const client = await plain();
+      expect(client.welcome).to.deep.equal({
+        context: "api",
+        welcome: "Hello! Welcome to the actionwire api",
+        room: "defaultRoom",
+      });
+    });
+
+    it("resumes a dropped session: same id, room, listens, params, and every missed push once, in order", async () => {
+      const [alice, bob] = [await hello(), await hello()];
+      await alice.request("listenToRoom", { room: "news" });
+      await alice.request("paramAdd", { key: "colour", value: "blue" });
+      await bob.request("say", { message: "before" });
+      const last = await alice.nextSay("before");
+      // Offsets count every room push from 1: the two entered notices, then "before".
+      expect(last).to.include({ offset: 3 });
+      expect(last.epoch).to.be.a("string");
+      await drop(alice);
+      for (let i = 1; i <= 5; i++) await bob.request("say", { message: `missed ${i}` });
+      const back = await hello({ resume: resumeOf(alice, last) });
+      expect(back.welcome.id).to.equal(alice.welcome.id);
+      expect(back.welcome.room).to.equal("defaultRoom");
+      expect(session(back)).to.deep.include({ resumed: true, recovered: true });
+      expect(session(back).rooms).to.deep.equal({ defaultRoom: { recovered: true, missed: 5 } });
+      expect(session(back).token).to.not.equal(session(alice).token);
+      const replayed = [];
+      for (let i = 1; i <= 5; i++) replayed.push(await back.nextSay());
+      expect(replayed.map((m) => [m.message, m.offset])).to.deep.equal([
+        ["missed 1", 4],
+        ["missed 2", 5],
+        ["missed 3", 6],
+        ["missed 4", 7],
+        ["missed 5", 8],
+      ]);
+      await bob.request("say", { message: "live" });
+      expect(await back.nextSay()).to.include({ message: "live", offset: 9 });
+      // A session's messageIds must not repeat (a repeated one is answered from the record).
+      const details = (await back.send("detailsView", {}, "after")).data as Record<string, unknown>;
+      expect(details).to.deep.include({
+        id: alice.welcome.id,
+        room: "defaultRoom",
+        listeningRooms: ["news"],
+        params: { colour: "blue" },
+      });
+    });
+
+    it("does not announce a session that comes back within the grace as leaving or entering", async () => {
+      const [alice, bob] = [await hello(), await hello()];
+      await drop(alice);
+      await bob.request("say", { message: "while away" });
+      const back = await hello({ resume: resumeOf(alice) });
+      expect(session(back).resumed).to.equal(true);
+      await bob.request("say", { message: "marker" });
+      await back.nextSay("marker");
+      await back.request("say", { message: "back" });
+      expect(await bob.nextSay()).to.include({ message: "back" });
+      const notices = bob.inbox.received.filter(
+        (m) => m.from === alice.welcome.id && String(m.message).startsWith("I have"),
+      );
+      expect(notices).to.deep.equal([]);
+      const view = (await bob.request("roomView")).data as { members: string[] };
+      expect(view.members).to.have.members([alice.welcome.id, bob.welcome.id]);
+    });
+
+    it("answers a request re-sent after a resume from the session's record: it does not run twice", async () => {
+      const alice = await hello();
+      const first = await alice.send("action", { action: "bump", key: "k" }, "c1");
+      expect(first.value).to.equal(1);
+      await drop(alice);
+      const back = await hello({ resume: resumeOf(alice) });
+      const again = await back.send("action", { action: "bump", key: "k" }, "c1");
+      expect(again).to.deep.equal(first);
+      const next = await back.send("action", { action: "bump", key: "k" }, "c2");
+      expect(next.value).to.equal(2);
+    });
+
+    it("answers a request still running when the socket dropped once, after the resume", async () => {
+      const alice = await hello();
+      alice.socket.send(
+        JSON.stringify({
+          event: "action",
+          params: { action: "bump", key: "slow", waitMs: 300 },
+          messageId: "c9",
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the action is under way
+      await drop(alice);
+      const back = await hello({ resume: resumeOf(alice) });
+      const reply = await back.send("action", { action: "bump", key: "slow", waitMs: 300 }, "c9");
+      expect(reply.value).to.equal(1);
+      const check = await back.send("action", { action: "bump", key: "slow" }, "c10");
+      expect(check.value).to.equal(2);
+    });
+
+    it("starts a new session for a wrong token, and says why", async () => {
+      const alice = await hello();
+      await drop(alice);
+      const other = await hello({ resume: { ...resumeOf(alice), token: "x".repeat(43) } });
+      expect(other.welcome.id).to.not.equal(alice.welcome.id);
+      expect(session(other)).to.deep.include({ resumed: false, reason: "invalid" });
+      const gone = await hello({ resume: { ...resumeOf(alice), session: "no-such-session" } });
+      expect(session(gone)).to.deep.include({ resumed: false, reason: "expired" });
+    });
+
+    it("ends the session at a quit: it cannot be resumed", async () => {
+      const alice = await hello();
+      alice.socket.send(JSON.stringify({ event: "quit" }));
+      await alice.closed;
+      const back = await hello({ resume: resumeOf(alice) });
+      expect(session(back)).to.deep.include({ resumed: false, reason: "expired" });
+    });
+
+    it("closes a connection whose first frame is not the hello it announced", async () => {
+      const client = await WsTestClient.open(`${url}?hello=1`);
+      clients.push(client);
+      client.sendRaw(JSON.stringify({ event: "roomView", messageId: 1 }));
+      const bye = await client.next();
+      expect(bye).to.deep.include({
+        context: "api",
+        status: "Bye!",
+        reason: "bad hello",
+        code: "ERR_BAD_MESSAGE",
+      });
+      await client.closed;
+    });
+  });
+
+  it("passes the hello's auth to authenticate, and resumes only the same identity", async () => {
+    await start({
+      authenticate: (connection) => {
+        const user = connection.auth?.user;
+        return typeof user === "string" ? { user } : false;
+      },
+    });
+    const alice = await hello({ auth: { user: "alice" } });
+    expect(session(alice).resumed).to.equal(false);
+    await drop(alice);
+    const mallory = await hello({ auth: { user: "mallory" }, resume: resumeOf(alice) });
+    expect(session(mallory)).to.deep.include({ resumed: false, reason: "identity" });
+    expect(mallory.welcome.id).to.not.equal(alice.welcome.id);
+    const back = await hello({ auth: { user: "alice" }, resume: resumeOf(alice) });
+    expect(back.welcome.id).to.equal(alice.welcome.id);
+    expect(session(back).resumed).to.equal(true);
+    const refused = await hello({});
+    expect(refused.welcome).to.include({ reason: "not authorized", code: "ERR_NOT_AUTHORIZED" });
+  });
+
+  it("announces a session that does not come back within the grace as leaving, once, and entering when it does", async () => {
+    await start({ resume: { graceMs: 200 } });
+    const [alice, bob] = [await hello(), await hello()];
+    await drop(alice);
+    const left = await bob.nextSay("I have left the room");
+    expect(left.from).to.equal(alice.welcome.id);
+    const back = await hello({ resume: resumeOf(alice) });
+    expect(session(back).resumed).to.equal(true);
+    const entered = await bob.nextSay("I have entered the room");
+    expect(entered.from).to.equal(alice.welcome.id);
+    await back.request("say", { message: "marker" });
+    await bob.nextSay("marker");
+    const leaves = bob.inbox.received.filter((m) => m.message === "I have left the room");
+    expect(leaves).to.have.length(1);
+  });
+
+  it("says a room is not recovered when what the client missed was trimmed from its history", async () => {
+    await start({ resume: { historySize: 3 } });
+    const [alice, bob] = [await hello(), await hello()];
+    await bob.request("say", { message: "seen" });
+    const last = await alice.nextSay("seen");
+    await drop(alice);
+    for (let i = 1; i <= 5; i++) await bob.request("say", { message: `missed ${i}` });
+    const back = await hello({ resume: resumeOf(alice, last) });
+    expect(session(back)).to.deep.include({ resumed: true, recovered: false });
+    expect(session(back).rooms).to.deep.equal({ defaultRoom: { recovered: false, missed: 0 } });
+    await bob.request("say", { message: "live" });
+    expect(await back.nextSay()).to.include({ message: "live" });
+  });
+
+  it("says a room is not recovered when its history is from another epoch (a restarted node)", async () => {
+    await start();
+    const [alice, bob] = [await hello(), await hello()];
+    await bob.request("say", { message: "seen" });
+    const last = await alice.nextSay("seen");
+    await drop(alice);
+    const back = await hello({ resume: resumeOf(alice, { ...last, epoch: "another-epoch" }) });
+    expect(session(back).rooms).to.deep.equal({ defaultRoom: { recovered: false, missed: 0 } });
+    expect(session(back).recovered).to.equal(false);
+  });
+
+  it("keeps no session with resume.enabled false, and says so", async () => {
+    await start({ resume: { enabled: false } });
+    const alice = await hello();
+    expect(session(alice)).to.deep.equal({
+      resumed: false,
+      recovered: false,
+      reason: "disabled",
+      rooms: {},
+    });
+  });
+
+  it("takes the hello, and resumes, over tcp (its line form, with tcp.hello)", async () => {
+    await start({
+      transports: ["ws", "tcp"],
+      tcp: { port: 0, hello: true },
+      authenticate: (connection) => connection.auth?.user === "alice" && { user: "alice" },
+    });
+    const port = tcpPort(server);
+    const first = await TcpTestClient.connect(port, "127.0.0.1", 'hello {"auth":{"user":"alice"}}');
+    expect(first.welcome).to.include({ context: "api", room: "defaultRoom" });
+    const token = (first.welcome.session as { token: string }).token;
+    first.socket.destroy();
+    await first.closed;
+    const resume = { session: first.welcome.id, token, rooms: {} };
+    const back = await TcpTestClient.connect(
+      port,
+      "127.0.0.1",
+      `hello ${JSON.stringify({ auth: { user: "alice" }, resume })}`,
+    );
+    expect(back.welcome.id).to.equal(first.welcome.id);
+    expect(back.welcome.session).to.deep.include({ resumed: true });
+    await back.close();
+    const refused = await TcpTestClient.connect(port, "127.0.0.1", "hello {}");
+    expect(refused.welcome).to.include({ reason: "not authorized" });
+    await refused.closed;
+  });
+
+  it("takes the hello over socket.io, announced in the handshake query, polling included", async () => {
+    await start({
+      transports: ["socketio"],
+      authenticate: (connection) => connection.auth?.user === "alice" && { user: "alice" },
+    });
+    const socket = io(`http://127.0.0.1:${server.address.port}`, {
+      transports: ["polling"],
+      query: { hello: "1" },
+      forceNew: true,
+    });
+    try {
+      const welcome = new Promise<Message>((resolve) => socket.once("welcome", resolve));
+      socket.emit("hello", { auth: { user: "alice" } });
+      const message = await welcome;
+      expect(message).to.include({ room: "defaultRoom" });
+      expect(message.id).to.be.a("string");
+      expect(message.session).to.deep.include({ resumed: false });
+    } finally {
+      socket.close();
+    }
+  });
+});
