@@ -292,6 +292,7 @@ export class RedisClusterBus implements ClusterBus {
     }
     // Not subscribed to the room yet (a member who just joined spoke): its echo will not come.
     if (this.#interest.has(room) && !this.#subscribed.has(channel)) this.#fill(room, offset);
+    // (Subscribed: every node, this one included, delivers it as it comes back.)
   }
 
   /** The room's pushes after `position`, if its stream still holds every one of them. */
@@ -355,8 +356,12 @@ export class RedisClusterBus implements ClusterBus {
    * room's history first (messages arriving meanwhile wait behind it).
    */
   #deliver(room: string, push: PositionedPush): void {
-    const order = this.#order.get(room);
+    let order = this.#order.get(room);
     const epoch = positionOf(push.json)?.epoch ?? "";
+    if (order !== undefined && order.epoch === "" && order.held === undefined) {
+      // The room had no history when this node began to hear it: this is its epoch.
+      this.#order.set(room, (order = { epoch, offset: order.offset, held: undefined }));
+    }
     if (order === undefined || order.epoch !== epoch) {
       // The first message this node hears in the room (or in its new history) starts the count.
       this.#order.set(room, { epoch, offset: push.offset, held: undefined });
@@ -435,6 +440,21 @@ export class RedisClusterBus implements ClusterBus {
     this.#listener?.roomMessage({ room, ...push });
   }
 
+  /** Sets each room's delivery order at its history's current position (a new room: 0). */
+  async #baselines(rooms: readonly string[]): Promise<void> {
+    const pub = this.#pub;
+    if (rooms.length === 0 || pub === undefined || pub.status !== "ready") return;
+    const multi = pub.multi();
+    for (const room of rooms) multi.hmget(this.#historyKey(room, "meta"), "e", "o");
+    const replies = (await multi.exec()) ?? [];
+    rooms.forEach((room, i) => {
+      const [error, meta] = replies[i] ?? [];
+      if (error || this.#order.has(room) || !this.#interest.has(room)) return;
+      const [epoch, offset] = meta as [string | null, string | null];
+      this.#order.set(room, { epoch: epoch ?? "", offset: Number(offset ?? 0), held: undefined });
+    });
+  }
+
   /** Whether a node incarnation still beats. */
   async #alive(holder: string): Promise<boolean> {
     const pub = this.#pub;
@@ -454,9 +474,16 @@ export class RedisClusterBus implements ClusterBus {
     const add = [...wanted].filter((c) => !current.has(c));
     const remove = [...current].filter((c) => !wanted.has(c));
     try {
+      // Where each newly heard room's history stands before the subscription starts: what is
+      // published until the subscription is active is then read from the history, not lost.
+      const rooms = [...this.#interest].filter(
+        (room) => !this.#order.has(room) && add.includes(this.#key("room", room)),
+      );
+      await this.#baselines(rooms);
       if (add.length > 0) await sub.subscribe(...add);
       if (remove.length > 0) await sub.unsubscribe(...remove);
       this.#subscribed = wanted;
+      for (const room of rooms) if (this.#order.has(room)) this.#fill(room);
     } catch (error) {
       this.logger.debug("redis subscribe failed; retried on reconnect", { error: String(error) });
     }
