@@ -52,6 +52,23 @@ redis.call('PUBLISH', ARGV[6], cjson.encode({o = ARGV[7], j = push, x = ARGV[2],
 return offset
 `);
 
+/**
+ * Numbers an alert for a session and keeps it, if the session exists: the session's alert
+ * counter goes up by one, the alert's text gets it first (`{"seq":n,…}`), and the session's
+ * alert list keeps the last `max`. KEYS: the session's record, counter, list. ARGV: the alert's
+ * JSON (an object's text), max, ttl ms. Returns the numbered text, or nil.
+ */
+export const KEEP_ALERT = new RedisScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local seq = redis.call('INCR', KEYS[2])
+local alert = '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2)
+redis.call('RPUSH', KEYS[3], alert)
+redis.call('LTRIM', KEYS[3], -tonumber(ARGV[2]), -1)
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+return alert
+`);
+
 /** Deletes a key only if it still holds `ARGV[1]` (a connection's node, not a newer one's). */
 export const DELETE_IF_EQUAL = new RedisScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -1,3 +1,4 @@
+import { KEEP_ALERT } from "./redis-script.js";
 import type { Redis } from "ioredis";
 import type {
   RecordedRequest,
@@ -26,6 +27,8 @@ export class RedisSessionStore implements SessionStore {
       .multi()
       .set(this.#key(record.id), JSON.stringify(record), "PX", ttlMs)
       .pexpire(this.#key(record.id, "req"), ttlMs)
+      .pexpire(this.#key(record.id, "aseq"), ttlMs)
+      .pexpire(this.#key(record.id, "alerts"), ttlMs)
       .exec();
   }
 
@@ -35,7 +38,33 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<void> {
-    await this.#ready().del(this.#key(id), this.#key(id, "req"));
+    await this.#ready().del(
+      this.#key(id),
+      this.#key(id, "req"),
+      this.#key(id, "aseq"),
+      this.#key(id, "alerts"),
+    );
+  }
+
+  async alert(
+    id: string,
+    alert: Readonly<Record<string, unknown>>,
+    max: number,
+    ttlMs: number,
+  ): Promise<string | undefined> {
+    const keys = [this.#key(id), this.#key(id, "aseq"), this.#key(id, "alerts")];
+    const json = await KEEP_ALERT.run(this.#ready(), keys, [JSON.stringify(alert), max, ttlMs]);
+    return typeof json === "string" ? json : undefined;
+  }
+
+  async alerts(id: string, seq: number): Promise<{ last: number; alerts: string[] }> {
+    const [[, last], [, all]] = (await this.#ready()
+      .multi()
+      .get(this.#key(id, "aseq"))
+      .lrange(this.#key(id, "alerts"), 0, -1)
+      .exec()) as [[unknown, string | null], [unknown, string[]]];
+    const alerts = all.filter((json) => seqOf(json) > seq);
+    return { last: Number(last ?? 0), alerts };
   }
 
   async started(id: string, request: string, ttlMs: number): Promise<void> {
@@ -76,7 +105,7 @@ export class RedisSessionStore implements SessionStore {
     return requests;
   }
 
-  #key(id: string, part?: string): string {
+  #key(id: string, part?: "req" | "aseq" | "alerts"): string {
     const tagged = `${this.keyPrefix}sess:{${encodeURIComponent(id)}}`;
     return part === undefined ? tagged : `${tagged}:${part}`;
   }
@@ -88,4 +117,9 @@ export class RedisSessionStore implements SessionStore {
     }
     return client;
   }
+}
+
+/** An alert's number, from its text (`{"seq":n,…}`). */
+function seqOf(json: string): number {
+  return Number(json.slice(7, json.indexOf(",")));
 }

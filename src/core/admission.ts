@@ -131,10 +131,13 @@ export class Admission {
     }
     // Its transport may have let it go while the hooks ran.
     if (connection.state !== "opening") return false;
+    // The session exists before its welcome: an alert sent to it right after is kept.
+    if (session !== undefined) await this.sessions.save(connection);
+    if (connection.state !== "opening") return false;
     connection.state = "open";
     this.#welcome(connection, room, session);
     if (room !== null) await this.rooms.join(connection, room);
-    if (session !== undefined) await this.sessions.save(connection);
+    if (session !== undefined) this.sessions.changed(connection);
     return true;
   }
 

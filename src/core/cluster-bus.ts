@@ -42,6 +42,8 @@ export type ConnectionCommand =
       connectionId: string;
       message: string;
       extra: Record<string, unknown>;
+      /** The alert's text, numbered for the connection's session (when it has one). */
+      json?: string;
     }
   | { kind: "disconnect"; connectionId: string; reason: string }
   /** The connection's session was resumed elsewhere: close it without a goodbye or a leave. */

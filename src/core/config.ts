@@ -69,6 +69,8 @@ const resumeSchema = z.strictObject({
   historyBytes: int(1_024, 1024 ** 3).default(1024 * 1024),
   /** Replies each session keeps, to answer a request re-sent after a resume. */
   maxReplies: int(1, 100_000).default(64),
+  /** Alerts each session keeps, to replay those a client missed. */
+  maxAlerts: int(1, 100_000).default(64),
   /** How long a connection that announced a hello may take to send it. */
   helloTimeoutMs: int(1, MAX_TIMER_MS).default(10_000),
   /** The goodbye `server shutdown` tells each client to wait up to this long to reconnect. */

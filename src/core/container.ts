@@ -7,6 +7,7 @@ import { ConnectionTable } from "./connection-table.js";
 import { Dispatcher } from "./dispatcher.js";
 import { createDebugLogger } from "./logger.js";
 import { MemoryClusterBus } from "./memory-cluster-bus.js";
+import { MemorySessionStore } from "./sessions/memory-session-store.js";
 import { RemoteControl } from "./remote-control.js";
 import type { TransportClass } from "./realtime-transport.js";
 import { RoomManager } from "./rooms/room-manager.js";
@@ -59,7 +60,9 @@ export function createServerContainer(
   child.registerInstance(TOKENS.ActionRegistry, actions);
   child.registerInstance(TOKENS.RoomManager, child.resolve(RoomManager));
   const table = child.resolve<ConnectionTable>(TOKENS.ConnectionTable);
-  child.registerInstance(TOKENS.RemoteControl, new RemoteControl(table, bus));
+  const sessions = bus.sessions ?? new MemorySessionStore();
+  child.registerInstance(TOKENS.SessionStore, sessions);
+  child.registerInstance(TOKENS.RemoteControl, new RemoteControl(table, bus, sessions, config));
   child.registerInstance(TOKENS.Dispatcher, child.resolve(Dispatcher));
   return child;
 }

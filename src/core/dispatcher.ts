@@ -18,6 +18,7 @@ import type { RemoteControl } from "./remote-control.js";
 import { waitAtMost } from "./wait-at-most.js";
 import type { RoomManager } from "./rooms/room-manager.js";
 import { HELLO_VERB } from "./sessions/hello.js";
+import type { SessionStore } from "./sessions/session-store.js";
 import { Sessions } from "./sessions/sessions.js";
 import {
   checkDeclared,
@@ -55,6 +56,7 @@ export class Dispatcher {
     @inject(TOKENS.ActionMiddleware) middleware: readonly ActionMiddleware[],
     @inject(TOKENS.ClusterBus) private readonly bus: ClusterBus,
     @inject(TOKENS.RemoteControl) remote: RemoteControl,
+    @inject(TOKENS.SessionStore) sessions: SessionStore,
   ) {
     for (const [transport, verbs] of Object.entries(config.allowedVerbs)) {
       this.#allowedVerbs.set(transport, new Set(verbs));
@@ -65,7 +67,7 @@ export class Dispatcher {
         "sending an alert",
       ),
     );
-    this.#sessions = new Sessions(config, logger, table, rooms, bus);
+    this.#sessions = new Sessions(config, logger, table, rooms, sessions);
     this.#sessions.onHandover = (connectionId) => bus.command({ kind: "handover", connectionId });
     this.#admission = new Admission(config, logger, table, rooms, this.#sessions);
     this.#admission.onRegister = (connection) => bus.addConnection(connection.id);

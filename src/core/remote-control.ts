@@ -1,4 +1,6 @@
 import type { ClusterBus, ConnectionCommand } from "./cluster-bus.js";
+import type { ResolvedConfig } from "./config.js";
+import type { SessionStore } from "./sessions/session-store.js";
 import type { ConnectionTable, GoodbyeReason } from "./connection-table.js";
 import { PreparedMessage } from "./prepared-message.js";
 
@@ -11,10 +13,30 @@ export class RemoteControl {
   constructor(
     private readonly table: ConnectionTable,
     private readonly bus: ClusterBus,
+    private readonly sessions?: SessionStore,
+    private readonly config?: Pick<ResolvedConfig, "resume">,
   ) {}
 
-  /** Runs a command on the connection's node; `false` if no live node holds the connection. */
+  /**
+   * Runs a command on the connection's node; `false` if no live node holds the connection. An
+   * alert to a connection with a session is first numbered and kept by the session (a resume
+   * replays it), so it counts as sent even while no socket holds the session.
+   */
   async send(command: ConnectionCommand): Promise<boolean> {
+    if (command.kind === "alert" && this.sessions !== undefined && this.config?.resume.enabled) {
+      const local = this.table.get(command.connectionId);
+      if (local === undefined || local.session !== undefined) {
+        const alert = { ...command.extra, context: "alert", message: command.message };
+        const { maxAlerts, windowMs } = this.config.resume;
+        const json = await this.sessions
+          .alert(command.connectionId, alert, maxAlerts, windowMs)
+          .catch(() => undefined);
+        if (json !== undefined) {
+          const numbered = { ...command, json };
+          return this.run(numbered) || (await this.bus.command(numbered)) || true;
+        }
+      }
+    }
     return this.run(command) || this.bus.command(command);
   }
 
@@ -22,6 +44,7 @@ export class RemoteControl {
   run(command: ConnectionCommand): boolean {
     switch (command.kind) {
       case "alert":
+        if (command.json !== undefined) return this.#sendJson(command.connectionId, command.json);
         return this.alert(command.connectionId, command.message, command.extra);
       case "disconnect":
         return this.disconnect(command.connectionId, command.reason as GoodbyeReason);
@@ -45,6 +68,13 @@ export class RemoteControl {
   }
 
   /** Sends the goodbye push with `reason`, then closes a connection of this node. */
+  #sendJson(connectionId: string, json: string): boolean {
+    const connection = this.table.get(connectionId);
+    if (connection === undefined || !connection.open) return false;
+    this.table.sendTo(connectionId, PreparedMessage.fromJson(json));
+    return true;
+  }
+
   disconnect(connectionId: string, reason: GoodbyeReason = "disconnected by server"): boolean {
     const connection = this.table.get(connectionId);
     return connection !== undefined && this.table.close(connection, reason);

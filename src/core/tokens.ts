@@ -16,6 +16,7 @@ export const TOKENS = {
   ActionRegistry: Symbol.for("actionwire.ActionRegistry"),
   ActionMiddleware: Symbol.for("actionwire.ActionMiddleware"),
   RemoteControl: Symbol.for("actionwire.RemoteControl"),
+  SessionStore: Symbol.for("actionwire.SessionStore"),
   Dispatcher: Symbol.for("actionwire.Dispatcher"),
   TransportRegistry: Symbol.for("actionwire.TransportRegistry"),
 } as const;

@@ -165,4 +165,20 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
     expect(session(back)).to.deep.include({ resumed: false, reason: "expired" });
     expect(session(back).rooms).to.deep.equal({ defaultRoom: { recovered: false, missed: 0 } });
   });
+
+  it("numbers alerts cluster-wide and replays the ones sent while the session had no socket", async () => {
+    const [a, b] = [await startNode("a"), await startNode("b")];
+    const alice = await hello(a);
+    const id = String(alice.welcome.id);
+    expect(await b.alert(id, "across nodes")).to.equal(true);
+    expect(await alice.next((m) => m.context === "alert")).to.include({ seq: 1 });
+    await drop(alice);
+    expect(await b.alert(id, "while away")).to.equal(true);
+    const back = await hello(b, { resume: { ...resumeOf(alice), alerts: 1 } });
+    expect(back.welcome.session).to.deep.include({ alerts: { recovered: true, missed: 1 } });
+    expect(await back.next((m) => m.context === "alert")).to.include({
+      seq: 2,
+      message: "while away",
+    });
+  });
 });

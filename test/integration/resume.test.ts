@@ -328,4 +328,38 @@ describe("Sessions and resume (one node, ws)", function () {
       socket.close();
     }
   });
+
+  it("numbers the alerts of a session, keeps those sent while it is away, and replays what the client missed", async () => {
+    await start();
+    const alice = await hello();
+    expect(await server.alert(String(alice.welcome.id), "first")).to.equal(true);
+    const first = await alice.next((m) => m.context === "alert");
+    expect(first).to.deep.include({ seq: 1, message: "first" });
+    await drop(alice);
+    // Nobody holds the socket: the session keeps the alert for its resume.
+    expect(await server.alert(String(alice.welcome.id), "while away", { n: 2 })).to.equal(true);
+    expect(await server.alert(String(alice.welcome.id), "and again")).to.equal(true);
+    const back = await hello({ resume: { ...resumeOf(alice), alerts: 1 } });
+    expect(session(back)).to.deep.include({ resumed: true, recovered: true });
+    expect(back.welcome.session).to.deep.include({ alerts: { recovered: true, missed: 2 } });
+    const replayed = [
+      await back.next((m) => m.context === "alert"),
+      await back.next((m) => m.context === "alert"),
+    ];
+    expect(replayed.map((m) => [m.seq, m.message])).to.deep.equal([
+      [2, "while away"],
+      [3, "and again"],
+    ]);
+    expect(replayed[0]).to.include({ n: 2 });
+  });
+
+  it("says alerts are not recovered when the ones the client missed were trimmed", async () => {
+    await start({ resume: { maxAlerts: 2 } });
+    const alice = await hello();
+    await drop(alice);
+    for (let i = 1; i <= 4; i++) await server.alert(String(alice.welcome.id), `alert ${i}`);
+    const back = await hello({ resume: resumeOf(alice) });
+    expect(session(back)).to.deep.include({ resumed: true, recovered: false });
+    expect(back.welcome.session).to.deep.include({ alerts: { recovered: false, missed: 2 } });
+  });
 });

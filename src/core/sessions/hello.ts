@@ -18,6 +18,8 @@ export interface ResumeRequest {
   readonly token: string;
   /** The position of the last push the client got, per room it heard. */
   readonly rooms: ReadonlyMap<string, RoomPosition>;
+  /** The number (`seq`) of the last alert the client got; 0: none. */
+  readonly alerts: number;
 }
 
 /** The verb a hello frame names. */
@@ -36,7 +38,10 @@ export function parseHello(params: Record<string, unknown>, limits: Limits): Hel
   }
   if (resume !== undefined && resume !== null) {
     if (!isPlainObject(resume)) throw bad("resume must be an object");
-    const { session, token, rooms } = resume;
+    const { session, token, rooms, alerts = 0 } = resume;
+    if (typeof alerts !== "number" || !Number.isSafeInteger(alerts) || alerts < 0) {
+      throw bad("resume.alerts must be a whole number");
+    }
     if (typeof session !== "string" || session.length === 0 || session.length > 100) {
       throw bad("resume.session must be a session id");
     }
@@ -63,7 +68,7 @@ export function parseHello(params: Record<string, unknown>, limits: Limits): Hel
         positions.set(room, { epoch, offset });
       }
     }
-    hello.resume = { session, token, rooms: positions };
+    hello.resume = { session, token, rooms: positions, alerts };
   }
   return hello;
 }

@@ -3,6 +3,9 @@ import type { RecordedRequest, SessionRecord, SessionStore } from "./session-sto
 interface Entry {
   record: SessionRecord;
   readonly requests: Map<string, RecordedRequest>;
+  /** Its last alerts, oldest first, and the number of the last one. */
+  readonly alerts: Array<{ readonly seq: number; readonly json: string }>;
+  seq: number;
   expires: NodeJS.Timeout;
 }
 
@@ -21,6 +24,8 @@ export class MemorySessionStore implements SessionStore {
       this.#entries.set(record.id, {
         record,
         requests: new Map(),
+        alerts: [],
+        seq: 0,
         expires: this.#expiry(record.id, ttlMs),
       });
       return;
@@ -61,6 +66,27 @@ export class MemorySessionStore implements SessionStore {
 
   async alive(holder: string): Promise<boolean> {
     return holder === this.holder;
+  }
+
+  async alert(
+    id: string,
+    alert: Readonly<Record<string, unknown>>,
+    max: number,
+  ): Promise<string | undefined> {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return undefined;
+    const seq = ++entry.seq;
+    const json = JSON.stringify({ seq, ...alert });
+    entry.alerts.push({ seq, json });
+    if (entry.alerts.length > max) entry.alerts.shift();
+    return json;
+  }
+
+  async alerts(id: string, seq: number): Promise<{ last: number; alerts: string[] }> {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return { last: 0, alerts: [] };
+    const alerts = entry.alerts.filter((alert) => alert.seq > seq).map((alert) => alert.json);
+    return { last: entry.seq, alerts };
   }
 
   /** Sessions held (for tests of the bound). */

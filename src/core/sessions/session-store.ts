@@ -57,4 +57,16 @@ export interface SessionStore {
   requests(id: string): Promise<Map<string, RecordedRequest>>;
   /** Whether the node a record names is still alive. */
   alive(holder: string): Promise<boolean>;
+  /**
+   * Numbers an alert for a session (`seq`, from 1, first in its JSON text) and keeps it among
+   * the session's last `max`; returns the text, or `undefined` if there is no such session.
+   */
+  alert(
+    id: string,
+    alert: Readonly<Record<string, unknown>>,
+    max: number,
+    ttlMs: number,
+  ): Promise<string | undefined>;
+  /** The session's kept alerts numbered after `seq` (texts, in order), and its last number. */
+  alerts(id: string, seq: number): Promise<{ last: number; alerts: string[] }>;
 }

@@ -1,4 +1,3 @@
-import type { ClusterBus } from "../cluster-bus.js";
 import type { ResolvedConfig } from "../config.js";
 import { Connection } from "../connection.js";
 import type { ConnectionTable } from "../connection-table.js";
@@ -6,6 +5,7 @@ import type { Logger } from "../logger.js";
 import type { RoomManager, RoomRecovery } from "../rooms/room-manager.js";
 import type { Hello } from "./hello.js";
 import { MemorySessionStore } from "./memory-session-store.js";
+import { PreparedMessage } from "../prepared-message.js";
 import type { RecordedRequest, SessionRecord, SessionStore } from "./session-store.js";
 import { hashToken, identityOf, newToken, tokenMatches } from "./session-token.js";
 
@@ -14,6 +14,8 @@ export type NotResumed = "expired" | "invalid" | "identity" | "disabled";
 
 /** The welcome's `session` (docs/protocol.md, "The welcome of a session"). */
 export interface WelcomeSession {
+  /** Whether every alert the session got since the client's last one follows, and how many. */
+  alerts?: { recovered: boolean; missed: number };
   /** Absent when the server keeps no sessions. */
   token?: string;
   resumed: boolean;
@@ -52,9 +54,9 @@ export class Sessions {
     private readonly logger: Logger,
     private readonly table: ConnectionTable,
     private readonly rooms: RoomManager,
-    bus: ClusterBus,
+    store: SessionStore,
   ) {
-    this.store = bus.sessions ?? new MemorySessionStore();
+    this.store = store;
   }
 
   /**
@@ -122,9 +124,22 @@ export class Sessions {
       announce: record.left,
     });
     for (const room of resume.rooms.keys()) recovery[room] ??= { recovered: false, missed: 0 };
-    const recovered = Object.values(recovery).every((room) => room.recovered);
+    const kept = await this.store
+      .alerts(record.id, resume.alerts)
+      .catch(() => ({ last: -1, alerts: [] as string[] }));
+    const alerts = {
+      recovered: kept.last >= resume.alerts && kept.alerts.length === kept.last - resume.alerts,
+      missed: kept.alerts.length,
+    };
+    const recovered = alerts.recovered && Object.values(recovery).every((room) => room.recovered);
     await this.save(connection);
-    return { welcome: { token, resumed: true, recovered, rooms: recovery }, replay, resumed: true };
+    const replayAll = () => {
+      replay();
+      for (const json of kept.alerts)
+        this.table.sendTo(connection.id, PreparedMessage.fromJson(json));
+    };
+    const welcome = { token, resumed: true, recovered, rooms: recovery, alerts };
+    return { welcome, replay: replayAll, resumed: true };
   }
 
   /** Writes a session's record now (its socket is here). */

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { MemoryClusterBus } from "../../../src/core/memory-cluster-bus.js";
+import { MemorySessionStore } from "../../../src/core/sessions/memory-session-store.js";
 import { Sessions } from "../../../src/core/sessions/sessions.js";
 import { Admission } from "../../../src/core/admission.js";
 import { type ActionwireConfig, resolveConfig } from "../../../src/core/config.js";
@@ -41,7 +41,7 @@ function setUp(
       joins.push(room);
     },
   } as unknown as RoomManager;
-  const sessions = new Sessions(resolved, logger, table, rooms, new MemoryClusterBus());
+  const sessions = new Sessions(resolved, logger, table, rooms, new MemorySessionStore());
   const admission = new Admission(resolved, logger, table, rooms, sessions);
   /** Accepts a connection as the dispatcher does: into the table, then admitted. */
   const accept = (remoteIP = "127.0.0.1") => {
