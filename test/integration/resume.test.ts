@@ -4,6 +4,8 @@ import type { ActionwireConfig } from "../../src/core/config.js";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
 import { startDemoServer } from "../../src/testing/demo-server.js";
 import { io } from "socket.io-client";
+import { MessageInbox } from "../../src/core/message-inbox.js";
+import { type FayeMode, FayeWire, fayeEndpoint } from "../helpers/faye-contract-client.js";
 import { TcpTestClient, tcpPort } from "../helpers/tcp-test-client.js";
 import { type Message, WsTestClient } from "../helpers/ws-test-client.js";
 
@@ -362,4 +364,29 @@ describe("Sessions and resume (one node, ws)", function () {
     expect(session(back)).to.deep.include({ resumed: true, recovered: false });
     expect(back.welcome.session).to.deep.include({ alerts: { recovered: false, missed: 2 } });
   });
+
+  for (const mode of ["websocket", "long-polling"] as FayeMode[]) {
+    it(`takes the hello over faye ${mode}, announced in the endpoint's query`, async () => {
+      await start({
+        transports: ["faye"],
+        authenticate: (connection) => connection.auth?.user === "alice" && { user: "alice" },
+      });
+      const wire = await FayeWire.open(`${fayeEndpoint(server)}?hello=1`, mode);
+      try {
+        const out = new MessageInbox<Message>();
+        await wire.subscribe(`/actionwire/out/${wire.clientId}`, (data) =>
+          out.push(data as Message),
+        );
+        await wire.publish(`/actionwire/in/${wire.clientId}`, {
+          event: "hello",
+          params: { auth: { user: "alice" } },
+        });
+        const welcome = await out.next();
+        expect(welcome).to.include({ room: "defaultRoom" });
+        expect(welcome.session).to.deep.include({ resumed: false });
+      } finally {
+        await wire.disconnect();
+      }
+    });
+  }
 });
