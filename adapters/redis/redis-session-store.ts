@@ -1,6 +1,7 @@
 import { KEEP_ALERT } from "./redis-script.js";
 import type { Redis } from "ioredis";
 import type {
+  DeferredGrace,
   RecordedRequest,
   SessionRecord,
   SessionStore,
@@ -91,6 +92,30 @@ export class RedisSessionStore implements SessionStore {
       .ltrim(key, -2 * max, -1)
       .pexpire(key, ttlMs)
       .exec();
+  }
+
+  async defer(graces: readonly DeferredGrace[]): Promise<void> {
+    if (graces.length === 0) return;
+    const multi = this.#ready().multi();
+    for (const grace of graces) multi.zadd(this.#graces(), grace.until, JSON.stringify(grace));
+    await multi.exec();
+  }
+
+  async due(now: number, max: number): Promise<DeferredGrace[]> {
+    const client = this.#ready();
+    const entries = await client.zrangebyscore(this.#graces(), "-inf", now, "LIMIT", 0, max);
+    const taken: DeferredGrace[] = [];
+    // Whoever removes an entry owns it: each grace ends on one node.
+    for (const entry of entries) {
+      if (Number(await client.zrem(this.#graces(), entry)) === 1) {
+        taken.push(JSON.parse(entry) as DeferredGrace);
+      }
+    }
+    return taken;
+  }
+
+  #graces(): string {
+    return `${this.keyPrefix}graces`;
   }
 
   async requests(id: string): Promise<Map<string, RecordedRequest>> {

@@ -176,7 +176,7 @@ export class Dispatcher {
   /** After the transports stopped: waits for dropped sessions to be written, ends the graces. */
   async stop(timeoutMs: number): Promise<void> {
     await waitAtMost(Promise.allSettled([...this.#parking]), timeoutMs);
-    this.#sessions.stop();
+    await this.#sessions.stop();
   }
 
   /**

@@ -181,4 +181,23 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
       message: "while away",
     });
   });
+
+  it("tells the room a dropped session left once, after its grace, though its node stopped meanwhile", async () => {
+    const resume = { graceMs: 300 };
+    const [a, b] = [await startNode("a", { resume }), await startNode("b", { resume })];
+    await startNode("c", { resume }); // a second node to take the grace: only one may
+    const alice = await hello(a);
+    const bob = await hello(b);
+    await drop(alice);
+    await a.stop(); // within alice's grace: node a hands it to the others
+    const left = await bob.nextSay("I have left the room");
+    expect(left.from).to.equal(alice.welcome.id);
+    await bob.request("say", { message: "marker" });
+    // Both remaining nodes look for ended graces every second; give them two looks each.
+    await new Promise((resolve) => setTimeout(resolve, 2_200));
+    const leaves = bob.inbox.received.filter(
+      (m) => m.message === "I have left the room" && m.from === alice.welcome.id,
+    );
+    expect(leaves).to.have.length(1);
+  });
 });

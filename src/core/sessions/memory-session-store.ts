@@ -1,4 +1,9 @@
-import type { RecordedRequest, SessionRecord, SessionStore } from "./session-store.js";
+import type {
+  DeferredGrace,
+  RecordedRequest,
+  SessionRecord,
+  SessionStore,
+} from "./session-store.js";
 
 interface Entry {
   record: SessionRecord;
@@ -62,6 +67,14 @@ export class MemorySessionStore implements SessionStore {
 
   async requests(id: string): Promise<Map<string, RecordedRequest>> {
     return new Map(this.#entries.get(id)?.requests);
+  }
+
+  async defer(): Promise<void> {
+    // Its sessions end with this node: no other node could announce them.
+  }
+
+  async due(): Promise<DeferredGrace[]> {
+    return [];
   }
 
   async alive(holder: string): Promise<boolean> {

@@ -21,6 +21,17 @@ export interface SessionRecord {
   readonly left: boolean;
 }
 
+/** A dropped session's grace, handed to the cluster by a node that stops before it ends. */
+export interface DeferredGrace {
+  readonly id: string;
+  /** The room it is a member of (told it left if it has not come back). */
+  readonly room: string;
+  /** Its attachment when it dropped: another one means it came back. */
+  readonly attachment: number;
+  /** When the grace ends, in ms since the epoch. */
+  readonly until: number;
+}
+
 /** A request the session recorded (see {@link SessionStore.replied}). */
 export interface RecordedRequest {
   /** The node it started on. */
@@ -69,4 +80,11 @@ export interface SessionStore {
   ): Promise<string | undefined>;
   /** The session's kept alerts numbered after `seq` (texts, in order), and its last number. */
   alerts(id: string, seq: number): Promise<{ last: number; alerts: string[] }>;
+  /**
+   * Hands graces still running to the other nodes (this node stops); a store this node's end
+   * takes with it has nothing to do.
+   */
+  defer(graces: readonly DeferredGrace[]): Promise<void>;
+  /** Takes the deferred graces that ended by `now` (each goes to one node only), at most `max`. */
+  due(now: number, max: number): Promise<DeferredGrace[]>;
 }

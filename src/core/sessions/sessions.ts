@@ -6,7 +6,15 @@ import type { RoomManager, RoomRecovery } from "../rooms/room-manager.js";
 import type { Hello } from "./hello.js";
 import { MemorySessionStore } from "./memory-session-store.js";
 import { PreparedMessage } from "../prepared-message.js";
-import type { RecordedRequest, SessionRecord, SessionStore } from "./session-store.js";
+import type {
+  DeferredGrace,
+  RecordedRequest,
+  SessionRecord,
+  SessionStore,
+} from "./session-store.js";
+
+/** How often a node looks for graces that stopped nodes handed over, in ms. */
+const GRACE_POLL_MS = 1_000;
 import { hashToken, identityOf, newToken, tokenMatches } from "./session-token.js";
 
 /** Why a resume gave a new session instead (the welcome's `session.reason`). */
@@ -42,7 +50,9 @@ export interface SessionStart {
 export class Sessions {
   readonly store: SessionStore;
   /** Dropped sessions of this node within their grace, by id. */
-  readonly #graces = new Map<string, NodeJS.Timeout>();
+  readonly #graces = new Map<string, { timer: NodeJS.Timeout; grace: DeferredGrace | undefined }>();
+  /** Looks for graces that stopped nodes handed over (a store shared by the nodes only). */
+  #poller: NodeJS.Timeout | undefined;
   /** Requests of this node's sessions still running, by session id, then `messageId` as JSON. */
   readonly #running = new Map<string, Map<string, Promise<string>>>();
   /** Sessions whose record must be written at the end of this tick (durable stores). */
@@ -57,6 +67,10 @@ export class Sessions {
     store: SessionStore,
   ) {
     this.store = store;
+    if (store.durable) {
+      this.#poller = setInterval(() => void this.#endDeferred(), GRACE_POLL_MS);
+      this.#poller.unref();
+    }
   }
 
   /**
@@ -184,15 +198,20 @@ export class Sessions {
         this.logger.warn("saving a dropped session failed", { error: String(error) }),
       );
     const room = record.room;
-    clearTimeout(this.#graces.get(record.id));
+    clearTimeout(this.#graces.get(record.id)?.timer);
+    const { graceMs } = this.config.resume;
     const timer = setTimeout(() => {
       this.#graces.delete(record.id);
       void this.#graceOver(record.id, session.attachment, room).catch((error: unknown) =>
         this.logger.error("ending a session's grace failed", { error: String(error) }),
       );
-    }, this.config.resume.graceMs);
+    }, graceMs);
     timer.unref();
-    this.#graces.set(record.id, timer);
+    const grace =
+      room === null
+        ? undefined
+        : { id: record.id, room, attachment: session.attachment, until: Date.now() + graceMs };
+    this.#graces.set(record.id, { timer, grace });
   }
 
   /** The session ends for good (a quit, a close the server decided). */
@@ -255,16 +274,44 @@ export class Sessions {
     if (mark) await this.store.started(connection.id, request, this.config.resume.windowMs);
   }
 
-  /** The node stops: the grace timers go with it. */
-  stop(): void {
-    for (const timer of this.#graces.values()) clearTimeout(timer);
+  /**
+   * The node stops: the graces still running are handed to the other nodes (a shared store),
+   * which tell the rooms of the sessions that do not come back.
+   */
+  async stop(): Promise<void> {
+    clearInterval(this.#poller);
+    const graces: DeferredGrace[] = [];
+    for (const { timer, grace } of this.#graces.values()) {
+      clearTimeout(timer);
+      if (grace !== undefined) graces.push(grace);
+    }
     this.#graces.clear();
+    await this.store
+      .defer(graces)
+      .catch((error: unknown) =>
+        this.logger.warn("handing over graces failed", { error: String(error) }),
+      );
     if (this.store instanceof MemorySessionStore) this.store.clear();
+  }
+
+  /** Ends the graces stopped nodes handed over, once each across the cluster. */
+  async #endDeferred(): Promise<void> {
+    let due: DeferredGrace[];
+    try {
+      due = await this.store.due(Date.now(), 100);
+    } catch {
+      return; // the store is away: next time
+    }
+    for (const grace of due) {
+      await this.#graceOver(grace.id, grace.attachment, grace.room).catch((error: unknown) =>
+        this.logger.error("ending a session's grace failed", { error: String(error) }),
+      );
+    }
   }
 
   /** Takes the session from the socket that holds it, if any (here, or on another node). */
   async #takeOver(record: SessionRecord): Promise<void> {
-    clearTimeout(this.#graces.get(record.id));
+    clearTimeout(this.#graces.get(record.id)?.timer);
     this.#graces.delete(record.id);
     const old = this.table.get(record.id);
     if (old !== undefined) {
