@@ -389,4 +389,17 @@ describe("Sessions and resume (one node, ws)", function () {
       }
     });
   }
+
+  it("says the session expired once its window passed, and starts a new one", async () => {
+    await start({ resume: { windowMs: 1_000, graceMs: 100 } });
+    const [alice, bob] = [await hello(), await hello()];
+    await bob.request("say", { message: "seen" });
+    const last = await alice.nextSay("seen");
+    await drop(alice);
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the window, by the clock
+    const back = await hello({ resume: resumeOf(alice, last) });
+    expect(back.welcome.id).to.not.equal(alice.welcome.id);
+    expect(session(back)).to.deep.include({ resumed: false, recovered: false, reason: "expired" });
+    expect(session(back).rooms).to.deep.equal({ defaultRoom: { recovered: false, missed: 0 } });
+  });
 });
