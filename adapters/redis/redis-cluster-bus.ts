@@ -254,7 +254,7 @@ export class RedisClusterBus implements ClusterBus {
    * from the room's channel, in offset order. While Redis is away, this node's members get it at
    * once, without a position (it is in no history), and other nodes never do.
    */
-  async publish({ room, message, except }: RoomPublication): Promise<void> {
+  async publish({ room, message, except, tag }: RoomPublication): Promise<void> {
     const json = JSON.stringify(message);
     const envelope = except === undefined ? { room, json } : { room, json, except };
     const pub = this.#pub;
@@ -279,6 +279,7 @@ export class RedisClusterBus implements ClusterBus {
             newEpoch(),
             channel,
             this.incarnation,
+            tag ?? "",
           ],
         ),
       );
@@ -293,6 +294,22 @@ export class RedisClusterBus implements ClusterBus {
     // Not subscribed to the room yet (a member who just joined spoke): its echo will not come.
     if (this.#interest.has(room) && !this.#subscribed.has(channel)) this.#fill(room, offset);
     // (Subscribed: every node, this one included, delivers it as it comes back.)
+  }
+
+  /** Whether the room's stream holds a push published with `tag`. */
+  async published(room: string, tag: string): Promise<boolean> {
+    const pub = this.#pub;
+    if (pub === undefined || pub.status !== "ready") return false;
+    const entries = await pub.xrevrange(
+      this.#historyKey(room, "stream"),
+      "+",
+      "-",
+      "COUNT",
+      this.limits.historySize,
+    );
+    return entries.some(
+      ([, fields]) => fields.includes("m") && fields[fields.indexOf("m") + 1] === tag,
+    );
   }
 
   /** The room's pushes after `position`, if its stream still holds every one of them. */

@@ -34,7 +34,8 @@ export class RedisScript {
  * they share one Redis Cluster slot.
  *
  * KEYS: meta hash, stream. ARGV: push JSON (an object's text, without its position), except
- * (`""`: none), history size, ttl ms, a new epoch (used if the room has none), channel, origin.
+ * (`""`: none), history size, ttl ms, a new epoch (used if the room has none), channel, origin,
+ * the request's tag (`""`: none; kept in the stream entry only).
  * Returns the offset.
  */
 export const APPEND_AND_PUBLISH = new RedisScript(`
@@ -45,7 +46,11 @@ if not epoch then
 end
 local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
 local push = '{"offset":' .. offset .. ',"epoch":"' .. epoch .. '",' .. string.sub(ARGV[1], 2)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], offset .. '-1', 'j', push, 'x', ARGV[2])
+if ARGV[8] == '' then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], offset .. '-1', 'j', push, 'x', ARGV[2])
+else
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], offset .. '-1', 'j', push, 'x', ARGV[2], 'm', ARGV[8])
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 redis.call('PUBLISH', ARGV[6], cjson.encode({o = ARGV[7], j = push, x = ARGV[2], n = offset}))

@@ -23,6 +23,11 @@ export interface RoomPublication {
   readonly message: Readonly<Record<string, unknown>>;
   /** The connection that must not receive it (the sender, or the one who moved). */
   readonly except?: string;
+  /**
+   * Marks the push in the room's history as a request's (its session and `messageId`), so a
+   * request re-sent after its node died can tell whether it was published ({@link ClusterBus.published}).
+   */
+  readonly tag?: string;
 }
 
 /** How much of each room's history a bus keeps (`config.resume`). */
@@ -96,6 +101,8 @@ export interface ClusterBus {
    * bus that keeps no history (its pushes carry no position, and no room is ever recovered).
    */
   history?(room: string, position: RoomPosition): Promise<HistoryRead>;
+  /** Whether the room's history holds a push published with this tag (a bus with a history). */
+  published?(room: string, tag: string): Promise<boolean>;
   /** Where sessions are kept: shared by every node (Redis); absent: in this node's memory. */
   readonly sessions?: SessionStore;
   /** Sends a command to the node holding a connection; `false` if no live node holds it. */

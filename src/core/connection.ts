@@ -134,6 +134,11 @@ export class Connection {
    * when the session moved to another node, `"remote"`, this node's membership goes quietly).
    */
   handedOver: "local" | "remote" | undefined = undefined;
+  /**
+   * @internal Set while a session's request is handed to its verb (synchronously): what marks
+   * what it publishes in a room's history (see RoomPublication.tag).
+   */
+  requestTag: string | undefined = undefined;
   /** @internal The cluster knows it lives on this node (see ClusterBus.addConnection). */
   registered = false;
 

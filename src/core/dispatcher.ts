@@ -341,6 +341,18 @@ export class Dispatcher {
         request.record = settle;
         return this.perform(request);
       }
+      if (earlier === "unknown" && request.verb.verb === "say" && connection.room !== null) {
+        // A say's only effect is its push, which is in the room's history if it happened.
+        const tag = `${connection.id}|${key}`;
+        const published = await this.bus.published?.(connection.room, tag).catch(() => false);
+        let settle!: (json: string) => void;
+        const recorded = new Promise<string>((resolve) => (settle = resolve));
+        await this.#sessions.starting(connection, key, recorded, this.#sessions.marks);
+        request.record = settle;
+        if (published !== true) return this.perform(request);
+        this.answer(connection, count, messageId, reply, { status: "OK" }, settle);
+        return undefined;
+      }
       if (earlier === "unknown") {
         const error = new ActionwireError(
           "ERR_OUTCOME_UNKNOWN",
@@ -378,8 +390,14 @@ export class Dispatcher {
     let outcome: VerbReply | Promise<VerbReply>;
     try {
       checkDeclared(verb.params, params);
+      // Read by the verb before its first await: what it publishes is marked as this request's.
+      if (request.record !== undefined) {
+        connection.requestTag = `${connection.id}|${JSON.stringify(messageId)}`;
+      }
       outcome = verb.handler!(this.#verbs, connection, params as never, params);
+      connection.requestTag = undefined;
     } catch (error) {
+      connection.requestTag = undefined;
       this.answer(connection, count, messageId, reply, error, request.record);
       return undefined;
     }

@@ -58,9 +58,13 @@ export class MemoryClusterBus implements ClusterBus {
     this.#history.heard(room, interested);
   }
 
-  async publish({ room, message, except }: RoomPublication): Promise<void> {
-    const push = this.#history.append(room, message, except);
+  async publish({ room, message, except, tag }: RoomPublication): Promise<void> {
+    const push = this.#history.append(room, message, except, tag);
     this.#listener?.roomMessage({ ...push, room });
+  }
+
+  async published(room: string, tag: string): Promise<boolean> {
+    return this.#history.published(room, tag);
   }
 
   async history(room: string, position: RoomPosition): Promise<HistoryRead> {

@@ -51,7 +51,7 @@ export const VERB_HANDLERS: { readonly [V in AnsweredVerb]: Handler<V> } = {
         `message is not valid: longer than ${config.limits.maxSayLength} characters`,
       );
     }
-    return rooms.say(connection, message).then(() => ok());
+    return rooms.say(connection, message, connection.requestTag).then(() => ok());
   },
   roomView: ({ rooms }, connection) => rooms.view(connection).then(ok),
   roomChange: ({ rooms }, connection, { room }) =>

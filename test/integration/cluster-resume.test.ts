@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { Redis } from "ioredis";
+import { defineAction } from "../../src/core/actions/define-action.js";
 import type { RedisClusterBus } from "../../adapters/redis/redis-cluster-bus.js";
 import { APPEND_AND_PUBLISH } from "../../adapters/redis/redis-script.js";
 import type { ActionwireConfig } from "../../src/core/config.js";
@@ -16,6 +17,13 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
   let redis: RedisProcess;
   let nodes: ActionwireServer[] = [];
   let clients: WsTestClient[] = [];
+  let raws: Redis[] = [];
+  /** A Redis client of the test's own, to write what a dead node would have left. */
+  const rawRedis = () => {
+    const raw = new Redis(redis.url);
+    raws.push(raw);
+    return raw;
+  };
 
   const startNode = async (nodeId: string, config: ActionwireConfig = {}) => {
     const node = await startDemoServer({
@@ -59,6 +67,7 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
     await redis.stop();
   });
   afterEach(async () => {
+    for (const raw of raws.splice(0)) raw.disconnect();
     await Promise.all(clients.map((c) => c.close()));
     clients = [];
     await Promise.all(nodes.map((n) => n.stop()));
@@ -137,14 +146,13 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
     // with a dropped subscription): the next one shows the gap, which each node fills.
     const bus = busOf(b);
     const filled = bus.stats.filled;
-    const raw = new Redis(redis.url);
+    const raw = rawRedis();
     const push = { context: "user", message: "lost on the bus", room: "defaultRoom", from: "x" };
     await APPEND_AND_PUBLISH.run(
       raw,
       ["actionwire:hist:{defaultRoom}:meta", "actionwire:hist:{defaultRoom}:stream"],
-      [JSON.stringify(push), "", 1_000, 120_000, "unused", "actionwire:elsewhere", "test"],
+      [JSON.stringify(push), "", 1_000, 120_000, "unused", "actionwire:elsewhere", "test", ""],
     );
-    raw.disconnect();
     await onA.request("say", { message: "after" });
     const next = await onB.nextSay();
     expect(next).to.include({ message: "lost on the bus", offset: (first.offset as number) + 1 });
@@ -199,5 +207,77 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
       (m) => m.message === "I have left the room" && m.from === alice.welcome.id,
     );
     expect(leaves).to.have.length(1);
+  });
+
+  it("settles a say whose node died mid-way from the room's history: published once, never failed", async () => {
+    const [a] = [await startNode("a")];
+    const alice = await hello(a);
+    const bob = await hello(a);
+    const id = String(alice.welcome.id);
+    await drop(alice);
+    // Two says started on a node that then died (its marks, no replies): the first had
+    // published, the second had not.
+    const raw = rawRedis();
+    const requests = `actionwire:sess:{${encodeURIComponent(id)}}:req`;
+    for (const key of ['"s1"', '"s2"'])
+      await raw.rpush(requests, JSON.stringify({ k: key, h: "dead#1" }));
+    const push = {
+      context: "user",
+      message: "published before the crash",
+      room: "defaultRoom",
+      from: id,
+    };
+    await APPEND_AND_PUBLISH.run(
+      raw,
+      ["actionwire:hist:{defaultRoom}:meta", "actionwire:hist:{defaultRoom}:stream"],
+      [
+        JSON.stringify(push),
+        id,
+        1_000,
+        120_000,
+        "unused",
+        "actionwire:elsewhere",
+        "test",
+        `${id}|"s1"`,
+      ],
+    );
+    const back = await hello(a, { resume: resumeOf(alice) });
+    expect(session(back).resumed).to.equal(true);
+    const first = await back.send("say", { message: "published before the crash" }, "s1");
+    expect(first).to.include({ status: "OK" });
+    expect(first.code).to.equal(undefined);
+    const second = await back.send("say", { message: "never published" }, "s2");
+    expect(second).to.include({ status: "OK" });
+    expect(await bob.nextSay("never published")).to.include({ from: id });
+    await back.send("say", { message: "marker" }, "s3");
+    await bob.nextSay("marker");
+    // Bob got it once, from the history (it skipped the room's channel): not published again.
+    const heard = bob.inbox.received.filter((m) => m.message === "published before the crash");
+    expect(heard).to.have.length(1);
+    const actions = await back.send("action", { action: "cacheTest", key: "k", value: "v" }, "a1");
+    expect(actions.error).to.equal(undefined);
+  });
+
+  it("answers an action whose node died mid-way with ERR_OUTCOME_UNKNOWN, an idempotent one by running it", async () => {
+    let runs = 0;
+    const actions = [
+      defineAction({ name: "charge", run: () => ({ charged: ++runs }) }),
+      defineAction({ name: "read", idempotent: true, run: () => ({ read: ++runs }) }),
+    ];
+    const [a] = [await startNode("a", { actions })];
+    const alice = await hello(a);
+    const id = String(alice.welcome.id);
+    await drop(alice);
+    const raw = rawRedis();
+    const requests = `actionwire:sess:{${encodeURIComponent(id)}}:req`;
+    for (const key of ['"x1"', '"x2"']) {
+      await raw.rpush(requests, JSON.stringify({ k: key, h: "dead#1" }));
+    }
+    const back = await hello(a, { resume: resumeOf(alice) });
+    const unknown = await back.send("action", { action: "charge" }, "x1");
+    expect(unknown).to.include({ code: "ERR_OUTCOME_UNKNOWN" });
+    expect(runs).to.equal(0);
+    const again = await back.send("action", { action: "read" }, "x2");
+    expect(again).to.include({ read: 1 });
   });
 });

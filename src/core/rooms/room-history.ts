@@ -41,6 +41,7 @@ export class RoomHistory {
     room: string,
     message: Readonly<Record<string, unknown>>,
     except?: string,
+    tag?: string,
   ): PositionedPush {
     const now = Date.now();
     const history = this.#history(room, now);
@@ -48,7 +49,7 @@ export class RoomHistory {
     const positioned = JSON.stringify({ offset, epoch: history.epoch, ...message });
     const push =
       except === undefined ? { offset, json: positioned } : { offset, json: positioned, except };
-    history.pushes.push({ ...push, at: now });
+    history.pushes.push(tag === undefined ? { ...push, at: now } : { ...push, at: now, tag });
     history.length += positioned.length;
     while (history.pushes.length > this.size || history.length > this.bytes) {
       history.length -= history.pushes.shift()!.json.length;
@@ -67,6 +68,11 @@ export class RoomHistory {
     const missed = history.offset - position.offset;
     if (missed > history.pushes.length) return { recovered: false };
     return { recovered: true, pushes: history.pushes.slice(history.pushes.length - missed) };
+  }
+
+  /** Whether the room's history holds a push published with `tag`. */
+  published(room: string, tag: string): boolean {
+    return this.#rooms.get(room)?.pushes.some((push) => push.tag === tag) === true;
   }
 
   /** This node's audience in the room began (`true`) or ended (`false`). */

@@ -179,10 +179,10 @@ export class RoomManager {
   }
 
   /** Sends a chat message to the sender's room; the sender does not hear it. */
-  async say(connection: Connection, message: string): Promise<void> {
+  async say(connection: Connection, message: string, tag?: string): Promise<void> {
     const room = this.currentRoom(connection);
     await this.authorize("say", connection, room, message);
-    await this.publish(room, connection.id, message);
+    await this.publish(room, connection.id, message, tag);
   }
 
   /** `roomView` of the connection's current room, cluster-wide. */
@@ -254,9 +254,13 @@ export class RoomManager {
   }
 
   /** Publishes a chat push (`context: "user"`) to a room, once for the whole cluster. */
-  async publish(room: string, from: string, message: string): Promise<void> {
+  async publish(room: string, from: string, message: string, tag?: string): Promise<void> {
     const push = { context: "user", message, room, from, sentAt: Date.now() };
-    await this.bus.publish({ room, message: push, except: from });
+    await this.bus.publish(
+      tag === undefined
+        ? { room, message: push, except: from }
+        : { room, message: push, except: from, tag },
+    );
   }
 
   private async notice(room: string, from: string, message: string): Promise<void> {

@@ -22,6 +22,8 @@ export interface PositionedPush {
   readonly json: string;
   /** The connection that must not receive it (the sender, or the one who moved). */
   readonly except?: string;
+  /** The request that published it (see RoomPublication.tag), if it was tagged. */
+  readonly tag?: string;
 }
 
 /**
