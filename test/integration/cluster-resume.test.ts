@@ -17,7 +17,7 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
   let redis: RedisProcess;
   let nodes: ActionwireServer[] = [];
   let clients: WsTestClient[] = [];
-  let raws: Redis[] = [];
+  const raws: Redis[] = [];
   /** A Redis client of the test's own, to write what a dead node would have left. */
   const rawRedis = () => {
     const raw = new Redis(redis.url);
