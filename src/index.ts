@@ -14,6 +14,13 @@ export type { RoomHooks } from "./core/rooms/room-hooks.js";
 export type { Logger } from "./core/logger.js";
 export type { GoodbyeReason } from "./core/connection-table.js";
 export type { Verb } from "./core/verbs.js";
+export type {
+  AlertPush,
+  ChatPush,
+  GoodbyePush,
+  ServerPushes,
+  WelcomePush,
+} from "./core/server-pushes.js";
 
 // Actions.
 export { defineAction } from "./core/actions/define-action.js";

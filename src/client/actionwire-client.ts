@@ -1,3 +1,5 @@
+import type { ConnectionDetails } from "../core/connection.js";
+import type { AlertPush, ChatPush, GoodbyePush, WelcomePush } from "../core/server-pushes.js";
 import type { Verb, VerbParams } from "../core/verbs.js";
 import type { Connector } from "./connector.js";
 import { Emitter } from "./emitter.js";
@@ -7,10 +9,12 @@ import {
   createConnector,
 } from "./create-connector.js";
 import { discoverTransports, pickTransport, withOfferedPath } from "./discover-transports.js";
-import { RequestError } from "./request-error.js";
+import { replyCode, RequestError, type RequestErrorCode } from "./request-error.js";
+import type { VerbReplies } from "./server-replies.js";
+import type { ActionArgs, ActionName, ActionReplyOf } from "./typed-actions.js";
 
 export { RequestError } from "./request-error.js";
-export type { ClientErrorCode } from "./request-error.js";
+export type { ClientErrorCode, RequestErrorCode } from "./request-error.js";
 
 /** A server message as the client receives it. */
 export type ServerPayload = Record<string, unknown> & { context: string };
@@ -42,16 +46,22 @@ export interface ClientOptions extends ConnectorOptions {
   maxReconnectDelayMs?: number;
 }
 
-/** Events the client emits. */
-export interface ClientEvents extends Record<string, unknown[]> {
-  welcome: [ServerPayload];
-  say: [ServerPayload];
-  alert: [ServerPayload];
+/**
+ * Events the client emits. A push's payload is typed from its declaration in the core
+ * (`ServerPushes`), the one the server builds it against.
+ */
+export interface ClientEvents {
+  welcome: [WelcomePush];
+  /** A chat push: a room member's `say`, or an entered/left notice. */
+  say: [ChatPush];
+  alert: [AlertPush];
+  /** The goodbye push, before the server closes the connection (also emitted as `api`). */
+  goodbye: [GoodbyePush];
   /** A push with `context: "api"` other than the welcome (the goodbye, for one). */
   api: [ServerPayload];
-  connected: [Record<string, unknown>];
+  connected: [ConnectionDetails];
   disconnected: [string];
-  reconnected: [Record<string, unknown>];
+  reconnected: [ConnectionDetails];
   /** A reconnect is scheduled: its attempt number (from 1) and its delay in ms. */
   reconnecting: [number, number];
   /** A request got no reply in time: the verb and its params. */
@@ -80,10 +90,13 @@ interface Pending {
 /**
  * The actionwire client: the API of the seeds' `actionHeroWebSocket`, for Node and browsers.
  * Every method returns a promise and also accepts the seeds' `(error, response)` callback.
+ * `Api` types the actions (names, params, replies) from the server's own definitions:
+ * `createClient<typeof server>(…)` (see `ActionsOf` for what else it takes); without it, any
+ * action name and params are accepted and replies are loosely typed.
  */
-export class ActionwireClient extends Emitter<ClientEvents> {
-  /** The connection's details, from `detailsView` after the welcome. */
-  details: Record<string, unknown> = {};
+export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
+  /** The connection's details, from `detailsView` after the welcome (`{}` before). */
+  details: Partial<ConnectionDetails> = {};
   /** The current room (kept across reconnects). */
   room: string | null = null;
   /** Rooms listened to (re-listened after a reconnect). */
@@ -104,7 +117,7 @@ export class ActionwireClient extends Emitter<ClientEvents> {
   /** The reason of the goodbye push, if the server sent one on this connection. */
   #goodbye: string | undefined;
   /** A coded goodbye (an authentication refusal): what `connect()` rejects with. */
-  #refusal: { code: string; message: string } | undefined;
+  #refusal: { code: RequestErrorCode; message: string } | undefined;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -123,44 +136,51 @@ export class ActionwireClient extends Emitter<ClientEvents> {
   }
 
   /** Connects, waits for the welcome, and resolves with the connection's details. */
-  connect(callback?: Callback<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  connect(callback?: Callback<ConnectionDetails>): Promise<ConnectionDetails> {
     this.#userClosed = false;
-    return withCallback(this.#open(), callback, {});
+    return withCallback(this.#open(), callback, {} as ConnectionDetails);
   }
 
-  /** Runs an action; resolves with its flat reply, rejects with a {@link RequestError}. */
-  action(
-    name: string,
-    params?: Record<string, unknown> | null,
-    callback?: Callback,
-  ): Promise<ServerPayload>;
-  action(name: string, callback?: Callback): Promise<ServerPayload>;
-  action(
-    name: string,
-    params?: Record<string, unknown> | null | Callback,
-    callback?: Callback,
-  ): Promise<ServerPayload> {
+  /**
+   * Runs an action; resolves with its flat reply, rejects with a {@link RequestError}. With
+   * `Api`, the name, the params and the reply are the action's own (see `ActionArgs`).
+   */
+  action<N extends ActionName<Api>>(
+    name: N,
+    ...args: ActionArgs<Api, N>
+  ): Promise<ActionReplyOf<Api, N>>;
+  action(name: string, ...args: unknown[]): Promise<never> {
+    let [params, callback] = args as [
+      Record<string, unknown> | Callback | null | undefined,
+      Callback?,
+    ];
     if (typeof params === "function") [callback, params] = [params, undefined];
-    return this.#verb("action", { ...(params ?? {}), action: name }, callback);
+    // The reply is typed by the signature above, from the action's definition.
+    return this.#verb<"action", never>("action", { ...(params ?? {}), action: name }, callback);
   }
 
   /** Says `message` to the current room: every member hears it, whatever their transport. */
-  say(message: string, callback?: Callback): Promise<ServerPayload> {
+  say(message: string, callback?: Callback<VerbReplies["say"]>): Promise<VerbReplies["say"]> {
     return this.#verb("say", { message }, callback);
   }
 
   /** This connection's fields as the server sees them (`data`, PROTOCOL.md "Connection"). */
-  detailsView(callback?: Callback): Promise<ServerPayload> {
+  detailsView(
+    callback?: Callback<VerbReplies["detailsView"]>,
+  ): Promise<VerbReplies["detailsView"]> {
     return this.#verb("detailsView", {}, callback);
   }
 
   /** The current room and its members, on every node. */
-  roomView(callback?: Callback): Promise<ServerPayload> {
+  roomView(callback?: Callback<VerbReplies["roomView"]>): Promise<VerbReplies["roomView"]> {
     return this.#verb("roomView", {}, callback);
   }
 
   /** Leaves the current room and joins `room`; the client rejoins it after a reconnect. */
-  roomChange(room: string, callback?: Callback): Promise<ServerPayload> {
+  roomChange(
+    room: string,
+    callback?: Callback<VerbReplies["roomChange"]>,
+  ): Promise<VerbReplies["roomChange"]> {
     return this.#verb("roomChange", { room }, callback, () => {
       this.room = room;
       this.listeningRooms.delete(room);
@@ -168,22 +188,30 @@ export class ActionwireClient extends Emitter<ClientEvents> {
   }
 
   /** Hears `room` without joining it; kept across reconnects. */
-  listenToRoom(room: string, callback?: Callback): Promise<ServerPayload> {
+  listenToRoom(
+    room: string,
+    callback?: Callback<VerbReplies["listenToRoom"]>,
+  ): Promise<VerbReplies["listenToRoom"]> {
     return this.#verb("listenToRoom", { room }, callback, () => this.listeningRooms.add(room));
   }
 
   /** Stops hearing a room heard with {@link ActionwireClient.listenToRoom}. */
-  silenceRoom(room: string, callback?: Callback): Promise<ServerPayload> {
+  silenceRoom(
+    room: string,
+    callback?: Callback<VerbReplies["silenceRoom"]>,
+  ): Promise<VerbReplies["silenceRoom"]> {
     return this.#verb("silenceRoom", { room }, callback, () => this.listeningRooms.delete(room));
   }
 
   /** Tells the server an address; it is stored as `claimedIP` and never trusted. */
-  setIP(ip: string, callback?: Callback): Promise<ServerPayload> {
+  setIP(ip: string, callback?: Callback<VerbReplies["setIP"]>): Promise<VerbReplies["setIP"]> {
     return this.#verb("setIP", { ip }, callback);
   }
 
   /** The server's actions with their inputs, for a console or a generated client. */
-  documentation(callback?: Callback): Promise<ServerPayload> {
+  documentation(
+    callback?: Callback<VerbReplies["documentation"]>,
+  ): Promise<VerbReplies["documentation"]> {
     return this.#verb("documentation", {}, callback);
   }
 
@@ -206,13 +234,14 @@ export class ActionwireClient extends Emitter<ClientEvents> {
    * Sends a verb with the params the protocol declares for it (`VERB_PARAMS`, checked when this
    * compiles, so a method cannot drift from the server's verb table).
    */
-  #verb<V extends Verb>(
+  #verb<V extends Verb, R = ServerPayload>(
     verb: V,
     params: VerbParams<V> & Record<string, unknown>,
-    callback?: Callback,
+    callback?: Callback<R>,
     onSuccess?: () => void,
-  ): Promise<ServerPayload> {
-    return this.request(verb, params, callback, onSuccess);
+  ): Promise<R> {
+    // The reply's shape is the server's verb table's (server-replies.ts), not checked here.
+    return this.request(verb, params, callback as Callback | undefined, onSuccess) as Promise<R>;
   }
 
   /** Sends any verb; resolves with the reply, rejects with a {@link RequestError}. */
@@ -249,7 +278,7 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     return withCallback(tracked, callback, { context: "response" });
   }
 
-  async #open(): Promise<Record<string, unknown>> {
+  async #open(): Promise<ConnectionDetails> {
     if (this.#state === "open" || this.#state === "connecting") {
       throw new RequestError("already connected", "ERR_ALREADY_CONNECTED");
     }
@@ -348,10 +377,10 @@ export class ActionwireClient extends Emitter<ClientEvents> {
     }
     this.#state = "open";
     this.room = (hello.room as string | null | undefined) ?? null;
-    const details = await this.detailsView();
-    this.details = (details.data as Record<string, unknown>) ?? {};
-    this.emit("connected", this.details);
-    return this.details;
+    const { data } = await this.detailsView();
+    this.details = data;
+    this.emit("connected", data);
+    return data;
   }
 
   async #defaultConnector(): Promise<Connector> {
@@ -396,34 +425,33 @@ export class ActionwireClient extends Emitter<ClientEvents> {
         if (pending === undefined) return;
         this.#settle(typeof id === "string" ? id : this.#idOf(pending));
         if (typeof message.error === "string") {
-          pending.reject(
-            new RequestError(message.error, String(message.code ?? "ERR_UNKNOWN"), message),
-          );
+          pending.reject(new RequestError(message.error, replyCode(message.code), message));
         } else {
           pending.resolve(message);
         }
         return;
       }
       case "user":
-        this.emit("say", message);
+        this.emit("say", message as unknown as ChatPush);
         return;
       case "alert":
-        this.emit("alert", message);
+        this.emit("alert", message as AlertPush);
         return;
       default:
         if ("welcome" in message) {
           this.#welcome?.(message);
           this.#welcome = undefined;
-          this.emit("welcome", message);
+          this.emit("welcome", message as unknown as WelcomePush);
         } else {
           if (message.status === "Bye!" && typeof message.reason === "string") {
             this.#goodbye = message.reason;
             if (typeof message.code === "string") {
               this.#refusal = {
-                code: message.code,
+                code: replyCode(message.code),
                 message: String(message.error ?? message.reason),
               };
             }
+            this.emit("goodbye", message as unknown as GoodbyePush);
           }
           this.emit("api", message);
         }
@@ -481,11 +509,11 @@ export class ActionwireClient extends Emitter<ClientEvents> {
       const room = this.room;
       const listening = [...this.listeningRooms];
       this.#open()
-        .then(async () => {
+        .then(async (details) => {
           this.#attempt = 0;
           if (room !== null && room !== this.room) await this.roomChange(room);
           for (const r of listening) await this.listenToRoom(r).catch(() => undefined);
-          this.emit("reconnected", this.details);
+          this.emit("reconnected", details);
         })
         .catch((error: Error) => {
           this.emit("error", error);
@@ -495,9 +523,13 @@ export class ActionwireClient extends Emitter<ClientEvents> {
   }
 }
 
-/** Creates a client: `createClient({ url, transport: "socketio" })`. */
-export function createClient(options: ClientOptions): ActionwireClient {
-  return new ActionwireClient(options);
+/**
+ * Creates a client: `createClient({ url, transport: "socketio" })`. Typed from the server's own
+ * actions with `createClient<typeof server>({ … })` (`import type` of the server's module: no
+ * server code reaches the client).
+ */
+export function createClient<Api = unknown>(options: ClientOptions): ActionwireClient<Api> {
+  return new ActionwireClient<Api>(options);
 }
 
 /** Settles with `work`, or rejects as soon as `failure` rejects (its fulfilment is ignored). */

@@ -8,8 +8,9 @@ export type BrowserClientOptions = Partial<ClientOptions>;
  * The client as the browser bundle exports it (`/actionwire/client.js`, global
  * `ActionwireClient`; `/actionwire/client.mjs`). It is {@link ActionwireClient} with browser
  * defaults, the server the page came from and `transport: "auto"`, plus the seeds' `log`.
+ * Typed like it: `new ActionwireClient<typeof server>()` in a page's TypeScript.
  */
-export class BrowserActionwireClient extends ActionwireClient {
+export class BrowserActionwireClient<Api = unknown> extends ActionwireClient<Api> {
   /** The error class requests reject with, for `instanceof` checks from a `<script>` page. */
   static readonly RequestError = RequestError;
 

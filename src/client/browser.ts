@@ -7,7 +7,34 @@ export { BrowserActionwireClient as default } from "./browser-actionwire-client.
 export type { BrowserClientOptions } from "./browser-actionwire-client.js";
 export { RequestError } from "./actionwire-client.js";
 export type { Callback, ClientEvents, ClientOptions, ServerPayload } from "./actionwire-client.js";
-export type { ClientErrorCode } from "./request-error.js";
+export type { ClientErrorCode, RequestErrorCode } from "./request-error.js";
+export type {
+  ActionArgs,
+  ActionMap,
+  ActionName,
+  ActionParamsOf,
+  ActionReplyOf,
+  ActionResultOf,
+  ActionsOf,
+  AnyAction,
+} from "./typed-actions.js";
+export type {
+  ActionReply,
+  ResponseFields,
+  RoomView,
+  VerbReplies,
+  VerbReply,
+} from "./server-replies.js";
+export type {
+  AlertPush,
+  ChatPush,
+  GoodbyePush,
+  ServerPushes,
+  WelcomePush,
+} from "../core/server-pushes.js";
+export type { ConnectionDetails } from "../core/connection.js";
+export type { ActionDocumentation } from "../core/actions/action-registry.js";
+export type { ErrorCode } from "../core/errors.js";
 export {
   discoverTransports,
   pickTransport,

@@ -1,7 +1,7 @@
 type Listener = (...args: never[]) => void;
 
 /** A small typed event emitter that runs in browsers and Node alike. */
-export class Emitter<Events extends Record<string, unknown[]>> {
+export class Emitter<Events extends { [E in keyof Events]: unknown[] }> {
   readonly #listeners = new Map<keyof Events, Set<Listener>>();
 
   /** Calls `listener` on every `event` until `off`. */

@@ -8,7 +8,34 @@
  */
 export { ActionwireClient, createClient, RequestError } from "./actionwire-client.js";
 export type { Callback, ClientEvents, ClientOptions, ServerPayload } from "./actionwire-client.js";
-export type { ClientErrorCode } from "./request-error.js";
+export type { ClientErrorCode, RequestErrorCode } from "./request-error.js";
+export type {
+  ActionArgs,
+  ActionMap,
+  ActionName,
+  ActionParamsOf,
+  ActionReplyOf,
+  ActionResultOf,
+  ActionsOf,
+  AnyAction,
+} from "./typed-actions.js";
+export type {
+  ActionReply,
+  ResponseFields,
+  RoomView,
+  VerbReplies,
+  VerbReply,
+} from "./server-replies.js";
+export type {
+  AlertPush,
+  ChatPush,
+  GoodbyePush,
+  ServerPushes,
+  WelcomePush,
+} from "../core/server-pushes.js";
+export type { ConnectionDetails } from "../core/connection.js";
+export type { ActionDocumentation } from "../core/actions/action-registry.js";
+export type { ErrorCode } from "../core/errors.js";
 export type { ClientTransport, ConnectorOptions } from "./create-connector.js";
 export { TRANSPORT_PREFERENCE } from "./discover-transports.js";
 export type { Connector, ConnectorHandlers } from "./connector.js";

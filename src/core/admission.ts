@@ -7,6 +7,7 @@ import { PreparedMessage } from "./prepared-message.js";
 import type { RoomManager } from "./rooms/room-manager.js";
 import { parseHello, type Hello } from "./sessions/hello.js";
 import type { SessionStart, Sessions } from "./sessions/sessions.js";
+import type { WelcomePush } from "./server-pushes.js";
 
 /**
  * Lets new connections in: the connection limits (per node, per address), then
@@ -186,11 +187,7 @@ export class Admission {
 
   /** The welcome push: with the connection's id and its session, for a client that said hello. */
   #welcome(connection: Connection, room: string | null, session: SessionStart | undefined): void {
-    const welcome: Record<string, unknown> & { context: "api" } = {
-      context: "api",
-      welcome: this.config.welcomeMessage,
-      room,
-    };
+    const welcome: WelcomePush = { context: "api", welcome: this.config.welcomeMessage, room };
     if (session !== undefined) {
       welcome.id = connection.id;
       welcome.session = session.welcome;

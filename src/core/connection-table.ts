@@ -2,6 +2,7 @@ import type { Connection } from "./connection.js";
 import type { ErrorCode } from "./errors.js";
 import { PreparedMessage } from "./prepared-message.js";
 import type { RealtimeTransport } from "./realtime-transport.js";
+import type { GoodbyePush } from "./server-pushes.js";
 
 /** Why the server closed a connection (the goodbye push's `reason`). */
 export type GoodbyeReason =
@@ -17,7 +18,7 @@ export type GoodbyeReason =
   | "bad hello";
 
 /** The `status` of the goodbye push, the last message a closed connection gets. */
-export const GOODBYE_STATUS = "Bye!";
+export const GOODBYE_STATUS: GoodbyePush["status"] = "Bye!";
 
 /** A goodbye that refuses a new connection: the code and text a client shows. */
 export interface Refusal {
@@ -112,9 +113,9 @@ export class ConnectionTable {
   ): void {
     if (connection.state === "closed") return;
     connection.endReason = reason;
-    const goodbye = {
+    const goodbye: GoodbyePush = {
       ...extra,
-      context: "api" as const,
+      context: "api",
       status: GOODBYE_STATUS,
       reason,
       ...refusal,

@@ -41,7 +41,7 @@ export interface HandshakeRequest {
 }
 
 /** The public view of a connection: exactly the fields `detailsView` returns (PROTOCOL.md). */
-export interface ConnectionDetails {
+export type ConnectionDetails = {
   id: string;
   connectedAt: number;
   transport: string;
@@ -54,7 +54,7 @@ export interface ConnectionDetails {
   totalActions: number;
   pendingActions: number;
   messageCount: number;
-}
+};
 
 /**
  * Where a connection is in its life. `opening`: accepted, being admitted (limits,

@@ -3,6 +3,7 @@ import type { ResolvedConfig } from "./config.js";
 import type { SessionStore } from "./sessions/session-store.js";
 import type { ConnectionTable, GoodbyeReason } from "./connection-table.js";
 import { PreparedMessage } from "./prepared-message.js";
+import type { AlertPush } from "./server-pushes.js";
 
 /**
  * Server-side commands for one connection wherever it lives: an alert or a disconnect runs
@@ -62,7 +63,7 @@ export class RemoteControl {
   alert(connectionId: string, message: string, extra: Record<string, unknown> = {}): boolean {
     const connection = this.table.get(connectionId);
     if (connection === undefined || !connection.open) return false;
-    const alert = { ...extra, context: "alert" as const, message };
+    const alert: AlertPush = { ...extra, context: "alert", message };
     this.table.sendTo(connectionId, PreparedMessage.fromPayload(alert));
     return true;
   }

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer, Server as HttpsServer } from "node:h
 import type { AddressInfo } from "node:net";
 import type { DependencyContainer } from "tsyringe";
 import type { ClusterBus } from "../core/cluster-bus.js";
+import type { ActionDefinition } from "../core/actions/define-action.js";
 import { type ActionwireConfig, resolveConfig, type ResolvedConfig } from "../core/config.js";
 import type { ConnectionTable } from "../core/connection-table.js";
 import type { RoomManager } from "../core/rooms/room-manager.js";
@@ -30,10 +31,11 @@ import { remoteAddress } from "./remote-address.js";
 
 /**
  * An actionwire server: the dispatcher, the chosen transports and the HTTP(S) server they share
- * (its own, or one the application already has in `config.server`).
+ * (its own, or one the application already has in `config.server`). `A` is the union of its
+ * actions, as `config.actions` declares them: `createClient<typeof server>` reads it.
  */
-export class ActionwireServer {
-  readonly config: ResolvedConfig;
+export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
+  readonly config: ResolvedConfig & { readonly actions: readonly A[] };
   /** This server's dependency-injection container (a child of the library's). */
   readonly container: DependencyContainer;
   /** @internal The core's pipeline, for the server's own use (HTTP actions, shutdown). */
@@ -58,9 +60,16 @@ export class ActionwireServer {
   /** actionwire as the HTTP server's one request and upgrade listener, while it runs. */
   #listeners: HttpListeners | undefined;
 
-  constructor(config: ActionwireConfig = {}) {
+  constructor(config: ActionwireConfig & { actions?: readonly A[] } = {}) {
     const registry = transportRegistry();
-    this.config = resolveConfig(config, registry.entries(), registry.legacyKeys());
+    // The actions are the caller's own, as given: their type is the caller's too.
+    this.config = resolveConfig(
+      config,
+      registry.entries(),
+      registry.legacyKeys(),
+    ) as ResolvedConfig & {
+      readonly actions: readonly A[];
+    };
     const classes = this.config.transports.map((entry) =>
       typeof entry === "string" ? registry.get(entry) : entry,
     );
@@ -313,7 +322,12 @@ export class ActionwireServer {
   }
 }
 
-/** Creates (but does not start) a server: `await createServer(config).start()`. */
-export function createServer(config: ActionwireConfig = {}): ActionwireServer {
+/**
+ * Creates (but does not start) a server: `await createServer(config).start()`. Its type keeps
+ * the actions of `config.actions`, for a typed client (`createClient<typeof server>`).
+ */
+export function createServer<A extends ActionDefinition = ActionDefinition>(
+  config: ActionwireConfig & { actions?: readonly A[] } = {},
+): ActionwireServer<A> {
   return new ActionwireServer(config);
 }

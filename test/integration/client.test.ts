@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import {
   ActionwireClient,
   type ClientOptions,
+  type GoodbyePush,
   RequestError,
   type ServerPayload,
 } from "../../src/client/index.js";
@@ -131,13 +132,19 @@ for (const kind of KINDS)
       expect(timeouts).to.deep.equal(["action"]);
     });
 
-    it("rejects pending requests and emits disconnected when the server disconnects it", async () => {
+    it("rejects pending requests and emits goodbye and disconnected when the server disconnects it", async () => {
       const c = client({ reconnect: false });
       await c.connect();
+      const goodbye = new Promise<GoodbyePush>((resolve) => c.on("goodbye", resolve));
       const disconnected = new Promise<string>((resolve) => c.on("disconnected", resolve));
       const pending = c.action("sleepTest", { sleepDuration: 2000 }).catch((e: unknown) => e);
       await c.roomView(); // the action is in flight once a later request answers
       await fixture.server.disconnect(String(c.details.id));
+      expect(await goodbye).to.deep.equal({
+        context: "api",
+        status: "Bye!",
+        reason: "disconnected by server",
+      });
       expect(await disconnected).to.equal("disconnected by server");
       expect(await pending).to.include({ code: "ERR_DISCONNECTED" });
       expect(c.connected).to.equal(false);

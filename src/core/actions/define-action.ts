@@ -65,9 +65,18 @@ export interface ActionContext {
 /** An action's result: a flat object merged into the reply, or nothing. */
 export type ActionResult = Record<string, unknown> | void;
 
-/** An action as written by the application (see {@link defineAction}). */
-export interface ActionDefinition<I extends ActionInputs = ActionInputs> {
-  name: string;
+/**
+ * An action as written by the application (see {@link defineAction}). `I` are its inputs, `N`
+ * its name, `R` its result and `U` whether it accepts undeclared params: {@link defineAction}
+ * infers them, and a typed client reads them (`createClient<typeof server>`).
+ */
+export interface ActionDefinition<
+  I extends ActionInputs = ActionInputs,
+  N extends string = string,
+  R extends ActionResult = ActionResult,
+  U extends boolean = boolean,
+> {
+  name: N;
   description?: string;
   inputs?: I;
   /** Deadline for this action in ms; defaults to `limits.actionTimeoutMs`. */
@@ -79,13 +88,14 @@ export interface ActionDefinition<I extends ActionInputs = ActionInputs> {
    */
   idempotent?: boolean;
   /** Keep params the action does not declare (they are dropped by default). */
-  acceptUndeclaredParams?: boolean;
+  acceptUndeclaredParams?: U;
   /** The action itself: its params are already defaulted, formatted and validated. */
-  run(params: ActionParams<I>, context: ActionContext): ActionResult | Promise<ActionResult>;
+  run(params: ActionParams<I>, context: ActionContext): R | Promise<R>;
 }
 
 /**
- * Declares an action. Types flow from `inputs` to `run`'s params:
+ * Declares an action. Types flow from `inputs` to `run`'s params, and the name, inputs and
+ * result are kept for a typed client (`createClient<typeof server>`):
  *
  * ```ts
  * defineAction({
@@ -95,8 +105,11 @@ export interface ActionDefinition<I extends ActionInputs = ActionInputs> {
  * });
  * ```
  */
-export function defineAction<const I extends ActionInputs = Record<never, never>>(
-  definition: ActionDefinition<I>,
-): ActionDefinition<I> {
+export function defineAction<
+  const I extends ActionInputs = Record<never, never>,
+  const N extends string = string,
+  R extends ActionResult = void,
+  const U extends boolean = false,
+>(definition: ActionDefinition<I, N, R, U>): ActionDefinition<I, N, R, U> {
   return definition;
 }

@@ -7,6 +7,7 @@ import type { Connection } from "../connection.js";
 import type { ConnectionTable, TransportGroup } from "../connection-table.js";
 import { ActionwireError } from "../errors.js";
 import { PreparedMessage } from "../prepared-message.js";
+import type { ChatPush } from "../server-pushes.js";
 import type { RoomHooks } from "./room-hooks.js";
 import type { HistoryRead, RoomPosition } from "./room-position.js";
 
@@ -255,7 +256,7 @@ export class RoomManager {
 
   /** Publishes a chat push (`context: "user"`) to a room, once for the whole cluster. */
   async publish(room: string, from: string, message: string, tag?: string): Promise<void> {
-    const push = { context: "user", message, room, from, sentAt: Date.now() };
+    const push: ChatPush = { context: "user", message, room, from, sentAt: Date.now() };
     await this.bus.publish(
       tag === undefined
         ? { room, message: push, except: from }
