@@ -39,6 +39,27 @@ describe("example: actionwire inside an Express app", () => {
     expect((await fetch(`${base}/nothing`)).status).to.equal(404); // Express's own 404
   });
 
+  it("serves the browser client on its path, and leaves /actionwire and the seeds' path to Express", async () => {
+    expect((await fetch(`${base}/realtime/client.js`)).status).to.equal(200);
+    expect(await (await fetch(`${base}/realtime/transports`)).json()).to.deep.equal({
+      transports: [
+        { name: "faye", path: "/realtime/faye" },
+        { name: "socketio", path: "/realtime/socket.io" },
+        { name: "ws", path: "/realtime/ws" },
+      ],
+    });
+    for (const path of [
+      "/actionwire/client.js",
+      "/actionwire/foo",
+      "/public/javascript/actionHeroWebSocket.js",
+      "/api/greet",
+    ]) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status).to.equal(404);
+      expect(await response.text()).to.include(`Cannot GET ${path}`); // Express's own 404
+    }
+  });
+
   it("stopping actionwire leaves the app running", async () => {
     await realtime.stop();
     expect(http.listening).to.equal(true);

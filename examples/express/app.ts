@@ -1,7 +1,8 @@
 /**
  * An Express app that already has its own server and routes, with actionwire added to it on
  * paths of its choosing: ws on /realtime/ws, socket.io on /realtime/socket.io, faye on
- * /realtime/faye, HTTP actions on /realtime/api. Its own routes keep working.
+ * /realtime/faye, HTTP actions on /realtime/api, the browser client on /realtime/client.js and
+ * its transports list on /realtime/transports, no seeds' script. Its own routes keep working.
  *
  *   node build/examples/express/app.js    (PORT, default 3000)
  */
@@ -30,6 +31,7 @@ export async function createApp(): Promise<{ http: Server; realtime: ActionwireS
     socketio: { path: "/realtime/socket.io" },
     faye: { mount: "/realtime/faye" },
     httpActions: { path: "/realtime/api" },
+    browserClient: { path: "/realtime", seedScript: false },
     actions: [greet],
   }).start();
   return { http, realtime };

@@ -38,6 +38,19 @@ describe("example: actionwire inside a Fastify app", () => {
     expect((await fetch(`${base}/nothing`)).status).to.equal(404); // Fastify's own 404
   });
 
+  it("serves the browser client on its path, and leaves /actionwire and the seeds' path to Fastify", async () => {
+    expect((await fetch(`${base}/realtime/client.mjs`)).status).to.equal(200);
+    for (const path of [
+      "/actionwire/client.js",
+      "/actionwire/foo",
+      "/public/javascript/actionHeroWebSocket.js",
+    ]) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status).to.equal(404);
+      expect(await response.json()).to.include({ message: `Route GET:${path} not found` });
+    }
+  });
+
   it("stopping actionwire leaves Fastify running", async () => {
     await realtime.stop();
     expect(await (await fetch(`${base}/hello`)).json()).to.deep.equal({ from: "fastify" });

@@ -1,6 +1,7 @@
 /**
  * A Fastify app with actionwire added to the server Fastify already has, on paths of its
- * choosing. Fastify keeps its own routes; actionwire answers only its paths.
+ * choosing, all under /realtime (the browser client too; no seeds' script). Fastify keeps its
+ * own routes; actionwire answers only its paths.
  *
  *   node build/examples/fastify/app.js    (PORT, default 3000)
  */
@@ -25,6 +26,7 @@ export async function createApp(): Promise<{ app: FastifyInstance; realtime: Act
     ws: { path: "/realtime/ws" },
     socketio: { path: "/realtime/socket.io" },
     httpActions: { path: "/realtime/api" },
+    browserClient: { path: "/realtime", seedScript: false },
     actions: [greet],
   }).start();
   return { app, realtime };

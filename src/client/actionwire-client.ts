@@ -30,6 +30,11 @@ export interface ClientOptions extends ConnectorOptions {
    * socket.io, then ws.
    */
   transport?: ClientTransport | "auto";
+  /**
+   * Where `"auto"` asks for the transports (default `/actionwire/transports`): the server's
+   * `browserClient.path` + `/transports`, if it moved it.
+   */
+  transportsPath?: string;
   /** A connector of your own (a custom transport). */
   connector?: Connector;
   /** Per-request response timeout in ms (default 30 000). */
@@ -391,9 +396,11 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
     }
     // fetch rejects with a TypeError when it reaches no server; an answer it dislikes is not that.
     const offered = pickTransport(
-      await discoverTransports(this.options.url).catch((error: unknown) => {
-        throw error instanceof TypeError ? this.#connectFailed(error) : error;
-      }),
+      await discoverTransports(this.options.url, this.options.transportsPath).catch(
+        (error: unknown) => {
+          throw error instanceof TypeError ? this.#connectFailed(error) : error;
+        },
+      ),
     );
     if (offered === undefined) {
       throw new Error(

@@ -5,6 +5,18 @@ import { discoverTransports, type OfferedTransport } from "./discover-transports
 export type BrowserClientOptions = Partial<ClientOptions>;
 
 /**
+ * The transports list beside the bundle this code was loaded from (`<path>/client.js` →
+ * `<path>/transports`), so a server that moved `browserClient.path` needs no option on the page.
+ */
+let bundleTransportsPath: string | undefined;
+
+/** Records where the served bundle came from (its script's or module's own URL). */
+export function loadedFrom(url: string | undefined): void {
+  if (!url || !/\/client\.m?js$/.test(new URL(url).pathname)) return;
+  bundleTransportsPath = new URL("transports", url).pathname;
+}
+
+/**
  * The client as the browser bundle exports it (`/actionwire/client.js`, global
  * `ActionwireClient`; `/actionwire/client.mjs`). It is {@link ActionwireClient} with browser
  * defaults, the server the page came from and `transport: "auto"`, plus the seeds' `log`.
@@ -15,12 +27,20 @@ export class BrowserActionwireClient<Api = unknown> extends ActionwireClient<Api
   static readonly RequestError = RequestError;
 
   constructor(options: BrowserClientOptions = {}) {
-    super({ ...options, transport: options.transport ?? "auto", url: options.url ?? pageOrigin() });
+    super({
+      ...options,
+      transport: options.transport ?? "auto",
+      url: options.url ?? pageOrigin(),
+      transportsPath: options.transportsPath ?? bundleTransportsPath,
+    });
   }
 
   /** The transports the server at `url` (default: the page's) runs, best first. */
-  static transports(url: string = pageOrigin()): Promise<OfferedTransport[]> {
-    return discoverTransports(url);
+  static transports(
+    url: string = pageOrigin(),
+    path: string | undefined = bundleTransportsPath,
+  ): Promise<OfferedTransport[]> {
+    return discoverTransports(url, path);
   }
 
   /** The seeds' formatted logger: `[actionwire 12:34:56] message` on the console. */

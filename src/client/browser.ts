@@ -2,6 +2,10 @@
  * The browser client as an ES module, served at `/actionwire/client.mjs`:
  * `import { ActionwireClient } from "/actionwire/client.mjs"`.
  */
+import { loadedFrom } from "./browser-actionwire-client.js";
+
+loadedFrom(import.meta.url);
+
 export { BrowserActionwireClient as ActionwireClient } from "./browser-actionwire-client.js";
 export { BrowserActionwireClient as default } from "./browser-actionwire-client.js";
 export type { BrowserClientOptions } from "./browser-actionwire-client.js";

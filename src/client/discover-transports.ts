@@ -1,6 +1,9 @@
 import type { ClientTransport, ConnectorOptions } from "./create-connector.js";
 
-/** Where the server lists the transports a browser can use (see {@link discoverTransports}). */
+/**
+ * Where the server lists the transports a browser can use by default (see
+ * {@link discoverTransports}): `<browserClient.path>/transports` on the server.
+ */
 export const TRANSPORTS_PATH = "/actionwire/transports";
 
 /**
@@ -17,9 +20,15 @@ export interface OfferedTransport {
   path: string;
 }
 
-/** Fetches the transports the server at `url` offers (`{ transports: [{ name, path }] }`). */
-export async function discoverTransports(url: string): Promise<OfferedTransport[]> {
-  const where = new URL(TRANSPORTS_PATH, url).toString();
+/**
+ * Fetches the transports the server at `url` offers (`{ transports: [{ name, path }] }`), from
+ * `path` (the server's `browserClient.path` + `/transports`).
+ */
+export async function discoverTransports(
+  url: string,
+  path: string = TRANSPORTS_PATH,
+): Promise<OfferedTransport[]> {
+  const where = new URL(path, url).toString();
   const response = await fetch(where, { headers: { accept: "application/json" } });
   if (!response.ok) {
     throw new Error(

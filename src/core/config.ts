@@ -177,6 +177,30 @@ const coreSchema = z.strictObject({
     })
     .default({ enabled: true, path: "/api" }),
   /**
+   * The browser client on the server's HTTP server: the bundles at `<path>/client.js` and
+   * `<path>/client.mjs` (with their source maps), the transports list at `<path>/transports`
+   * (what `transport: "auto"` asks), and the seeds' page script at `seedScript` (`false`: not
+   * served). `enabled: false` serves none of them. Only these exact paths are answered: any
+   * other path under `path` goes on to the application.
+   */
+  browserClient: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      path: z
+        .string()
+        .startsWith("/")
+        .default("/actionwire")
+        .transform((path) => path.replace(/\/+$/, "")),
+      seedScript: z
+        .union([z.literal(false), z.string().startsWith("/")])
+        .default("/public/javascript/actionHeroWebSocket.js"),
+    })
+    .default({
+      enabled: true,
+      path: "/actionwire",
+      seedScript: "/public/javascript/actionHeroWebSocket.js",
+    }),
+  /**
    * Decides whether a new connection may stay, before its welcome: it sees the connection
    * (`request` holds the upgrade or handshake request: headers, cookies, query). Return `true`,
    * or an object merged into `connection.data` (an identity); anything else refuses, as does a
@@ -296,6 +320,13 @@ export function resolveConfig(
       `config.resume.graceMs (${data.resume.graceMs}) must not be longer than config.resume.windowMs (${data.resume.windowMs}).`,
     );
   }
+
+  if (data.demoPage && !data.browserClient.enabled) {
+    throw new ConfigError(
+      "config.demoPage needs the browser client: remove browserClient.enabled: false, or demoPage.",
+    );
+  }
+
   const warnings: string[] = [];
   let chosen = [...data.transports];
   for (const [name, translation] of legacy) {

@@ -11,15 +11,18 @@ export type RequestHandler = (request: IncomingMessage, response: ServerResponse
  * goes to the server's own handler (or, when embedded, the application's).
  */
 export class RequestRouter {
-  readonly #routes: Array<{ prefix: string; handler: RequestHandler }> = [];
+  readonly #routes: Array<{ prefix: string; handler: RequestHandler; exact: boolean }> = [];
 
-  /** Claims every path equal to `prefix` or under `prefix/`. */
-  add(prefix: string, handler: RequestHandler): void {
+  /**
+   * Claims every path equal to `prefix` or under `prefix/`; with `exact`, the path `prefix`
+   * alone (a file), so the paths beside it stay the application's.
+   */
+  add(prefix: string, handler: RequestHandler, options: { exact?: boolean } = {}): void {
     const clean = prefix.replace(/\/+$/, "") || "/";
     if (this.#routes.some((route) => route.prefix === clean)) {
       throw new ConfigError(`Two transports claim the HTTP path ${clean}; give one another path.`);
     }
-    this.#routes.push({ prefix: clean, handler });
+    this.#routes.push({ prefix: clean, handler, exact: options.exact === true });
     this.#routes.sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
@@ -33,8 +36,10 @@ export class RequestRouter {
   /** Answers the request if a transport claimed its path; `false` otherwise. */
   handle(request: IncomingMessage, response: ServerResponse): boolean {
     const path = urlPath(request.url);
-    for (const { prefix, handler } of this.#routes) {
-      if (path === prefix || path.startsWith(`${prefix}/`) || prefix === "/") {
+    for (const { prefix, handler, exact } of this.#routes) {
+      if (
+        exact ? path === prefix : path === prefix || path.startsWith(`${prefix}/`) || prefix === "/"
+      ) {
         handler(request, response);
         return true;
       }

@@ -50,7 +50,7 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
   #http: HttpServer | null = null;
   #ownsHttp = false;
   #state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
-  readonly #demo = new DemoPage();
+  readonly #demo: DemoPage;
   #unfollowHostClose: (() => void) | undefined;
   readonly #warnings: string[] = [];
   /** The stop under way (or done): a second `stop()` waits for the same one. */
@@ -70,6 +70,7 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
     ) as ResolvedConfig & {
       readonly actions: readonly A[];
     };
+    this.#demo = new DemoPage(this.config.browserClient.path);
     const classes = this.config.transports.map((entry) =>
       typeof entry === "string" ? registry.get(entry) : entry,
     );
@@ -170,7 +171,9 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
         this.requests.add(config.httpActions.path, actions.handle);
       }
       // The browser client and the seeds' page script, beside whatever transports run.
-      if (this.#http !== null) new BrowserClientFiles(this.transports).attach(this.requests);
+      if (this.#http !== null) {
+        new BrowserClientFiles(this.transports, config.browserClient).attach(this.requests);
+      }
       for (const transport of this.transports) {
         await transport.start(host);
         this.#started.push(transport);

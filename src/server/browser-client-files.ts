@@ -1,11 +1,8 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import {
-  type OfferedTransport,
-  TRANSPORT_PREFERENCE,
-  TRANSPORTS_PATH,
-} from "../client/discover-transports.js";
+import { type OfferedTransport, TRANSPORT_PREFERENCE } from "../client/discover-transports.js";
+import type { ResolvedConfig } from "../core/config.js";
 import type { RealtimeTransport } from "../core/realtime-transport.js";
 import type { RequestRouter } from "../core/request-router.js";
 import { urlPath } from "../core/url-path.js";
@@ -13,41 +10,53 @@ import { urlPath } from "../core/url-path.js";
 /** Where `npm run build:client` writes the bundles (from build/src/server or dist/src/server). */
 const BUNDLE_DIR = new URL("../../../dist/browser/", import.meta.url);
 
-/** The seeds' page script, at the path their pages load it from. */
-export const SEED_SCRIPT_PATH = "/public/javascript/actionHeroWebSocket.js";
-
 const JS = "text/javascript; charset=utf-8";
 const MAP = "application/json; charset=utf-8";
 
-/** URL path → bundle file. */
-const FILES: Record<string, { file: string; type: string }> = {
-  "/actionwire/client.js": { file: "client.js", type: JS },
-  "/actionwire/client.js.map": { file: "client.js.map", type: MAP },
-  "/actionwire/client.mjs": { file: "client.mjs", type: JS },
-  "/actionwire/client.mjs.map": { file: "client.mjs.map", type: MAP },
-  [SEED_SCRIPT_PATH]: { file: "actionHeroWebSocket.js", type: JS },
-  [`${SEED_SCRIPT_PATH}.map`]: { file: "actionHeroWebSocket.js.map", type: MAP },
-};
+/** A file the server serves: a bundle, or `null` for the transports list. */
+type Served = { file: string; type: string } | null;
 
 /** Public files and data: pages on other origins may `import` the module and list transports. */
 const CORS = { "access-control-allow-origin": "*" };
 
 /**
- * Serves the browser client on the server's HTTP server: the bundles (`/actionwire/client.js`,
- * `/actionwire/client.mjs`, the seeds' `/public/javascript/actionHeroWebSocket.js`, and their
- * source maps), and `GET /actionwire/transports`, the transports a page can use, best first:
+ * Serves the browser client on the server's HTTP server (`config.browserClient`; by default
+ * under `/actionwire`): the bundles (`<path>/client.js`, `<path>/client.mjs`, the seeds'
+ * `/public/javascript/actionHeroWebSocket.js`, and their source maps), and
+ * `GET <path>/transports`, the transports a page can use, best first:
  * `{ "transports": [{ "name": "faye", "path": "/faye" }, …] }`.
  */
 export class BrowserClientFiles {
   readonly #cache = new Map<string, Promise<{ body: Buffer; etag: string }>>();
+  /** URL path → what is served there; only these paths, nothing else under the prefix. */
+  readonly #files = new Map<string, Served>();
 
-  constructor(private readonly transports: readonly RealtimeTransport[]) {}
+  constructor(
+    private readonly transports: readonly RealtimeTransport[],
+    options: ResolvedConfig["browserClient"],
+  ) {
+    if (!options.enabled) return;
+    const base = options.path;
+    this.#files.set(`${base}/transports`, null);
+    for (const file of ["client.js", "client.mjs"]) {
+      this.#files.set(`${base}/${file}`, { file, type: JS });
+      this.#files.set(`${base}/${file}.map`, { file: `${file}.map`, type: MAP });
+    }
+    if (options.seedScript !== false) {
+      const file = "actionHeroWebSocket.js";
+      this.#files.set(options.seedScript, { file, type: JS });
+      this.#files.set(`${options.seedScript}.map`, { file: `${file}.map`, type: MAP });
+    }
+  }
 
-  /** Claims `/actionwire/…` and the seeds' script path on the server's request router. */
+  /** The paths it answers, each exactly (`GET /actionwire/foo` is the application's). */
+  get paths(): string[] {
+    return [...this.#files.keys()];
+  }
+
+  /** Claims its paths, each exactly, on the server's request router. */
   attach(requests: RequestRouter): void {
-    requests.add("/actionwire", this.handle);
-    requests.add(SEED_SCRIPT_PATH, this.handle);
-    requests.add(`${SEED_SCRIPT_PATH}.map`, this.handle);
+    for (const path of this.#files.keys()) requests.add(path, this.handle, { exact: true });
   }
 
   /** The transports a browser client can use, in the order `transport: "auto"` prefers them. */
@@ -67,7 +76,8 @@ export class BrowserClientFiles {
       send(response, 405, MAP, JSON.stringify({ error: "method not allowed" }), { allow: "GET" });
       return;
     }
-    if (path === TRANSPORTS_PATH) {
+    const entry = this.#files.get(path);
+    if (entry === null) {
       const body = JSON.stringify({ transports: this.offered() });
       send(response, 200, MAP, request.method === "HEAD" ? "" : body, {
         ...CORS,
@@ -75,7 +85,6 @@ export class BrowserClientFiles {
       });
       return;
     }
-    const entry = FILES[path];
     if (entry === undefined) {
       send(response, 404, MAP, JSON.stringify({ error: "not found" }));
       return;

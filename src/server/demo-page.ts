@@ -9,9 +9,17 @@ const FILES: Record<string, { file: string; type: string }> = {
   "/index.html": { file: "index.html", type: "text/html; charset=utf-8" },
 };
 
-/** Serves the demo chat and action console (`public/`), read once and cached. */
+/** Where the page loads the browser client from, as written in `public/index.html`. */
+const CLIENT_SCRIPT = '"/actionwire/client.js"';
+
+/**
+ * Serves the demo chat and action console (`public/`), read once and cached, its browser client
+ * script at `clientPath` (`config.browserClient.path`).
+ */
 export class DemoPage {
   readonly #cache = new Map<string, Promise<Buffer>>();
+
+  constructor(private readonly clientPath = "/actionwire") {}
 
   /** Answers the request if it is for a demo file; `false` otherwise. */
   handle(request: IncomingMessage, response: ServerResponse): boolean {
@@ -22,7 +30,12 @@ export class DemoPage {
     }
     let body = this.#cache.get(entry.file);
     if (body === undefined) {
-      body = readFile(new URL(entry.file, PUBLIC_DIR));
+      const script = JSON.stringify(`${this.clientPath}/client.js`);
+      body = readFile(new URL(entry.file, PUBLIC_DIR)).then((html) =>
+        script === CLIENT_SCRIPT
+          ? html
+          : Buffer.from(html.toString().replace(CLIENT_SCRIPT, script)),
+      );
       this.#cache.set(entry.file, body);
     }
     body.then(

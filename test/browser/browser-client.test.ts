@@ -114,6 +114,34 @@ describe("the browser client in Chromium", function () {
     });
   }
 
+  it("finds the transports beside the bundle it came from when the server moved them", async () => {
+    await server.stop();
+    server = await startDemoServer({
+      transports: ["ws", "socketio"],
+      shutdownTimeoutMs: 200,
+      browserClient: { path: "/rt/aw" },
+    });
+    await page.goto(`${server.url}/rt/aw/transports`);
+    const picked = await page.evaluate(async () => {
+      const { ActionwireClient } = (await import("/rt/aw/client.mjs" as string)) as BrowserModule;
+      const client = new ActionwireClient();
+      await client.connect();
+      client.disconnect();
+      return client.transport;
+    });
+    expect(picked).to.equal("socketio");
+    await page.addScriptTag({ url: "/rt/aw/client.js" });
+    const offered = await page.evaluate(() =>
+      (
+        globalThis as unknown as { ActionwireClient: BrowserModule["ActionwireClient"] }
+      ).ActionwireClient.transports(),
+    );
+    expect(offered).to.deep.equal([
+      { name: "socketio", path: "/socket.io" },
+      { name: "ws", path: "/ws" },
+    ]);
+  });
+
   it("times a request out, emits timeout, and stays connected", async () => {
     await page.addScriptTag({ url: "/actionwire/client.js" });
     const result = await page.evaluate(async () => {

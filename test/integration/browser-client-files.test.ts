@@ -70,6 +70,14 @@ describe("browser client files", () => {
     });
   }
 
+  it("serves the demo page with the client from a moved browserClient.path", async () => {
+    await start({ transports: ["ws"], demoPage: true, browserClient: { path: "/rt" } });
+    const page = await (await get("/")).text();
+    expect(page).to.include('<script src="/rt/client.js"></script>');
+    expect(page).not.to.include('/actionwire/client.js"');
+    expect((await get("/rt/client.js")).status).to.equal(200);
+  });
+
   it("answers 404 under /actionwire for anything else, and 405 to other methods", async () => {
     await start({ transports: ["ws"] });
     expect((await get("/actionwire/nothing")).status).to.equal(404);

@@ -13,6 +13,30 @@ describe("config validation", () => {
     throw new Error("expected a ConfigError");
   };
 
+  it("checks browserClient: paths start with /, a trailing / is dropped, demoPage needs it", () => {
+    const { config } = createServer({ port: null, transports: ["inprocess"] });
+    expect(config.browserClient).to.deep.equal({
+      enabled: true,
+      path: "/actionwire",
+      seedScript: "/public/javascript/actionHeroWebSocket.js",
+    });
+    const moved = createServer({
+      port: null,
+      transports: ["inprocess"],
+      browserClient: { path: "/rt/", seedScript: false },
+    }).config.browserClient;
+    expect(moved).to.deep.equal({ enabled: true, path: "/rt", seedScript: false });
+    expect(fails({ browserClient: { path: "rt" } })).to.equal(
+      'config.browserClient.path must match the format starts_with (start with "/").',
+    );
+    expect(fails({ browserClient: { seedScript: true } })).to.match(
+      /^config\.browserClient\.seedScript /,
+    );
+    expect(fails({ browserClient: { enabled: false }, demoPage: true })).to.equal(
+      "config.demoPage needs the browser client: remove browserClient.enabled: false, or demoPage.",
+    );
+  });
+
   it("fills defaults and freezes the result", () => {
     const { config } = createServer({ port: null, transports: ["inprocess"] });
     expect(config).to.include({
