@@ -11,3 +11,4 @@ export { RedisClusterBus } from "./redis-cluster-bus.js";
 export type { RedisBusStats } from "./redis-cluster-bus.js";
 export { parseRedisOptions } from "./redis-options.js";
 export type { RedisOptions, RedisOptionsInput } from "./redis-options.js";
+export type { RedisClient } from "./redis-client.js";

@@ -108,8 +108,9 @@ export class RedisClusterBus implements ClusterBus {
       retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
     };
     if (this.options.publisher !== undefined && this.options.subscriber !== undefined) {
-      this.#pub = this.options.publisher;
-      this.#sub = this.options.subscriber;
+      // The caller's own ioredis clients (the options type names only what it checks).
+      this.#pub = this.options.publisher as Redis;
+      this.#sub = this.options.subscriber as Redis;
     } else {
       this.#owned = true;
       this.#pub = new Redis(this.options.url!, connection);

@@ -1,17 +1,19 @@
-import type { Redis } from "ioredis";
 import { z } from "zod";
 import { parseTransportOptions } from "../../src/core/config.js";
+import type { RedisClient } from "./redis-client.js";
 
 const isRedis = (value: unknown) =>
-  typeof value === "object" && value !== null && typeof (value as Redis).publish === "function";
+  typeof value === "object" &&
+  value !== null &&
+  typeof (value as RedisClient).publish === "function";
 
 const redisOptionsSchema = z
   .strictObject({
     /** `redis://host:port/db`; the bus opens (and closes) its own two connections. */
     url: z.string().min(1).optional(),
     /** Caller-owned ioredis clients (not closed by the bus): one for commands, one subscriber. */
-    publisher: z.custom<Redis>(isRedis, { message: "must be an ioredis client" }).optional(),
-    subscriber: z.custom<Redis>(isRedis, { message: "must be an ioredis client" }).optional(),
+    publisher: z.custom<RedisClient>(isRedis, { message: "must be an ioredis client" }).optional(),
+    subscriber: z.custom<RedisClient>(isRedis, { message: "must be an ioredis client" }).optional(),
     /** Prefix of every key and channel, so several apps can share one Redis. */
     keyPrefix: z.string().default("actionwire:"),
     /** How often a node says it is alive, in ms. */

@@ -7,3 +7,4 @@
  */
 export { SocketIoTransport } from "./socketio-transport.js";
 export type { SocketIoOptions } from "./socketio-options.js";
+export type { SocketIoSocket } from "./socketio-socket.js";

@@ -13,6 +13,7 @@ import {
   type EngineSocket,
 } from "./engine-internals.js";
 import { parseSocketIoOptions, type SocketIoOptions } from "./socketio-options.js";
+import type { SocketIoSocket } from "./socketio-socket.js";
 
 /**
  * socket.io 4 on the shared HTTP server. The client emits the verb as the event name with the
@@ -20,7 +21,7 @@ import { parseSocketIoOptions, type SocketIoOptions } from "./socketio-options.j
  * Pushes are `say`, `welcome`, `alert` and `api` events. Room broadcasts use socket.io's own
  * multi-socket emit, which encodes the packet once.
  */
-export class SocketIoTransport extends BaseTransport<Socket> {
+export class SocketIoTransport extends BaseTransport<SocketIoSocket> {
   readonly name: string = "socketio";
   #io: Server | undefined;
   #options: SocketIoOptions = parseSocketIoOptions({});
@@ -104,15 +105,18 @@ export class SocketIoTransport extends BaseTransport<Socket> {
   }
 
   /** engine.io's packets waiting for the transport (a poll, or the WebSocket's drain). */
-  protected override backlog(socket: Socket): { bytes: number; messages: number } {
-    return { bytes: 0, messages: this.#engine!.backlog(socket.conn as unknown as EngineSocket) };
+  protected override backlog(socket: SocketIoSocket): { bytes: number; messages: number } {
+    const { conn } = socket as Socket;
+    return { bytes: 0, messages: this.#engine!.backlog(conn as unknown as EngineSocket) };
   }
 
-  protected write(socket: Socket, message: PreparedMessage): void {
+  protected write(socket: SocketIoSocket, message: PreparedMessage): void {
     socket.emit(message.event, message.payload);
   }
 
-  protected terminate(socket: Socket): void {
+  protected terminate(ioSocket: SocketIoSocket): void {
+    // Every socket this transport holds is socket.io's (see #open).
+    const socket = ioSocket as Socket;
     // The engine flushes what was already written (the goodbye) before it closes.
     const conn = socket.conn as unknown as EngineSocket;
     if (socket.conn.readyState !== "closed") {

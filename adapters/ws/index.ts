@@ -7,3 +7,4 @@
  */
 export { WsTransport } from "./ws-transport.js";
 export type { WsOptions } from "./ws-options.js";
+export type { WsSocket } from "./ws-socket.js";

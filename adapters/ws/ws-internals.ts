@@ -1,5 +1,4 @@
 import type { Socket } from "node:net";
-import type { WebSocket } from "ws";
 import { ConfigError } from "../../src/core/errors.js";
 import { probe } from "../../src/core/probe.js";
 
@@ -35,7 +34,7 @@ export interface WsInternals {
   /** One unmasked, final text frame holding `data`. */
   frameText(data: Buffer): Buffer;
   /** The network socket under an open WebSocket. */
-  rawSocket(ws: WebSocket): Socket;
+  rawSocket(ws: object): Socket;
 }
 
 const TEXT_FRAME: FrameOptions = { readOnly: true, fin: true, opcode: 1, mask: false, rsv1: false };

@@ -9,6 +9,7 @@ import type { PreparedMessage } from "../../src/core/prepared-message.js";
 import type { TransportCapabilities, TransportHost } from "../../src/core/realtime-transport.js";
 import { wsInternals, type WsInternals, type WsPackageInternals } from "./ws-internals.js";
 import { parseWsOptions, type WsOptions } from "./ws-options.js";
+import type { WsSocket } from "./ws-socket.js";
 
 /** The listeners every socket shares (`this` is the socket). */
 interface WsListeners {
@@ -23,7 +24,7 @@ interface WsListeners {
  * one path of the shared HTTP server. Dead sockets are reaped by ping/pong: one that did not
  * answer gets the goodbye `timeout`, and is terminated if it has not closed a period later.
  */
-export class WsTransport extends BaseTransport<WebSocket> {
+export class WsTransport extends BaseTransport<WsSocket> {
   readonly name: string = "ws";
   #maxPayload: number | null = null;
 
@@ -92,7 +93,7 @@ export class WsTransport extends BaseTransport<WebSocket> {
     return baseUrl.replace(/^http/, "ws") + (this.#options?.path ?? "/ws");
   }
 
-  protected override backlog(socket: WebSocket): { bytes: number; messages: number } {
+  protected override backlog(socket: WsSocket): { bytes: number; messages: number } {
     return { bytes: socket.bufferedAmount, messages: 0 };
   }
 
@@ -123,11 +124,11 @@ export class WsTransport extends BaseTransport<WebSocket> {
     }
   }
 
-  protected write(socket: WebSocket, message: PreparedMessage): void {
+  protected write(socket: WsSocket, message: PreparedMessage): void {
     if (socket.readyState === 1) socket.send(message.json);
   }
 
-  protected terminate(socket: WebSocket): void {
+  protected terminate(socket: WsSocket): void {
     socket.close(1000);
   }
 
