@@ -83,6 +83,7 @@ export type { ClusterBusContext, ClusterBusFactory } from "./core/cluster-bus-fa
 export type { ClusterStore } from "./core/cluster-store.js";
 export type { HistoryRead, PositionedPush, RoomPosition } from "./core/rooms/room-position.js";
 export type {
+  DeferredGrace,
   RecordedRequest,
   SessionRecord,
   SessionStore,
