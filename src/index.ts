@@ -21,6 +21,8 @@ export type {
   ServerPushes,
   WelcomePush,
 } from "./core/server-pushes.js";
+export type { NotResumed, WelcomeSession } from "./core/sessions/sessions.js";
+export type { RoomRecovery } from "./core/rooms/room-manager.js";
 
 // Actions.
 export { defineAction } from "./core/actions/define-action.js";

@@ -37,6 +37,8 @@ export type {
   WelcomePush,
 } from "../core/server-pushes.js";
 export type { ConnectionDetails } from "../core/connection.js";
+export type { NotResumed, WelcomeSession } from "../core/sessions/sessions.js";
+export type { RoomRecovery } from "../core/rooms/room-manager.js";
 export type { ActionDocumentation } from "../core/actions/action-registry.js";
 export type { ErrorCode } from "../core/errors.js";
 export {
