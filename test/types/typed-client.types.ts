@@ -16,6 +16,7 @@ import {
   type GoodbyePush,
   RequestError,
   type WelcomePush,
+  type WelcomeSession,
 } from "../../src/client/index.js";
 import { ActionwireClient as BrowserClient } from "../../src/client/browser.js";
 import type { GoodbyeReason } from "../../src/core/connection-table.js";
@@ -192,6 +193,7 @@ export function verbsAndPushes(client: ActionwireClient<typeof server>): void {
   client.on("welcome", (push) => {
     expectTypeOf(push).toEqualTypeOf<WelcomePush>();
     expectTypeOf(push.room).toEqualTypeOf<string | null>();
+    expectTypeOf(push.session).toEqualTypeOf<WelcomeSession | undefined>();
   });
   client.on("goodbye", (push) => {
     expectTypeOf(push).toEqualTypeOf<GoodbyePush>();
