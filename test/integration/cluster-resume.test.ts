@@ -8,7 +8,8 @@ import { TOKENS } from "../../src/core/tokens.js";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
 import { startDemoServer } from "../../src/testing/demo-server.js";
 import { RedisProcess } from "../helpers/redis-process.js";
-import { type Message, WsTestClient } from "../helpers/ws-test-client.js";
+import { drop, resumeOf, sessionOf } from "../helpers/session-of.js";
+import { WsTestClient } from "../helpers/ws-test-client.js";
 
 const TIMING = { heartbeatMs: 100, nodeTimeoutMs: 600 };
 
@@ -40,23 +41,6 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
     clients.push(client);
     return client;
   };
-  const session = (client: WsTestClient) =>
-    client.welcome.session as {
-      token: string;
-      resumed: boolean;
-      recovered: boolean;
-      rooms: Record<string, { recovered: boolean; missed: number }>;
-    };
-  const resumeOf = (client: WsTestClient, last?: Message) => ({
-    session: client.welcome.id,
-    token: session(client).token,
-    rooms:
-      last === undefined ? {} : { [String(last.room)]: { epoch: last.epoch, offset: last.offset } },
-  });
-  const drop = async (client: WsTestClient) => {
-    client.socket.terminate();
-    await client.closed;
-  };
   const busOf = (node: ActionwireServer) =>
     node.container.resolve<RedisClusterBus>(TOKENS.ClusterBus);
 
@@ -85,8 +69,8 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
     for (let i = 1; i <= 3; i++) await bob.request("say", { message: `missed ${i}` });
     const back = await hello(b, { resume: resumeOf(alice, last) });
     expect(back.welcome.id).to.equal(alice.welcome.id);
-    expect(session(back)).to.deep.include({ resumed: true, recovered: true });
-    expect(session(back).rooms).to.deep.equal({ defaultRoom: { recovered: true, missed: 3 } });
+    expect(sessionOf(back)).to.deep.include({ resumed: true, recovered: true });
+    expect(sessionOf(back).rooms).to.deep.equal({ defaultRoom: { recovered: true, missed: 3 } });
     const replayed = [await back.nextSay(), await back.nextSay(), await back.nextSay()];
     expect(replayed.map((m) => m.message)).to.deep.equal(["missed 1", "missed 2", "missed 3"]);
     const offsets = replayed.map((m) => m.offset as number);
@@ -117,7 +101,7 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
     const bob = await hello(a);
     // The old socket is still open (a half-open connection, as the server sees it).
     const back = await hello(b, { resume: resumeOf(alice) });
-    expect(session(back).resumed).to.equal(true);
+    expect(sessionOf(back).resumed).to.equal(true);
     await alice.closed; // node a let it go, with no goodbye
     expect(alice.inbox.received.filter((m) => m.status === "Bye!")).to.deep.equal([]);
     await bob.request("say", { message: "hello again" });
@@ -170,8 +154,8 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
     await redis.stop();
     await redis.restart(); // nothing on disk: it comes back empty
     const back = await hello(a, { resume: resumeOf(alice, last) });
-    expect(session(back)).to.deep.include({ resumed: false, reason: "expired" });
-    expect(session(back).rooms).to.deep.equal({ defaultRoom: { recovered: false, missed: 0 } });
+    expect(sessionOf(back)).to.deep.include({ resumed: false, reason: "expired" });
+    expect(sessionOf(back).rooms).to.deep.equal({ defaultRoom: { recovered: false, missed: 0 } });
   });
 
   it("numbers alerts cluster-wide and replays the ones sent while the session had no socket", async () => {
@@ -242,7 +226,7 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
       ],
     );
     const back = await hello(a, { resume: resumeOf(alice) });
-    expect(session(back).resumed).to.equal(true);
+    expect(sessionOf(back).resumed).to.equal(true);
     const first = await back.send("say", { message: "published before the crash" }, "s1");
     expect(first).to.include({ status: "OK" });
     expect(first.code).to.equal(undefined);

@@ -7,6 +7,7 @@ import { io } from "socket.io-client";
 import { MessageInbox } from "../../src/core/message-inbox.js";
 import { type FayeMode, FayeWire, fayeEndpoint } from "../helpers/faye-contract-client.js";
 import { TcpTestClient, tcpPort } from "../helpers/tcp-test-client.js";
+import { drop, resumeOf, sessionOf } from "../helpers/session-of.js";
 import { type Message, WsTestClient } from "../helpers/ws-test-client.js";
 
 /** A counter action that must not run twice for one request. */
@@ -43,26 +44,6 @@ describe("Sessions and resume (one node, ws)", function () {
     clients.push(client);
     return client;
   };
-  const session = (client: WsTestClient) =>
-    client.welcome.session as {
-      token: string;
-      resumed: boolean;
-      recovered: boolean;
-      reason?: string;
-      rooms: Record<string, { recovered: boolean; missed: number; refused?: boolean }>;
-    };
-  /** The resume params a client sends, from its welcome and the last room push it got. */
-  const resumeOf = (client: WsTestClient, last?: Message) => ({
-    session: client.welcome.id,
-    token: session(client).token,
-    rooms:
-      last === undefined ? {} : { [String(last.room)]: { epoch: last.epoch, offset: last.offset } },
-  });
-  /** Drops the socket the way a network does: no quit, no close handshake. */
-  const drop = async (client: WsTestClient) => {
-    client.socket.terminate();
-    await client.closed;
-  };
 
   afterEach(async () => {
     await Promise.all(clients.map((c) => c.close()));
@@ -77,8 +58,8 @@ describe("Sessions and resume (one node, ws)", function () {
       const client = await hello();
       expect(client.welcome).to.include({ context: "api", room: "defaultRoom" });
       expect(client.welcome.id).to.be.a("string");
-      expect(session(client)).to.deep.include({ resumed: false, recovered: false, rooms: {} });
-      expect(session(client).token).to.match(/^[A-Za-z0-9_-]{43}$/);
+      expect(sessionOf(client)).to.deep.include({ resumed: false, recovered: false, rooms: {} });
+      expect(sessionOf(client).token).to.match(/^[A-Za-z0-9_-]{43}$/);
       const details = (await client.request("detailsView")).data as { id: string };
       expect(details.id).to.equal(client.welcome.id);
     });
@@ -106,9 +87,9 @@ describe("Sessions and resume (one node, ws)", function () {
       const back = await hello({ resume: resumeOf(alice, last) });
       expect(back.welcome.id).to.equal(alice.welcome.id);
       expect(back.welcome.room).to.equal("defaultRoom");
-      expect(session(back)).to.deep.include({ resumed: true, recovered: true });
-      expect(session(back).rooms).to.deep.equal({ defaultRoom: { recovered: true, missed: 5 } });
-      expect(session(back).token).to.not.equal(session(alice).token);
+      expect(sessionOf(back)).to.deep.include({ resumed: true, recovered: true });
+      expect(sessionOf(back).rooms).to.deep.equal({ defaultRoom: { recovered: true, missed: 5 } });
+      expect(sessionOf(back).token).to.not.equal(sessionOf(alice).token);
       const replayed = [];
       for (let i = 1; i <= 5; i++) replayed.push(await back.nextSay());
       expect(replayed.map((m) => [m.message, m.offset])).to.deep.equal([
@@ -135,7 +116,7 @@ describe("Sessions and resume (one node, ws)", function () {
       await drop(alice);
       await bob.request("say", { message: "while away" });
       const back = await hello({ resume: resumeOf(alice) });
-      expect(session(back).resumed).to.equal(true);
+      expect(sessionOf(back).resumed).to.equal(true);
       await bob.request("say", { message: "marker" });
       await back.nextSay("marker");
       await back.request("say", { message: "back" });
@@ -183,9 +164,9 @@ describe("Sessions and resume (one node, ws)", function () {
       await drop(alice);
       const other = await hello({ resume: { ...resumeOf(alice), token: "x".repeat(43) } });
       expect(other.welcome.id).to.not.equal(alice.welcome.id);
-      expect(session(other)).to.deep.include({ resumed: false, reason: "invalid" });
+      expect(sessionOf(other)).to.deep.include({ resumed: false, reason: "invalid" });
       const gone = await hello({ resume: { ...resumeOf(alice), session: "no-such-session" } });
-      expect(session(gone)).to.deep.include({ resumed: false, reason: "expired" });
+      expect(sessionOf(gone)).to.deep.include({ resumed: false, reason: "expired" });
     });
 
     it("ends the session at a quit: it cannot be resumed", async () => {
@@ -193,7 +174,7 @@ describe("Sessions and resume (one node, ws)", function () {
       alice.socket.send(JSON.stringify({ event: "quit" }));
       await alice.closed;
       const back = await hello({ resume: resumeOf(alice) });
-      expect(session(back)).to.deep.include({ resumed: false, reason: "expired" });
+      expect(sessionOf(back)).to.deep.include({ resumed: false, reason: "expired" });
     });
 
     it("closes a connection whose first frame is not the hello it announced", async () => {
@@ -219,14 +200,14 @@ describe("Sessions and resume (one node, ws)", function () {
       },
     });
     const alice = await hello({ auth: { user: "alice" } });
-    expect(session(alice).resumed).to.equal(false);
+    expect(sessionOf(alice).resumed).to.equal(false);
     await drop(alice);
     const mallory = await hello({ auth: { user: "mallory" }, resume: resumeOf(alice) });
-    expect(session(mallory)).to.deep.include({ resumed: false, reason: "identity" });
+    expect(sessionOf(mallory)).to.deep.include({ resumed: false, reason: "identity" });
     expect(mallory.welcome.id).to.not.equal(alice.welcome.id);
     const back = await hello({ auth: { user: "alice" }, resume: resumeOf(alice) });
     expect(back.welcome.id).to.equal(alice.welcome.id);
-    expect(session(back).resumed).to.equal(true);
+    expect(sessionOf(back).resumed).to.equal(true);
     const refused = await hello({});
     expect(refused.welcome).to.include({ reason: "not authorized", code: "ERR_NOT_AUTHORIZED" });
   });
@@ -238,7 +219,7 @@ describe("Sessions and resume (one node, ws)", function () {
     const left = await bob.nextSay("I have left the room");
     expect(left.from).to.equal(alice.welcome.id);
     const back = await hello({ resume: resumeOf(alice) });
-    expect(session(back).resumed).to.equal(true);
+    expect(sessionOf(back).resumed).to.equal(true);
     const entered = await bob.nextSay("I have entered the room");
     expect(entered.from).to.equal(alice.welcome.id);
     await back.request("say", { message: "marker" });
@@ -255,8 +236,8 @@ describe("Sessions and resume (one node, ws)", function () {
     await drop(alice);
     for (let i = 1; i <= 5; i++) await bob.request("say", { message: `missed ${i}` });
     const back = await hello({ resume: resumeOf(alice, last) });
-    expect(session(back)).to.deep.include({ resumed: true, recovered: false });
-    expect(session(back).rooms).to.deep.equal({ defaultRoom: { recovered: false, missed: 0 } });
+    expect(sessionOf(back)).to.deep.include({ resumed: true, recovered: false });
+    expect(sessionOf(back).rooms).to.deep.equal({ defaultRoom: { recovered: false, missed: 0 } });
     await bob.request("say", { message: "live" });
     expect(await back.nextSay()).to.include({ message: "live" });
   });
@@ -268,14 +249,14 @@ describe("Sessions and resume (one node, ws)", function () {
     const last = await alice.nextSay("seen");
     await drop(alice);
     const back = await hello({ resume: resumeOf(alice, { ...last, epoch: "another-epoch" }) });
-    expect(session(back).rooms).to.deep.equal({ defaultRoom: { recovered: false, missed: 0 } });
-    expect(session(back).recovered).to.equal(false);
+    expect(sessionOf(back).rooms).to.deep.equal({ defaultRoom: { recovered: false, missed: 0 } });
+    expect(sessionOf(back).recovered).to.equal(false);
   });
 
   it("keeps no session with resume.enabled false, and says so", async () => {
     await start({ resume: { enabled: false } });
     const alice = await hello();
-    expect(session(alice)).to.deep.equal({
+    expect(sessionOf(alice)).to.deep.equal({
       resumed: false,
       recovered: false,
       reason: "disabled",
@@ -342,7 +323,7 @@ describe("Sessions and resume (one node, ws)", function () {
     expect(await server.alert(String(alice.welcome.id), "while away", { n: 2 })).to.equal(true);
     expect(await server.alert(String(alice.welcome.id), "and again")).to.equal(true);
     const back = await hello({ resume: { ...resumeOf(alice), alerts: 1 } });
-    expect(session(back)).to.deep.include({ resumed: true, recovered: true });
+    expect(sessionOf(back)).to.deep.include({ resumed: true, recovered: true });
     expect(back.welcome.session).to.deep.include({ alerts: { recovered: true, missed: 2 } });
     const replayed = [
       await back.next((m) => m.context === "alert"),
@@ -361,7 +342,7 @@ describe("Sessions and resume (one node, ws)", function () {
     await drop(alice);
     for (let i = 1; i <= 4; i++) await server.alert(String(alice.welcome.id), `alert ${i}`);
     const back = await hello({ resume: resumeOf(alice) });
-    expect(session(back)).to.deep.include({ resumed: true, recovered: false });
+    expect(sessionOf(back)).to.deep.include({ resumed: true, recovered: false });
     expect(back.welcome.session).to.deep.include({ alerts: { recovered: false, missed: 2 } });
   });
 
@@ -399,7 +380,11 @@ describe("Sessions and resume (one node, ws)", function () {
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // the window, by the clock
     const back = await hello({ resume: resumeOf(alice, last) });
     expect(back.welcome.id).to.not.equal(alice.welcome.id);
-    expect(session(back)).to.deep.include({ resumed: false, recovered: false, reason: "expired" });
-    expect(session(back).rooms).to.deep.equal({ defaultRoom: { recovered: false, missed: 0 } });
+    expect(sessionOf(back)).to.deep.include({
+      resumed: false,
+      recovered: false,
+      reason: "expired",
+    });
+    expect(sessionOf(back).rooms).to.deep.equal({ defaultRoom: { recovered: false, missed: 0 } });
   });
 });
