@@ -69,6 +69,11 @@ const resumeSchema = z.strictObject({
   historyBytes: int(1_024, 1024 ** 3).default(1024 * 1024),
   /** Replies each session keeps, to answer a request re-sent after a resume. */
   maxReplies: int(1, 100_000).default(64),
+  /**
+   * Sessions a node that runs alone keeps in memory at most, its connections' and dropped ones;
+   * past it the session dropped longest ago is forgotten (with Redis, Redis keeps them).
+   */
+  maxSessions: int(1, 10_000_000).default(100_000),
   /** Alerts each session keeps, to replay those a client missed. */
   maxAlerts: int(1, 100_000).default(64),
   /** How long a connection that announced a hello may take to send it. */

@@ -60,7 +60,7 @@ export function createServerContainer(
   child.registerInstance(TOKENS.ActionRegistry, actions);
   child.registerInstance(TOKENS.RoomManager, child.resolve(RoomManager));
   const table = child.resolve<ConnectionTable>(TOKENS.ConnectionTable);
-  const sessions = bus.sessions ?? new MemorySessionStore();
+  const sessions = bus.sessions ?? new MemorySessionStore(config.resume.maxSessions);
   child.registerInstance(TOKENS.SessionStore, sessions);
   child.registerInstance(TOKENS.RemoteControl, new RemoteControl(table, bus, sessions, config));
   child.registerInstance(TOKENS.Dispatcher, child.resolve(Dispatcher));

@@ -120,7 +120,13 @@ export class HttpActions {
       );
     }
     this.#pending.set(ip, pending + 1);
-    const connection = new Connection("http", { remoteIP: ip, remotePort: port, request });
+    // An HTTP request is a connection of its own: it never says hello, whatever its query.
+    const connection = new Connection("http", {
+      remoteIP: ip,
+      remotePort: port,
+      request,
+      hello: false,
+    });
     try {
       const { accepted, message } = await this.dispatcher.judge(connection);
       if (!accepted) return fail(response, 401, new ActionwireError("ERR_NOT_AUTHORIZED", message));

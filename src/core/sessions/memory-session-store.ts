@@ -16,16 +16,24 @@ interface Entry {
 
 /**
  * Sessions in this process's memory, for a node that runs alone: a session lives until it
- * expires (`ttlMs` after its last write) or is deleted, and is gone with the process.
+ * expires (`ttlMs` after its last write) or is deleted, and is gone with the process. It keeps
+ * `max` sessions at most: past it, the one written longest ago is forgotten.
  */
 export class MemorySessionStore implements SessionStore {
   readonly holder = "local";
   readonly durable = false;
+  /** In the order they were last written (a Map iterates in insertion order). */
   readonly #entries = new Map<string, Entry>();
+
+  constructor(private readonly max = 100_000) {}
 
   async save(record: SessionRecord, ttlMs: number): Promise<void> {
     const entry = this.#entries.get(record.id);
     if (entry === undefined) {
+      if (this.#entries.size >= this.max) {
+        const oldest = this.#entries.keys().next().value!;
+        void this.delete(oldest);
+      }
       this.#entries.set(record.id, {
         record,
         requests: new Map(),
@@ -36,6 +44,8 @@ export class MemorySessionStore implements SessionStore {
       return;
     }
     entry.record = record;
+    this.#entries.delete(record.id);
+    this.#entries.set(record.id, entry);
     clearTimeout(entry.expires);
     entry.expires = this.#expiry(record.id, ttlMs);
   }
