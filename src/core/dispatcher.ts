@@ -338,7 +338,7 @@ export class Dispatcher {
         const recorded = new Promise<string>((resolve) => (settle = resolve));
         const mark = this.#sessions.marks && !this.#rerunnable(request);
         await this.#sessions.starting(connection, key, recorded, mark);
-        request.record = settle;
+        request.record = this.#recorder(connection, request, settle);
         return this.perform(request);
       }
       if (earlier === "unknown" && request.verb.verb === "say" && connection.room !== null) {
@@ -348,7 +348,7 @@ export class Dispatcher {
         let settle!: (json: string) => void;
         const recorded = new Promise<string>((resolve) => (settle = resolve));
         await this.#sessions.starting(connection, key, recorded, this.#sessions.marks);
-        request.record = settle;
+        request.record = this.#recorder(connection, request, settle);
         if (published !== true) return this.perform(request);
         this.answer(connection, count, messageId, reply, { status: "OK" }, settle);
         return undefined;
@@ -368,6 +368,22 @@ export class Dispatcher {
       return undefined;
     });
     return this.follow(request, work);
+  }
+
+  /**
+   * What keeps a session request's reply: the reply itself, and, for a verb that changes what
+   * the session keeps (its rooms, params, or `data` through an action), the session's record.
+   */
+  #recorder(
+    connection: Connection,
+    request: Pending,
+    settle: (json: string) => void,
+  ): (json: string) => void {
+    if (!SESSION_VERBS.has(request.verb.verb)) return settle;
+    return (json) => {
+      settle(json);
+      this.#sessions.changed(connection);
+    };
   }
 
   /** Running it again is safe: every verb but `say` and actions not declared `idempotent`. */
@@ -461,7 +477,6 @@ export class Dispatcher {
       // A session's reply is kept (for a request re-sent after a resume), even when its socket
       // is already gone.
       record(prepared.json);
-      this.#sessions.changed(connection);
       if (connection.state === "closed") return;
     }
     if (reply !== undefined) reply(prepared);
@@ -480,6 +495,17 @@ export class Dispatcher {
     this.#pending.add(tracked);
   }
 }
+
+/** The verbs that change what a session keeps (its record is written after them). */
+const SESSION_VERBS: ReadonlySet<string> = new Set([
+  "action",
+  "roomChange",
+  "listenToRoom",
+  "silenceRoom",
+  "paramAdd",
+  "paramDelete",
+  "paramsDelete",
+]);
 
 /**
  * Whether a session whose connection ended this way stays for a resume: a socket that dropped,

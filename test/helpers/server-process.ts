@@ -54,6 +54,13 @@ export class ServerProcess {
     return (await reply(this.#child, "figures")).figures;
   }
 
+  /** Kills the process (SIGKILL: no goodbye, nothing written) and waits for its exit. */
+  async kill(): Promise<void> {
+    if (this.#child.exitCode !== null) return;
+    this.#child.kill("SIGKILL");
+    await this.#exited;
+  }
+
   /** Stops the server gracefully and waits for its process to exit. */
   async stop(): Promise<void> {
     if (this.#child.exitCode !== null || !this.#child.connected) return;

@@ -8,6 +8,7 @@ import { TOKENS } from "../../src/core/tokens.js";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
 import { startDemoServer } from "../../src/testing/demo-server.js";
 import { RedisProcess } from "../helpers/redis-process.js";
+import { ServerProcess } from "../helpers/server-process.js";
 import { drop, resumeOf, sessionOf } from "../helpers/session-of.js";
 import { WsTestClient } from "../helpers/ws-test-client.js";
 
@@ -263,5 +264,41 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
     expect(runs).to.equal(0);
     const again = await back.send("action", { action: "read" }, "x2");
     expect(again).to.include({ read: 1 });
+  });
+
+  it("resumes on another node the session of a node killed with SIGKILL, with what it had changed", async () => {
+    const doomed = await ServerProcess.start({
+      nodeId: "doomed",
+      transports: ["ws"],
+      redis: { url: redis.url, ...TIMING },
+    });
+    try {
+      const b = await startNode("b");
+      const alice = await WsTestClient.hello(`${doomed.url.replace("http", "ws")}/ws`);
+      clients.push(alice);
+      const bob = await hello(b);
+      await alice.send("paramAdd", { key: "colour", value: "red" }, "p1");
+      await alice.send("listenToRoom", { room: "news" }, "p2");
+      await bob.request("say", { message: "seen" });
+      const last = await alice.nextSay("seen");
+      // Written at the end of the tick that changed them: wait a tick's worth, then kill.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await doomed.kill();
+      await bob.request("say", { message: "after the crash" });
+      const back = await hello(b, { resume: resumeOf(alice, last) });
+      expect(back.welcome.id).to.equal(alice.welcome.id);
+      expect(sessionOf(back)).to.deep.include({ resumed: true, recovered: true });
+      expect(await back.nextSay()).to.include({ message: "after the crash" });
+      const details = (await back.send("detailsView", {}, "d")).data as Record<string, unknown>;
+      expect(details).to.deep.include({ params: { colour: "red" }, listeningRooms: ["news"] });
+      // The re-sent request that had answered is answered from the record, not run again.
+      expect(await back.send("paramAdd", { key: "colour", value: "blue" }, "p1")).to.include({
+        status: "OK",
+      });
+      const after = (await back.send("detailsView", {}, "d2")).data as Record<string, unknown>;
+      expect(after).to.deep.include({ params: { colour: "red" } });
+    } finally {
+      await doomed.kill();
+    }
   });
 });
