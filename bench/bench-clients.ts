@@ -43,16 +43,37 @@ export function connectClient(
   url: string,
   handlers: ClientHandlers,
 ): Promise<BenchClient> {
-  if (kind === "ws") return connectWs(url, handlers);
-  if (kind === "socketio") return connectSocketIo(url, handlers);
+  if (kind === "ws") return connectWs(url, flavour === "session", handlers);
+  if (kind === "socketio") return connectSocketIo(url, flavour === "session", handlers);
   if (kind === "primus") return connectPrimus(url, handlers);
   return connectFaye(url, flavour, handlers);
 }
 
-async function connectWs(url: string, handlers: ClientHandlers): Promise<BenchClient> {
+/** A URL with `hello=1` in its query: the client announces that its first frame is a hello. */
+export function withHello(url: string): string {
+  return `${url}${url.includes("?") ? "&" : "?"}hello=1`;
+}
+
+/**
+ * The `say` of a client: a session's carries a messageId, as the project's client sends with
+ * every request (the server then records its reply for a resume); version 1's carries none.
+ */
+function sayer(session: boolean, send: (params: { message: string }, messageId?: string) => void) {
+  let next = 0;
+  return session
+    ? (message: string) => send({ message }, `s${++next}`)
+    : (message: string) => send({ message });
+}
+
+async function connectWs(
+  url: string,
+  session: boolean,
+  handlers: ClientHandlers,
+): Promise<BenchClient> {
   const { WebSocket } = await import("ws");
-  const socket = new WebSocket(url, { perMessageDeflate: false });
+  const socket = new WebSocket(session ? withHello(url) : url, { perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
+    if (session) socket.once("open", () => socket.send(HELLO));
     socket.once("message", () => resolve()); // the welcome
     socket.once("error", reject);
   });
@@ -73,20 +94,32 @@ async function connectWs(url: string, handlers: ClientHandlers): Promise<BenchCl
   return {
     action: (params, messageId) =>
       socket.send(JSON.stringify({ event: "action", params, messageId })),
-    say: (message) => socket.send(JSON.stringify({ event: "say", params: { message } })),
+    say: sayer(session, (params, messageId) =>
+      socket.send(JSON.stringify({ event: "say", params, messageId })),
+    ),
     join: (messageId) =>
       socket.send(JSON.stringify({ event: "roomChange", params: { room: BENCH_ROOM }, messageId })),
     close: () => socket.terminate(),
   };
 }
 
-async function connectSocketIo(url: string, handlers: ClientHandlers): Promise<BenchClient> {
+/** A plain hello: a new session, no auth. */
+const HELLO = JSON.stringify({ event: "hello", params: {} });
+
+async function connectSocketIo(
+  url: string,
+  session: boolean,
+  handlers: ClientHandlers,
+): Promise<BenchClient> {
   const { io } = await import("socket.io-client");
   const socket: Socket = io(url, {
     transports: ["websocket"],
     reconnection: false,
     forceNew: true,
+    ...(session ? { query: { hello: "1" } } : {}),
   });
+  // Buffered until the socket connects, then its first packet.
+  if (session) socket.emit("hello", {});
   await new Promise<void>((resolve, reject) => {
     socket.once("welcome", () => resolve());
     socket.once("connect_error", reject);
@@ -103,7 +136,9 @@ async function connectSocketIo(url: string, handlers: ClientHandlers): Promise<B
   }
   return {
     action: (params, messageId) => socket.emit("action", { ...params, messageId }),
-    say: (message) => socket.emit("say", { message }),
+    say: sayer(session, (params, messageId) =>
+      socket.emit("say", messageId === undefined ? params : { ...params, messageId }),
+    ),
     join: (messageId) => socket.emit("roomChange", { room: BENCH_ROOM, messageId }),
     close: () => socket.disconnect(),
   };
@@ -119,7 +154,9 @@ async function connectFaye(
   handlers: ClientHandlers,
 ): Promise<BenchClient> {
   const { default: faye } = await import("faye");
-  const client = new faye.Client(endpoint);
+  const session = flavour === "session";
+  // A session's hello is announced on every request faye makes (the endpoint's query).
+  const client = new faye.Client(session ? withHello(endpoint) : endpoint);
   let clientId = "";
   client.addExtension({
     incoming(message, callback) {
@@ -130,7 +167,7 @@ async function connectFaye(
     },
   });
   await new Promise<void>((resolve) => client.connect(() => resolve()));
-  const prefix = flavour === "actionwire" ? "/actionwire" : "/echo";
+  const prefix = flavour === "bare" ? "/echo" : "/actionwire";
   let welcomed: () => void = () => undefined;
   const welcome = new Promise<void>((resolve) => (welcomed = resolve));
   await client.subscribe(`${prefix}/out/${clientId}`, (data) => {
@@ -141,18 +178,21 @@ async function connectFaye(
       else handlers.onSay?.();
     } else welcomed();
   });
-  if (flavour === "actionwire") await welcome;
+  const inChannel = `${prefix}/in/${clientId}`;
+  if (session) void client.publish(inChannel, { event: "hello", params: {} });
+  if (flavour !== "bare") await welcome;
   else if (handlers.onSay !== undefined) {
     const onSay = handlers.onSay;
     await client.subscribe(BARE_FAYE_ROOM, () => onSay());
   }
-  const inChannel = `${prefix}/in/${clientId}`;
   return {
     action: (params, messageId) =>
       void client.publish(inChannel, { event: "action", params, messageId }),
     say:
-      flavour === "actionwire"
-        ? (message) => void client.publish(inChannel, { event: "say", params: { message } })
+      flavour !== "bare"
+        ? sayer(session, (params, messageId) => {
+            void client.publish(inChannel, { event: "say", params, messageId });
+          })
         : (message) =>
             void client.publish(BARE_FAYE_ROOM, {
               context: "user",
@@ -210,4 +250,57 @@ export async function connectMany(
     clients.push(...(await Promise.all(Array.from({ length: size }, (_, i) => open(start + i)))));
   }
   return clients;
+}
+
+/** A room push's position (docs/protocol.md, "Room positions and the replay"). */
+export interface RoomPosition {
+  epoch: string;
+  offset: number;
+}
+
+/** A ws client that parses every frame: the resume case's clients, its sender and its watcher. */
+export interface WireClient {
+  /** The first frame: the welcome (or the goodbye that refused the connection). */
+  readonly welcome: Record<string, unknown>;
+  send(event: string, params: Record<string, unknown>, messageId?: string): void;
+  /** Drops the socket at once, without a quit (as a network failure does). */
+  terminate(): void;
+}
+
+/**
+ * Opens a ws client; with `hello`, it announces a hello and sends it with these params (a new
+ * session, or `resume`). Every frame after the welcome goes to `onMessage`, parsed, from the
+ * first one on: the replay of a resume can reach the client in the same read as its welcome.
+ */
+export async function openWire(
+  url: string,
+  hello: Record<string, unknown> | undefined,
+  onMessage: (message: Record<string, unknown>) => void,
+): Promise<WireClient> {
+  const { WebSocket } = await import("ws");
+  const socket = new WebSocket(hello === undefined ? url : withHello(url), {
+    perMessageDeflate: false,
+  });
+  let welcome: Record<string, unknown> | undefined;
+  await new Promise<void>((resolve, reject) => {
+    if (hello !== undefined) {
+      socket.once("open", () => socket.send(JSON.stringify({ event: "hello", params: hello })));
+    }
+    socket.on("message", (data: Buffer) => {
+      const message = JSON.parse(String(data)) as Record<string, unknown>;
+      if (welcome !== undefined) {
+        onMessage(message);
+        return;
+      }
+      welcome = message;
+      resolve();
+    });
+    socket.once("error", reject);
+  });
+  socket.on("error", () => undefined);
+  return {
+    welcome: welcome!,
+    send: (event, params, messageId) => socket.send(JSON.stringify({ event, params, messageId })),
+    terminate: () => socket.terminate(),
+  };
 }

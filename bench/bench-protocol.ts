@@ -6,8 +6,12 @@
 
 /** A transport actionwire and a bare library both serve. */
 export type Transport = "ws" | "socketio" | "faye";
-/** Which dialect a client speaks: actionwire's, or the bare server's. */
-export type Flavour = "actionwire" | "bare";
+/**
+ * Which dialect a client speaks: actionwire's version 1 (no hello, no session), actionwire's
+ * with a session (it announces and says a hello, as the project's client does with resume on,
+ * and sends a messageId with every request), or the bare server's.
+ */
+export type Flavour = "actionwire" | "session" | "bare";
 
 /** The room every fan-out client is in (actionwire: the default room). */
 export const BENCH_ROOM = "bench";

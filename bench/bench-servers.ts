@@ -33,6 +33,8 @@ export interface StartedServer {
   /** ws: a ws:// URL; socketio and primus: the http:// base; faye: the http:// endpoint. */
   urls: Partial<Record<Transport | "primus", string>>;
   close(): Promise<void>;
+  /** actionwire over Redis: its bus's counters (`published`: Redis calls for room messages). */
+  busStats?(): Record<string, number>;
 }
 
 /** Starts the server a spec names, listening on a free port on 127.0.0.1. */
@@ -48,6 +50,7 @@ export function startServer(spec: ServerSpec): Promise<StartedServer> {
 async function actionwireServer(spec: ServerSpec): Promise<StartedServer> {
   const { createServer } = await import("../src/server/actionwire-server.js");
   const { demoActions } = await import("../src/demo/demo-actions.js");
+  const { TOKENS } = await import("../src/core/tokens.js");
   const server: ReturnType<typeof createServer> = createServer({
     transports: spec.transports,
     port: 0,
@@ -71,7 +74,12 @@ async function actionwireServer(spec: ServerSpec): Promise<StartedServer> {
           ? `${server.url}/faye`
           : server.url;
   }
-  return { urls, close: () => server.stop() };
+  const bus = server.container.resolve<{ stats?: Record<string, number> }>(TOKENS.ClusterBus);
+  return {
+    urls,
+    close: () => server.stop(),
+    ...(bus.stats === undefined ? {} : { busStats: () => ({ ...bus.stats }) }),
+  };
 }
 
 function listen(http: HttpServer): Promise<number> {

@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
 
 /** The measured runs of one case, its baseline and actionwire side by side. */
 export interface CaseResult {
-  scenario: "roundtrip" | "fanout" | "idle-memory" | "room-setup" | "mixed" | "cross-node";
+  scenario:
+    "roundtrip" | "fanout" | "idle-memory" | "room-setup" | "mixed" | "cross-node" | "resume";
   transport: string;
   clients: number;
   /** Tells cases of one scenario, transport and size apart (`notices on`, `vs primus`). */
@@ -102,6 +103,7 @@ function median(values: number[]): number {
 function mainFigure(scenario: CaseResult["scenario"]): string {
   if (scenario === "idle-memory") return "heapPerConnection";
   if (scenario === "room-setup") return "fillMs";
+  if (scenario === "resume") return "resumeMs";
   return "rate";
 }
 
@@ -112,6 +114,7 @@ const UNITS: Record<CaseResult["scenario"], string> = {
   "cross-node": "deliveries/s",
   "idle-memory": "KiB/conn (heap+external)",
   "room-setup": "ms to full membership",
+  resume: "ms until every client is back (and has what it missed)",
 };
 
 interface Row {
@@ -154,6 +157,8 @@ function rows(report: Report): Row[] {
       if (med(c.bare, "notices") > 0 || med(c.actionwire, "notices") > 0) {
         extra += `; notices ${num(med(c.bare, "notices"))} / ${num(med(c.actionwire, "notices"))} at ${num(med(c.bare, "noticeRate"))} / ${num(med(c.actionwire, "noticeRate"))} per s`;
       }
+    } else if (c.scenario === "resume") {
+      extra = resumeDetails(c);
     } else if (c.scenario === "idle-memory") {
       extra = `RSS per connection ${(med(c.bare, "rssPerConnection") / 1024).toFixed(1)} / ${(med(c.actionwire, "rssPerConnection") / 1024).toFixed(1)} KiB`;
     } else {
@@ -162,6 +167,9 @@ function rows(report: Report): Row[] {
       if (c.scenario === "mixed") extra += mixedAgainstSingle(report, c);
       if (c.scenario === "cross-node") {
         extra += `; Redis PUBLISH per message ${med(c.bare, "publishesPerMessage").toFixed(2)} / ${med(c.actionwire, "publishesPerMessage").toFixed(2)}`;
+        if (c.actionwire.some((f) => f.scriptCallsPerMessage !== undefined)) {
+          extra += `; actionwire's Redis calls per message: script ${med(c.actionwire, "scriptCallsPerMessage").toFixed(2)}, bus published ${med(c.actionwire, "busPublishedPerMessage").toFixed(2)}, MULTI/EXEC ${med(c.actionwire, "transactionsPerMessage").toFixed(2)}`;
+        }
       }
     }
     if (c.actionwire.length < report.runs && c.error === undefined) {
@@ -182,7 +190,7 @@ function rows(report: Report): Row[] {
       ratio: Number.isNaN(bareMedian) ? NaN : awMedian / (bareMedian || 1),
       ratioSpread: spread(ratios),
       extra,
-      higherIsBetter: !memory && c.scenario !== "room-setup",
+      higherIsBetter: !memory && c.scenario !== "room-setup" && c.scenario !== "resume",
       ...(c.error === undefined ? {} : { error: c.error }),
     };
   });
@@ -201,6 +209,26 @@ function serverCpu(c: CaseResult, figure: string, per: string, unit: string): st
   if (bare.length === 0 || aw.length === 0) return "";
   const digits = unit === "µs" ? 1 : 0;
   return `; server CPU per ${per} ${median(bare).toFixed(digits)} / ${median(aw).toFixed(digits)} ${unit} (×${(median(aw) / median(bare)).toFixed(2)})`;
+}
+
+/**
+ * The resume case's details, the plain reconnect first, the resume after it: time until every
+ * client had its welcome, the missed messages the clients got against those they missed, the
+ * welcomes that said resumed and recovered, duplicates and gaps, and the CPU both server
+ * processes (and the redis-server) spent per client coming back.
+ */
+function resumeDetails(c: CaseResult): string {
+  const med = (side: Array<Record<string, number>>, figure: string) =>
+    median(side.map((f) => f[figure] ?? 0));
+  const both = (figure: string, digits = 0) =>
+    `${med(c.bare, figure).toFixed(digits)} / ${med(c.actionwire, figure).toFixed(digits)}`;
+  const n = med(c.actionwire, "resumes");
+  let text = `missed messages received ${num(med(c.actionwire, "recoveredMessages"))} of ${num(med(c.actionwire, "expectedMessages"))} (duplicates ${both("duplicates")}, gaps ${both("gaps")}); welcomes resumed: true ${both("resumed")}, recovered: true ${both("recoveredTrue")} of ${num(n)}`;
+  text += `; half back after ${both("clientP50Ms", 1)} ms, 99 % after ${both("clientP99Ms", 1)} ms`;
+  text += serverCpu(c, "cpuPerResumeUs", "client back (both nodes)", "µs");
+  text += serverCpu(c, "redisCpuPerResumeUs", "client back, redis-server", "µs");
+  const stalled = c.bare.some((f) => f.stalled) || c.actionwire.some((f) => f.stalled);
+  return stalled ? `**stalled** (not every client came back in time); ${text}` : text;
 }
 
 /**

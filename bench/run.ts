@@ -16,8 +16,14 @@ import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { RedisProcess } from "../test/helpers/redis-process.js";
-import type { BenchClient, ClientHandlers, ClientKind } from "./bench-clients.js";
-import type { Flavour, Transport } from "./bench-protocol.js";
+import type {
+  BenchClient,
+  ClientHandlers,
+  ClientKind,
+  RoomPosition,
+  WireClient,
+} from "./bench-clients.js";
+import { BENCH_ROOM, type Flavour, type Transport } from "./bench-protocol.js";
 import type { ServerSpec, StartedServer } from "./bench-servers.js";
 import {
   benchDir,
@@ -49,6 +55,20 @@ type Job =
       stallSeconds: number;
     }
   | { kind: "idle"; client: Endpoint; clients: number }
+  | {
+      kind: "resume";
+      /** The two nodes' ws URLs. */
+      nodes: [string, string];
+      /** Clients with a session (they resume with their token), or version 1 (they reconnect). */
+      sessions: boolean;
+      clients: number;
+      /** Room messages published while every client is away. */
+      messages: number;
+      /** Reconnects under way at once (a client's ends at its welcome). */
+      concurrency: number;
+      /** How long the resumes may take before the case reports what it has. */
+      stallSeconds: number;
+    }
   | {
       kind: "room-setup";
       client: Endpoint;
@@ -111,6 +131,8 @@ async function main(quick: boolean): Promise<void> {
   const roomNotices = quick ? [true] : [false, true];
   const mixedClients = quick ? [] : [1000];
   const crossClients = quick ? 200 : 1000;
+  const resumeClients = quick ? 200 : 1000;
+  const resumeMessages = quick ? 20 : 100;
   const transports: Transport[] = ["ws", "socketio", "faye"];
   const cases: CaseResult[] = [];
   // BENCH_ONLY="roundtrip ws 10": run the matching cases only, and write no results.
@@ -217,6 +239,36 @@ async function main(quick: boolean): Promise<void> {
       burst: 20,
       stallSeconds: 30,
     });
+  /**
+   * The rows of clients with sessions (side `session`): against the baseline of the same case,
+   * and against actionwire's version-1 clients (side `actionwire`) of the same run.
+   */
+  const sessionRows = (
+    scenario: Comparison["scenario"],
+    transport: Transport,
+    clients: number,
+    baseline: string,
+    baselineSide: string,
+  ): Comparison[] => [
+    {
+      scenario,
+      transport,
+      clients,
+      variant: baselineSide === "cork" ? "sessions vs cork" : "sessions",
+      baseline,
+      bare: baselineSide,
+      actionwire: "session",
+    },
+    {
+      scenario,
+      transport,
+      clients,
+      variant: "sessions vs v1",
+      baseline: "actionwire, v1 clients (no session)",
+      bare: "actionwire",
+      actionwire: "session",
+    },
+  ];
   /** Connecting thousands of clients takes its time; faye's handshakes most. */
   const connectBudget = (transport: Transport, clients: number) =>
     Math.ceil(clients / (transport === "faye" ? 100 : 500));
@@ -238,6 +290,7 @@ async function main(quick: boolean): Promise<void> {
           ? { primus: single({ kind: "primus", transports: ["ws"] }, job("primus", "bare")) }
           : {}),
         actionwire: single(actionwire([transport]), job(transport, "actionwire")),
+        session: single(actionwire([transport]), job(transport, "session")),
       };
       const comparisons: Comparison[] = [
         {
@@ -248,6 +301,7 @@ async function main(quick: boolean): Promise<void> {
           bare: "bare",
           actionwire: "actionwire",
         },
+        ...sessionRows("roundtrip", transport, clients, `bare ${transport}`, "bare"),
       ];
       if (transport === "ws") {
         comparisons.push({
@@ -277,6 +331,9 @@ async function main(quick: boolean): Promise<void> {
             }
           : {}),
         actionwire: single(actionwire([transport]), fanoutJob(transport, "actionwire", clients)),
+        ...(transport === "ws"
+          ? { session: single(actionwire(["ws"]), fanoutJob("ws", "session", clients)) }
+          : {}),
       };
       const comparisons: Comparison[] = [
         {
@@ -303,6 +360,9 @@ async function main(quick: boolean): Promise<void> {
           bare: "cork",
           actionwire: "actionwire",
         });
+        comparisons.push(
+          ...sessionRows("fanout", transport, clients, "bare ws, frame once + cork", "cork"),
+        );
       }
       await group(sides, comparisons, { budgetSeconds: 60 + connectBudget(transport, clients) });
     }
@@ -320,6 +380,7 @@ async function main(quick: boolean): Promise<void> {
       {
         bare: single(bare(transport), job("bare")),
         actionwire: single(actionwire([transport]), job("actionwire")),
+        session: single(actionwire([transport]), job("session")),
       },
       [
         {
@@ -330,6 +391,7 @@ async function main(quick: boolean): Promise<void> {
           bare: "bare",
           actionwire: "actionwire",
         },
+        ...sessionRows("idle-memory", transport, idleClients, `bare ${transport}`, "bare"),
       ],
       { memory: true, budgetSeconds: 60 + connectBudget(transport, idleClients) },
     );
@@ -421,6 +483,12 @@ async function main(quick: boolean): Promise<void> {
         "actionwire",
         clients,
       ),
+      "actionwire-ws-session": twoNodes(
+        (redis) => actionwire(["ws"], { redis }),
+        "ws",
+        "session",
+        clients,
+      ),
       "actionwire-socketio": twoNodes(
         (redis) => actionwire(["socketio"], { redis }),
         "socketio",
@@ -437,6 +505,15 @@ async function main(quick: boolean): Promise<void> {
         baseline,
         bare: "socketio-redis-adapter",
         actionwire: "actionwire-ws",
+      },
+      {
+        scenario: "cross-node",
+        transport: "ws",
+        clients,
+        variant: "sessions",
+        baseline,
+        bare: "socketio-redis-adapter",
+        actionwire: "actionwire-ws-session",
       },
     ];
     if (!quick) {
@@ -474,6 +551,42 @@ async function main(quick: boolean): Promise<void> {
         { budgetSeconds: 90 + connectBudget("faye", clients) },
       );
     }
+  }
+
+  {
+    // Every client dropped at once, messages published while they are away, every client back
+    // on the other node: with sessions (resume) beside version-1 clients (a plain reconnect).
+    const side = (sessions: boolean): Side => ({
+      redis: true,
+      servers: (url) => [
+        actionwire(["ws"], { redis: { url, nodeId: "bench-a" } }),
+        actionwire(["ws"], { redis: { url, nodeId: "bench-b" } }),
+      ],
+      job: ([a, b]) => ({
+        kind: "resume",
+        nodes: [a!.ws!, b!.ws!],
+        sessions,
+        clients: resumeClients,
+        messages: resumeMessages,
+        concurrency: 100,
+        stallSeconds: 60,
+      }),
+    });
+    await group(
+      { reconnect: side(false), resume: side(true) },
+      [
+        {
+          scenario: "resume",
+          transport: "ws",
+          clients: resumeClients,
+          variant: `${resumeMessages} messages missed`,
+          baseline: "actionwire, v1 clients reconnecting (nothing recovered)",
+          bare: "reconnect",
+          actionwire: "resume",
+        },
+      ],
+      { budgetSeconds: 120 + resumeClients / 20 },
+    );
   }
 
   const report: Report = {
@@ -532,23 +645,58 @@ async function runCase(
     }
     const ready = await Promise.all(servers.map((server) => reply<{ urls: Urls }>(server)));
     const before = options.memory ? await reply<Figures>(servers[0]!, { cmd: "memory" }) : {};
-    const publishesBefore = redis === undefined ? 0 : await publishCount(redis.url);
     const load = fork(SELF, ["--load", JSON.stringify(side.job(ready.map((r) => r.urls)))]);
     const loadGuard = setTimeout(() => kill(load), budgetMs);
-    // The load process marks the start and end of its timed phase: the servers' CPU time
-    // between the marks is what they spent on the timed work.
-    const cpuAtMark: number[] = [];
+    // The load process marks the start and end of its timed phase, and waits for this process
+    // to have taken its readings: the servers' CPU time between the marks is what they spent
+    // on the timed work; over Redis, the Redis commands and CPU and the bus's counters too.
+    const atMark: Array<Promise<Figures>> = [];
     load.on("message", (message: { mark?: string }) => {
-      if (message.mark !== undefined) cpuAtMark.push(serversCpuMs(servers));
+      if (message.mark === undefined) return;
+      const cpu = serversCpuMs(servers);
+      const reading = (
+        redis === undefined ? Promise.resolve({}) : clusterReading(redis.url, servers)
+      )
+        .catch((error: unknown) => {
+          log(`no Redis reading at the ${message.mark} mark: ${messageOf(error)}`);
+          return {};
+        })
+        .then((figures): Figures => ({ ...figures, cpu }));
+      atMark.push(reading);
+      void reading.then(() => {
+        if (load.connected) load.send({ marked: message.mark });
+      });
     });
     try {
       const figures = await reply<Figures>(load, undefined, budgetMs);
-      if (cpuAtMark.length === 2) {
-        figures.serverCpuMs = cpuAtMark[1]! - cpuAtMark[0]!;
+      if (atMark.length === 2) {
+        const [start, end] = await Promise.all(atMark);
+        const delta = (key: string) => end![key]! - start![key]!;
+        figures.serverCpuMs = delta("cpu");
         if (figures.replies) figures.cpuPerReplyUs = (figures.serverCpuMs * 1000) / figures.replies;
         if (figures.joins) figures.cpuPerJoinUs = (figures.serverCpuMs * 1000) / figures.joins;
+        if (figures.resumes)
+          figures.cpuPerResumeUs = (figures.serverCpuMs * 1000) / figures.resumes;
         if (figures.deliveries) {
           figures.cpuPerDeliveryNs = (figures.serverCpuMs * 1e6) / figures.deliveries;
+        }
+        if (redis !== undefined && start!.redisCpuMs !== undefined) {
+          figures.redisCpuMs = delta("redisCpuMs");
+          if (figures.resumes) {
+            figures.redisCpuPerResumeUs = (figures.redisCpuMs * 1000) / figures.resumes;
+          }
+          // Per room message of the timed phase: PUBLISH commands (those a script runs
+          // included), script calls (EVALSHA/EVAL), MULTI/EXEC transactions, and the room
+          // messages the actionwire nodes' buses published (one Redis call each).
+          if (figures.timedSent) {
+            const per = (key: string) => delta(key) / figures.timedSent!;
+            figures.publishesPerMessage = per("publish");
+            figures.scriptCallsPerMessage = per("scripts");
+            figures.transactionsPerMessage = per("transactions");
+            if (start!.busPublished !== undefined) {
+              figures.busPublishedPerMessage = per("busPublished");
+            }
+          }
         }
       }
       if (options.memory) {
@@ -556,10 +704,6 @@ async function runCase(
         const clients = figures.clients!;
         figures.heapPerConnection = (after.heap! - before.heap!) / clients;
         figures.rssPerConnection = (after.rss! - before.rss!) / clients;
-      }
-      if (redis !== undefined && figures.sent !== undefined) {
-        figures.publishesPerMessage =
-          ((await publishCount(redis.url)) - publishesBefore) / figures.sent;
       }
       return figures;
     } finally {
@@ -601,19 +745,50 @@ function serversCpuMs(servers: ChildProcess[]): number {
   return ns / 1e6;
 }
 
-/** The load process marks the start and the end of its timed phase (see runCase). */
-function mark(what: "start" | "end"): void {
-  process.send!({ mark: what });
+/**
+ * The load process marks the start and the end of its timed phase (see runCase), and goes on
+ * once the orchestrator has taken its readings.
+ */
+function mark(what: "start" | "end"): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (message: { marked?: string }) => {
+      if (message.marked !== what) return;
+      process.off("message", onMessage);
+      resolve();
+    };
+    process.on("message", onMessage);
+    process.send!({ mark: what });
+  });
 }
 
-/** PUBLISH commands the redis-server has run so far (its `INFO commandstats`). */
-async function publishCount(url: string): Promise<number> {
+/**
+ * What the redis-server has run so far (its `INFO commandstats`: PUBLISH, including those a
+ * script runs; EVALSHA and EVAL; EXEC), the CPU it has used (`INFO cpu`, user + system, in
+ * ms), and the room messages the actionwire nodes' buses have published (their `stats`).
+ */
+async function clusterReading(url: string, servers: ChildProcess[]): Promise<Figures> {
   const { Redis } = await import("ioredis");
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await client.connect();
     const stats = await client.info("commandstats");
-    return Number(/cmdstat_publish:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    const calls = (command: string) =>
+      Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    const cpu = await client.info("cpu");
+    const seconds = (key: string) => Number(new RegExp(`${key}:([\\d.]+)`).exec(cpu)?.[1] ?? NaN);
+    const figures: Figures = {
+      publish: calls("publish"),
+      scripts: calls("evalsha") + calls("eval"),
+      transactions: calls("exec"),
+      redisCpuMs: (seconds("used_cpu_user") + seconds("used_cpu_sys")) * 1000,
+    };
+    const bus = await Promise.all(
+      servers.map((server) => reply<{ published?: number }>(server, { cmd: "stats" })),
+    );
+    if (bus.every((stats) => stats.published !== undefined)) {
+      figures.busPublished = bus.reduce((sum, stats) => sum + stats.published!, 0);
+    }
+    return figures;
   } finally {
     client.disconnect();
   }
@@ -699,6 +874,8 @@ async function serverRole(spec: ServerSpec): Promise<void> {
       };
       // Let the last connections settle before collecting.
       setTimeout(settle, 500);
+    } else if (message.cmd === "stats") {
+      process.send!(server.busStats?.() ?? {});
     } else if (message.cmd === "stop") {
       const done = setTimeout(() => process.exit(0), 3_000);
       void server.close().finally(() => {
@@ -723,7 +900,9 @@ async function loadRole(job: Job): Promise<void> {
           ? await fanout(job)
           : job.kind === "room-setup"
             ? await roomSetup(job)
-            : await idle(job);
+            : job.kind === "resume"
+              ? await resumeAfterDrop(job)
+              : await idle(job);
   } catch (error) {
     process.send!({ error: messageOf(error) }, () => process.exit(1));
     return;
@@ -793,11 +972,11 @@ async function roundTrip(job: Extract<Job, { kind: "roundtrip" }>): Promise<Figu
   };
   await loop(job.seconds / 3);
   timed = true;
-  mark("start");
+  await mark("start");
   const started = performance.now();
   await loop(job.seconds);
   const seconds = (performance.now() - started) / 1000;
-  mark("end");
+  await mark("end");
   for (const client of clients) client.close();
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
@@ -859,13 +1038,13 @@ async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<Figures> {
   singles.sort((a, b) => a - b);
   let burstDelivered = 0;
   let burstMs = 0;
-  mark("start");
+  await mark("start");
   const end = performance.now() + job.seconds * 1000;
   for (let rounds = 0; rounds < 200 && performance.now() < end; rounds++) {
     burstMs += await round(job.burst, stallMs);
     burstDelivered += job.burst * total;
   }
-  mark("end");
+  await mark("end");
   sender.close();
   for (const client of receivers) client.close();
   return {
@@ -875,6 +1054,7 @@ async function fanout(job: Extract<Job, { kind: "fanout" }>): Promise<Figures> {
     burstFullDeliveryMs: burstMs / Math.max(1, burstDelivered / (job.burst * total)),
     receivers: total,
     sent: sequence,
+    timedSent: burstDelivered / total,
   };
 }
 
@@ -901,7 +1081,7 @@ async function roomSetup(job: Extract<Job, { kind: "room-setup" }>): Promise<Fig
   );
   const n = clients.length;
   const expected = job.notices ? (n * (n - 1)) / 2 : 0;
-  mark("start");
+  await mark("start");
   const started = performance.now();
   let joinedAt = 0;
   await new Promise<void>((resolve, reject) => {
@@ -922,7 +1102,7 @@ async function roomSetup(job: Extract<Job, { kind: "room-setup" }>): Promise<Fig
     clients.forEach((client, index) => client.join(index + 1));
   });
   const fillMs = performance.now() - started;
-  mark("end");
+  await mark("end");
   for (const client of clients) client.close();
   return {
     fillMs,
@@ -938,4 +1118,257 @@ async function idle(job: Extract<Job, { kind: "idle" }>): Promise<Figures> {
   const clients: BenchClient[] = await connectMany(job.clients, () => open(job.client, {}));
   setTimeout(() => process.exit(0), 60_000).unref();
   return { clients: clients.length };
+}
+
+/**
+ * Clients on two nodes, all in the bench room; every socket dropped at once (no quit); a client
+ * that stays publishes `messages` room messages while they are away; then every client comes
+ * back on the other node: with sessions, a hello that resumes its session from its room
+ * position, and the messages it missed replayed after the welcome; version 1, a plain new
+ * connection (nothing recovered). Timed: from the first reconnect until every client has its
+ * welcome and (sessions) every message it missed.
+ */
+async function resumeAfterDrop(job: Extract<Job, { kind: "resume" }>): Promise<Figures> {
+  clientLibrary ??= await import("./bench-clients.js");
+  const { openWire } = clientLibrary;
+  type Message = Record<string, unknown>;
+  const waiting = new Map<string, (message: Message) => void>();
+  let nextId = 0;
+  const onReply = (message: Message) => {
+    if (message.context !== "response") return false;
+    const key = String(message.messageId);
+    waiting.get(key)?.(message);
+    waiting.delete(key);
+    return true;
+  };
+  const request = (
+    client: WireClient,
+    event: string,
+    params: Record<string, unknown>,
+  ): Promise<Message> =>
+    new Promise((resolve) => {
+      const messageId = `r${++nextId}`;
+      waiting.set(messageId, resolve);
+      client.send(event, params, messageId);
+    });
+  const MISSED = "resume-missed-";
+  /** The chat pushes the watcher (on the second node) has heard. */
+  let watched = 0;
+  let onWatched: () => void = () => undefined;
+  const sender = await openWire(job.nodes[0], undefined, onReply);
+  const watcher = await openWire(job.nodes[1], undefined, (message) => {
+    if (onReply(message) || message.context !== "user") return;
+    watched++;
+    onWatched();
+  });
+
+  interface Member {
+    node: number;
+    client: WireClient;
+    id: string;
+    token: string;
+    /** Where the client stands in the room: the position of the last push it received. */
+    position: RoomPosition | undefined;
+    /** After the resume: the missed messages it got, duplicates, and the time it was done. */
+    got: number;
+    duplicates: number;
+    gaps: number;
+    doneMs: number;
+  }
+  let heard = 0;
+  let onHeard: () => void = () => undefined;
+  const hear = (member: Member) => (message: Message) => {
+    if (message.context !== "user") return;
+    if (typeof message.offset === "number") {
+      member.position = { epoch: String(message.epoch), offset: message.offset };
+    }
+    heard++;
+    onHeard();
+  };
+  const members: Member[] = [];
+  for (let start = 0; start < job.clients; start += 50) {
+    const batch = Math.min(50, job.clients - start);
+    await Promise.all(
+      Array.from({ length: batch }, async (_, i) => {
+        const index = start + i;
+        const member: Member = {
+          node: index % 2,
+          client: undefined as never,
+          id: "",
+          token: "",
+          position: undefined,
+          got: 0,
+          duplicates: 0,
+          gaps: 0,
+          doneMs: 0,
+        };
+        member.client = await openWire(
+          job.nodes[member.node]!,
+          job.sessions ? {} : undefined,
+          hear(member),
+        );
+        const session = member.client.welcome.session as { token?: string } | undefined;
+        member.id = String(member.client.welcome.id ?? "");
+        member.token = String(session?.token ?? "");
+        members[index] = member;
+      }),
+    );
+  }
+  const n = members.length;
+  /** Resolves once `count()` reaches `target`, or rejects after `ms`. */
+  const until = (
+    count: () => number,
+    target: number,
+    ms: number,
+    what: string,
+    set: (check: () => void) => void,
+  ) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        set(() => undefined);
+        reject(new Error(`${what} stalled at ${count()}/${target}`));
+      }, ms);
+      const check = () => {
+        if (count() < target) return;
+        clearTimeout(timer);
+        set(() => undefined);
+        resolve();
+      };
+      set(check);
+      check();
+    });
+  // Warm-up: every client hears one message, so each has a room position (the nodes subscribe
+  // to the room as their first member joins; five tries at most).
+  for (let attempt = 1; ; attempt++) {
+    heard = 0;
+    await request(sender, "say", { message: `resume-warm-${attempt}` });
+    try {
+      await until(
+        () => heard,
+        n,
+        5_000,
+        "warm-up",
+        (check) => (onHeard = check),
+      );
+      break;
+    } catch (error) {
+      if (attempt === 5) throw error;
+    }
+  }
+  // Every socket dropped at once; wait until both nodes hold only the sender and the watcher.
+  for (const member of members) member.client.terminate();
+  const dropDeadline = performance.now() + 20_000;
+  for (const [node, stayer] of [sender, watcher].entries()) {
+    for (;;) {
+      const status = await request(stayer, "action", { action: "status" });
+      if (status.total === 1) break;
+      if (performance.now() > dropDeadline) {
+        throw new Error(`node ${node} still holds ${String(status.total)} connections`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  // The messages they miss; the watcher on the other node hearing them all proves they went
+  // through Redis (and so into the room's history) before anyone comes back.
+  watched = 0;
+  await Promise.all(
+    Array.from({ length: job.messages }, (_, i) =>
+      request(sender, "say", { message: `${MISSED}${i + 1}` }),
+    ),
+  );
+  await until(
+    () => watched,
+    job.messages,
+    10_000,
+    "missed messages",
+    (c) => (onWatched = c),
+  );
+
+  await mark("start");
+  const started = performance.now();
+  let welcomed = 0;
+  let resumed = 0;
+  let recoveredTrue = 0;
+  let done = 0;
+  let onDone: () => void = () => undefined;
+  const finish = (member: Member) => {
+    member.doneMs = performance.now() - started;
+    done++;
+    onDone();
+  };
+  const comeBack = async (member: Member) => {
+    const node = job.nodes[(member.node + 1) % 2]!;
+    const hello = job.sessions
+      ? {
+          resume: {
+            session: member.id,
+            token: member.token,
+            rooms: member.position === undefined ? {} : { [BENCH_ROOM]: member.position },
+            alerts: 0,
+          },
+        }
+      : undefined;
+    const last = member.position?.offset ?? 0;
+    let highest = last;
+    member.client = await openWire(node, hello, (message) => {
+      if (message.context !== "user" || !String(message.message).startsWith(MISSED)) return;
+      const offset = Number(message.offset);
+      if (offset <= highest) {
+        member.duplicates++;
+        return;
+      }
+      if (offset !== highest + 1) member.gaps++;
+      highest = offset;
+      if (++member.got === job.messages) finish(member);
+    });
+    welcomed++;
+    const session = member.client.welcome.session as
+      { resumed?: boolean; recovered?: boolean } | undefined;
+    if (session?.resumed === true) resumed++;
+    if (session?.recovered === true) recoveredTrue++;
+    if (!job.sessions) finish(member);
+  };
+  // At most `concurrency` reconnects between their first byte and their welcome at once.
+  let next = 0;
+  const lane = async () => {
+    while (next < n) await comeBack(members[next++]!);
+  };
+  let stalled = 0;
+  const lanes = Promise.all(Array.from({ length: Math.min(job.concurrency, n) }, lane));
+  try {
+    await until(
+      () => done,
+      n,
+      job.stallSeconds * 1000,
+      "resume",
+      (check) => (onDone = check),
+    );
+  } catch {
+    stalled = 1;
+  }
+  const resumeMs = performance.now() - started;
+  await mark("end");
+  await Promise.race([lanes, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+  for (const member of members) member.client.terminate();
+  sender.terminate();
+  watcher.terminate();
+  const times = members
+    .map((m) => m.doneMs)
+    .filter((ms) => ms > 0)
+    .sort((a, b) => a - b);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
+  return {
+    resumeMs,
+    resumes: n,
+    welcomed,
+    resumed,
+    recoveredTrue,
+    recoveredMessages: members.reduce((sum, m) => sum + m.got, 0),
+    expectedMessages: n * job.messages,
+    duplicates: members.reduce((sum, m) => sum + m.duplicates, 0),
+    gaps: members.reduce((sum, m) => sum + m.gaps, 0),
+    stalled,
+    clientP50Ms: at(0.5),
+    clientP99Ms: at(0.99),
+  };
 }
