@@ -410,11 +410,36 @@ room, lower is better.
   each. Baselines: two socket.io servers with \`@socket.io/redis-adapter\` (ioredis clients)
   calling \`broadcast.emit\`, against both actionwire ws (issue 8's target) and actionwire
   socket.io; two faye servers on faye's Redis engine (\`faye-redis\`), against actionwire faye.
-  The details give Redis \`PUBLISH\` commands per message sent (from \`INFO commandstats\`).
+  The details give Redis \`PUBLISH\` commands per room message of the timed phase (from
+  \`INFO commandstats\`, those a script runs included) and, for actionwire, its Redis calls per
+  message: script calls (\`EVALSHA\`: the one call that appends to the room's history and
+  publishes), the room messages its buses published (their \`stats.published\`), and
+  \`MULTI\`/\`EXEC\` transactions (a session's sender records each request and its reply).
   faye-redis 0.2.0 asks for \`redis\` at any version, and today's redis client (5 and later)
   has another API (\`The client is closed\` at start), so the bench pins \`redis@3\`, the
   callback API faye-redis was written for, as a dev dependency.
-- **Server CPU** (in the details of the round-trip, fan-out and room set-up rows): the CPU
+- **Sessions** (the rows marked \`(sessions …)\`): the same job with clients that say hello, as
+  the project's client does with resume on (its default): the ws URL, the socket.io handshake
+  query or the faye endpoint carries \`hello=1\`, the first frame is \`{"event":"hello"}\`, and
+  every request carries a \`messageId\` (so the server records its reply for a resume), the
+  fan-out sender's \`say\` too. Each such row divides the session side by the row's baseline,
+  or, \`(sessions vs v1)\`, by actionwire's version-1 clients (no hello, no session) of the same
+  run. Rows: round trip on every transport, ws fan-out (against the corked server), idle memory
+  on every idle transport, and cross-node ws (against socket.io's Redis adapter).
+- **Resume after a mass drop** (\`resume\` row): two actionwire nodes (ws) over one
+  \`redis-server\`; 1,000 clients with sessions, alternating between the nodes, all in the
+  default room, each having heard one message (so it has a room position); every socket
+  dropped at once (\`terminate\`, no quit), and, once both nodes hold no client but a sender
+  (on the first node) and a watcher (on the second), 100 room messages published; then every
+  client comes back on the **other** node with a hello that resumes its session from its room
+  position, at most 100 reconnects between their first byte and their welcome at once. Timed:
+  from the first reconnect until every client has its welcome and all 100 messages it missed
+  (replayed after the welcome). The baseline: the same with version-1 clients, who reconnect
+  with a new connection and recover nothing. The details give the missed messages received
+  against those expected, duplicates and gaps, how many welcomes said \`resumed: true\` and
+  \`recovered: true\`, and the CPU per client coming back of both server processes and of the
+  redis-server (\`INFO cpu\`).
+- **Server CPU** (in the details of the round-trip, fan-out, room set-up and resume rows): the CPU
   time of the server processes between two marks the load process sends at the start and the
   end of its timed phase, summed over each process's threads (the main thread and V8's and
   libuv's helpers: \`/proc/<pid>/task/<tid>/schedstat\`, in ns), divided by the replies, the
@@ -426,8 +451,10 @@ room, lower is better.
   that does not start) shows as failed, the other cases still run, and the exit code is 1.
 - \`npm run bench:quick\` runs a reduced set, one run each: 10-client round trip on every
   transport (and Primus), 200-client fan-out on ws (both baselines) and socket.io, 500 idle ws
-  clients, a 200-client room set-up with notices on, and 200-client cross-node ws against
-  socket.io's Redis adapter; it writes \`bench/results/quick.json\` and \`quick.svg\` only.
+  clients, a 200-client room set-up with notices on, 200-client cross-node ws against
+  socket.io's Redis adapter, each of these beside session clients where the full run has them,
+  and the resume case with 200 clients and 20 missed messages; it writes
+  \`bench/results/quick.json\` and \`quick.svg\` only.
 
 ## Machine and versions
 
