@@ -227,6 +227,9 @@ function resumeDetails(c: CaseResult): string {
   text += `; half back after ${both("clientP50Ms", 1)} ms, 99 % after ${both("clientP99Ms", 1)} ms`;
   text += serverCpu(c, "cpuPerResumeUs", "client back (both nodes)", "µs");
   text += serverCpu(c, "redisCpuPerResumeUs", "client back, redis-server", "µs");
+  if (c.bare.some((f) => f.failed) || c.actionwire.some((f) => f.failed)) {
+    text += `; reconnects that failed ${both("failed")}`;
+  }
   const stalled = c.bare.some((f) => f.stalled) || c.actionwire.some((f) => f.stalled);
   return stalled ? `**stalled** (not every client came back in time); ${text}` : text;
 }

@@ -1164,7 +1164,8 @@ async function resumeAfterDrop(job: Extract<Job, { kind: "resume" }>): Promise<F
 
   interface Member {
     node: number;
-    client: WireClient;
+    /** Its socket: undefined until it is open (and again once it is dropped). */
+    client: WireClient | undefined;
     id: string;
     token: string;
     /** Where the client stands in the room: the position of the last push it received. */
@@ -1193,7 +1194,7 @@ async function resumeAfterDrop(job: Extract<Job, { kind: "resume" }>): Promise<F
         const index = start + i;
         const member: Member = {
           node: index % 2,
-          client: undefined as never,
+          client: undefined,
           id: "",
           token: "",
           position: undefined,
@@ -1202,13 +1203,14 @@ async function resumeAfterDrop(job: Extract<Job, { kind: "resume" }>): Promise<F
           gaps: 0,
           doneMs: 0,
         };
-        member.client = await openWire(
+        const client = await openWire(
           job.nodes[member.node]!,
           job.sessions ? {} : undefined,
           hear(member),
         );
-        const session = member.client.welcome.session as { token?: string } | undefined;
-        member.id = String(member.client.welcome.id ?? "");
+        member.client = client;
+        const session = client.welcome.session as { token?: string } | undefined;
+        member.id = String(client.welcome.id ?? "");
         member.token = String(session?.token ?? "");
         members[index] = member;
       }),
@@ -1256,7 +1258,10 @@ async function resumeAfterDrop(job: Extract<Job, { kind: "resume" }>): Promise<F
     }
   }
   // Every socket dropped at once; wait until both nodes hold only the sender and the watcher.
-  for (const member of members) member.client.terminate();
+  for (const member of members) {
+    member.client!.terminate();
+    member.client = undefined;
+  }
   const dropDeadline = performance.now() + 20_000;
   for (const [node, stayer] of [sender, watcher].entries()) {
     for (;;) {
@@ -1290,6 +1295,7 @@ async function resumeAfterDrop(job: Extract<Job, { kind: "resume" }>): Promise<F
   let resumed = 0;
   let recoveredTrue = 0;
   let done = 0;
+  let failed = 0;
   let onDone: () => void = () => undefined;
   const finish = (member: Member) => {
     member.doneMs = performance.now() - started;
@@ -1310,19 +1316,28 @@ async function resumeAfterDrop(job: Extract<Job, { kind: "resume" }>): Promise<F
       : undefined;
     const last = member.position?.offset ?? 0;
     let highest = last;
-    member.client = await openWire(node, hello, (message) => {
-      if (message.context !== "user" || !String(message.message).startsWith(MISSED)) return;
-      const offset = Number(message.offset);
-      if (offset <= highest) {
-        member.duplicates++;
-        return;
-      }
-      if (offset !== highest + 1) member.gaps++;
-      highest = offset;
-      if (++member.got === job.messages) finish(member);
-    });
+    let client: WireClient;
+    try {
+      client = await openWire(node, hello, (message) => {
+        if (message.context !== "user" || !String(message.message).startsWith(MISSED)) return;
+        const offset = Number(message.offset);
+        if (offset <= highest) {
+          member.duplicates++;
+          return;
+        }
+        if (offset !== highest + 1) member.gaps++;
+        highest = offset;
+        if (++member.got === job.messages) finish(member);
+      });
+    } catch {
+      // Refused at the socket: counted, and not waited for.
+      failed++;
+      finish(member);
+      return;
+    }
+    member.client = client;
     welcomed++;
-    const session = member.client.welcome.session as
+    const session = client.welcome.session as
       { resumed?: boolean; recovered?: boolean } | undefined;
     if (session?.resumed === true) resumed++;
     if (session?.recovered === true) recoveredTrue++;
@@ -1349,7 +1364,7 @@ async function resumeAfterDrop(job: Extract<Job, { kind: "resume" }>): Promise<F
   const resumeMs = performance.now() - started;
   await mark("end");
   await Promise.race([lanes, new Promise((resolve) => setTimeout(resolve, 1_000))]);
-  for (const member of members) member.client.terminate();
+  for (const member of members) member.client?.terminate();
   sender.terminate();
   watcher.terminate();
   const times = members
@@ -1361,6 +1376,7 @@ async function resumeAfterDrop(job: Extract<Job, { kind: "resume" }>): Promise<F
     resumeMs,
     resumes: n,
     welcomed,
+    failed,
     resumed,
     recoveredTrue,
     recoveredMessages: members.reduce((sum, m) => sum + m.got, 0),
