@@ -330,26 +330,37 @@ export class Dispatcher {
    * with its node gets `ERR_OUTCOME_UNKNOWN` (unless it may run twice); the others run, and
    * their replies are recorded.
    */
-  private performOnce(request: Pending, key: string): Promise<unknown> {
+  private performOnce(request: Pending, key: string): Promise<unknown> | undefined {
     const { connection, count, messageId, reply } = request;
+    if (!this.#sessions.known(connection, key)) {
+      // The usual case, a request never seen: it runs now (after its mark, if it needs one).
+      const mark = this.#sessions.marks && !this.#rerunnable(request);
+      request.record = this.#recorder(connection, request, this.#sessions.track(connection, key));
+      if (!mark) return this.perform(request);
+      const marked = this.#sessions.mark(connection, key);
+      return this.follow(
+        request,
+        marked.then(() => this.perform(request)),
+      );
+    }
     const work = this.#sessions.earlier(connection, key).then(async (earlier) => {
       if (earlier === undefined || (earlier === "unknown" && this.#rerunnable(request))) {
-        let settle!: (json: string) => void;
-        const recorded = new Promise<string>((resolve) => (settle = resolve));
-        const mark = this.#sessions.marks && !this.#rerunnable(request);
-        await this.#sessions.starting(connection, key, recorded, mark);
-        request.record = this.#recorder(connection, request, settle);
+        request.record = this.#recorder(connection, request, this.#sessions.track(connection, key));
+        if (this.#sessions.marks && !this.#rerunnable(request)) {
+          await this.#sessions.mark(connection, key);
+        }
         return this.perform(request);
       }
       if (earlier === "unknown" && request.verb.verb === "say" && connection.room !== null) {
         // A say's only effect is its push, which is in the room's history if it happened.
         const tag = `${connection.id}|${key}`;
         const published = await this.bus.published?.(connection.room, tag).catch(() => false);
-        let settle!: (json: string) => void;
-        const recorded = new Promise<string>((resolve) => (settle = resolve));
-        await this.#sessions.starting(connection, key, recorded, this.#sessions.marks);
+        const settle = this.#sessions.track(connection, key);
         request.record = this.#recorder(connection, request, settle);
-        if (published !== true) return this.perform(request);
+        if (published !== true) {
+          await this.#sessions.mark(connection, key);
+          return this.perform(request);
+        }
         this.answer(connection, count, messageId, reply, { status: "OK" }, settle);
         return undefined;
       }

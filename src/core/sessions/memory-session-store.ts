@@ -5,13 +5,17 @@ import type {
   SessionStore,
 } from "./session-store.js";
 
+/** How often expired sessions are looked for, in ms. */
+const SWEEP_MS = 1_000;
+
 interface Entry {
   record: SessionRecord;
   readonly requests: Map<string, RecordedRequest>;
   /** Its last alerts, oldest first, and the number of the last one. */
   readonly alerts: Array<{ readonly seq: number; readonly json: string }>;
   seq: number;
-  expires: NodeJS.Timeout;
+  /** When it expires, in ms since the epoch. */
+  expiresAt: number;
 }
 
 /**
@@ -24,6 +28,9 @@ export class MemorySessionStore implements SessionStore {
   readonly durable = false;
   /** In the order they were last written (a Map iterates in insertion order). */
   readonly #entries = new Map<string, Entry>();
+
+  /** Forgets expired sessions, oldest written first (one timer for all of them). */
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly max = 100_000) {}
 
@@ -39,25 +46,22 @@ export class MemorySessionStore implements SessionStore {
         requests: new Map(),
         alerts: [],
         seq: 0,
-        expires: this.#expiry(record.id, ttlMs),
+        expiresAt: Date.now() + ttlMs,
       });
+      this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
       return;
     }
     entry.record = record;
+    entry.expiresAt = Date.now() + ttlMs;
     this.#entries.delete(record.id);
     this.#entries.set(record.id, entry);
-    clearTimeout(entry.expires);
-    entry.expires = this.#expiry(record.id, ttlMs);
   }
 
   async load(id: string): Promise<SessionRecord | undefined> {
-    return this.#entries.get(id)?.record;
+    return this.#live(id)?.record;
   }
 
   async delete(id: string): Promise<void> {
-    const entry = this.#entries.get(id);
-    if (entry === undefined) return;
-    clearTimeout(entry.expires);
     this.#entries.delete(id);
   }
 
@@ -67,7 +71,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async replied(id: string, request: string, reply: string, max: number): Promise<void> {
-    const requests = this.#entries.get(id)?.requests;
+    const requests = this.#live(id)?.requests;
     if (requests === undefined) return;
     requests.delete(request);
     requests.set(request, { holder: this.holder, reply });
@@ -76,7 +80,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async requests(id: string): Promise<Map<string, RecordedRequest>> {
-    return new Map(this.#entries.get(id)?.requests);
+    return new Map(this.#live(id)?.requests);
   }
 
   async defer(): Promise<void> {
@@ -96,7 +100,7 @@ export class MemorySessionStore implements SessionStore {
     alert: Readonly<Record<string, unknown>>,
     max: number,
   ): Promise<string | undefined> {
-    const entry = this.#entries.get(id);
+    const entry = this.#live(id);
     if (entry === undefined) return undefined;
     const seq = ++entry.seq;
     const json = JSON.stringify({ seq, ...alert });
@@ -106,7 +110,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async alerts(id: string, seq: number): Promise<{ last: number; alerts: string[] }> {
-    const entry = this.#entries.get(id);
+    const entry = this.#live(id);
     if (entry === undefined) return { last: 0, alerts: [] };
     const alerts = entry.alerts.filter((alert) => alert.seq > seq).map((alert) => alert.json);
     return { last: entry.seq, alerts };
@@ -119,13 +123,25 @@ export class MemorySessionStore implements SessionStore {
 
   /** Forgets every session (the server stops). */
   clear(): void {
-    for (const entry of this.#entries.values()) clearTimeout(entry.expires);
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     this.#entries.clear();
   }
 
-  #expiry(id: string, ttlMs: number): NodeJS.Timeout {
-    const timer = setTimeout(() => this.#entries.delete(id), ttlMs);
-    timer.unref();
-    return timer;
+  /** A session that has not expired (one that has is forgotten now). */
+  #live(id: string): Entry | undefined {
+    const entry = this.#entries.get(id);
+    if (entry === undefined || entry.expiresAt > Date.now()) return entry;
+    this.#entries.delete(id);
+    return undefined;
+  }
+
+  /** Drops expired sessions from the oldest written on, up to the first one still alive. */
+  #sweep(): void {
+    const now = Date.now();
+    for (const [id, entry] of this.#entries) {
+      if (entry.expiresAt > now) return;
+      this.#entries.delete(id);
+    }
   }
 }

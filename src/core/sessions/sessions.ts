@@ -53,8 +53,11 @@ export class Sessions {
   readonly #graces = new Map<string, { timer: NodeJS.Timeout; grace: DeferredGrace | undefined }>();
   /** Looks for graces that stopped nodes handed over (a store shared by the nodes only). */
   #poller: NodeJS.Timeout | undefined;
-  /** Requests of this node's sessions still running, by session id, then `messageId` as JSON. */
-  readonly #running = new Map<string, Map<string, Promise<string>>>();
+  /**
+   * Requests of this node's sessions still running, by session id, then `messageId` as JSON:
+   * who waits for each one's reply (a re-sent copy), if anyone does.
+   */
+  readonly #running = new Map<string, Map<string, Array<(json: string) => void>>>();
   /** Sessions whose record must be written at the end of this tick (durable stores). */
   readonly #dirty = new Set<Connection>();
   #flushing = false;
@@ -227,8 +230,8 @@ export class Sessions {
    * started on a node that died before its reply was recorded.
    */
   async earlier(connection: Connection, request: string): Promise<string | "unknown" | undefined> {
-    const running = this.#running.get(connection.id)?.get(request);
-    if (running !== undefined) return running;
+    const waiting = this.#running.get(connection.id)?.get(request);
+    if (waiting !== undefined) return new Promise<string>((resolve) => waiting.push(resolve));
     const recorded = connection.session?.recorded.get(request);
     if (recorded === undefined) return undefined;
     if (recorded.reply !== undefined) return recorded.reply;
@@ -247,31 +250,46 @@ export class Sessions {
     return this.store.durable;
   }
 
-  /** A request of a session starts (`mark`: record that before it runs). */
-  async starting(
-    connection: Connection,
-    request: string,
-    reply: Promise<string>,
-    mark: boolean,
-  ): Promise<void> {
-    let running = this.#running.get(connection.id);
-    if (running === undefined) this.#running.set(connection.id, (running = new Map()));
-    running.set(request, reply);
-    const settled = (json: string) => {
+  /** Whether a request of the session ran, runs, or started somewhere (see {@link earlier}). */
+  known(connection: Connection, request: string): boolean {
+    return (
+      this.#running.get(connection.id)?.has(request) === true ||
+      connection.session?.recorded.has(request) === true
+    );
+  }
+
+  /**
+   * A request of a session starts here: returns what to call with its reply's JSON text, which
+   * records the reply (here and in the store) and answers whoever waits for it.
+   */
+  track(connection: Connection, request: string): (json: string) => void {
+    const id = connection.id;
+    let running = this.#running.get(id);
+    if (running === undefined) this.#running.set(id, (running = new Map()));
+    const waiting: Array<(json: string) => void> = [];
+    running.set(request, waiting);
+    return (json) => {
       running.delete(request);
-      if (running.size === 0 && this.#running.get(connection.id) === running) {
-        this.#running.delete(connection.id);
-      }
-      connection.session?.recorded.set(request, { holder: this.store.holder, reply: json });
+      if (running.size === 0 && this.#running.get(id) === running) this.#running.delete(id);
+      for (const resolve of waiting) resolve(json);
       const { maxReplies, windowMs } = this.config.resume;
-      void this.store
-        .replied(connection.id, request, json, maxReplies, windowMs)
+      const recorded = connection.session?.recorded;
+      if (recorded !== undefined) {
+        recorded.set(request, { holder: this.store.holder, reply: json });
+        // In insertion order: the first is the oldest. The store keeps as many.
+        if (recorded.size > maxReplies) recorded.delete(recorded.keys().next().value!);
+      }
+      this.store
+        .replied(id, request, json, maxReplies, windowMs)
         .catch((error: unknown) =>
           this.logger.warn("recording a reply failed", { error: String(error) }),
         );
     };
-    void reply.then(settled, () => running.delete(request));
-    if (mark) await this.store.started(connection.id, request, this.config.resume.windowMs);
+  }
+
+  /** Records in the store, before the request runs, that it started on this node. */
+  async mark(connection: Connection, request: string): Promise<void> {
+    await this.store.started(connection.id, request, this.config.resume.windowMs);
   }
 
   /**
@@ -347,9 +365,11 @@ export class Sessions {
       listening: [...connection.listeningRooms],
       params: { ...connection.paramsIfAny },
       data: { ...connection.data },
+      // Every record has every key, in one order: one shape for all of them.
+      holder,
       attachment: session.attachment,
       left,
     };
-    return holder === undefined ? record : { ...record, holder };
+    return record;
   }
 }
