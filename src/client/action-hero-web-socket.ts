@@ -15,6 +15,7 @@ const EVENTS = [
   "connected",
   "disconnected",
   "reconnecting",
+  "resumed",
   "reconnected",
   "timeout",
   "error",

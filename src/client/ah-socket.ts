@@ -1,4 +1,4 @@
-import type { ServerPayload } from "./actionwire-client.js";
+import type { ResumeInfo, ServerPayload } from "./actionwire-client.js";
 import { BrowserActionwireClient, type BrowserClientOptions } from "./browser-actionwire-client.js";
 import { Emitter } from "./emitter.js";
 
@@ -19,6 +19,8 @@ export interface AHsocketEvents extends Record<string, unknown[]> {
   /** A reconnect is scheduled: its attempt number (from 1) and its delay in ms. */
   reconnecting: [number, number];
   reconnected: [Record<string, unknown>];
+  /** How a reconnect resumed the session (before `reconnected`). */
+  resumed: [ResumeInfo];
   /** A request got no reply in time: the verb and its params. */
   timeout: [string, Record<string, unknown>];
   /** `("web socket error", error)`, as the seed emits it. */
@@ -55,6 +57,7 @@ export class AHsocket extends Emitter<AHsocketEvents> {
       this.emit("connected", details);
     });
     client.on("reconnecting", (attempt, delay) => this.emit("reconnecting", attempt, delay));
+    client.on("resumed", (info) => this.emit("resumed", info));
     client.on("reconnected", (details) => this.emit("reconnected", details));
     client.connect().then(
       (details) => {

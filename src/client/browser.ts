@@ -10,7 +10,15 @@ export { BrowserActionwireClient as ActionwireClient } from "./browser-actionwir
 export { BrowserActionwireClient as default } from "./browser-actionwire-client.js";
 export type { BrowserClientOptions } from "./browser-actionwire-client.js";
 export { RequestError } from "./actionwire-client.js";
-export type { Callback, ClientEvents, ClientOptions, ServerPayload } from "./actionwire-client.js";
+export type {
+  Callback,
+  ClientAuth,
+  ClientEvents,
+  ClientOptions,
+  ResumedRoom,
+  ResumeInfo,
+  ServerPayload,
+} from "./actionwire-client.js";
 export type { ClientErrorCode, RequestErrorCode } from "./request-error.js";
 export type {
   ActionArgs,

@@ -3,6 +3,14 @@
  * and report inbound messages and the end of the connection. One per transport.
  */
 export interface Connector {
+  /**
+   * `true` when the connector announces a hello as it opens the transport (the built-in ones
+   * add `hello=1` to the URL or the handshake query: docs/protocol.md, "Announcing the hello"):
+   * the client then sends the hello (`{ event: "hello", params: { auth?, resume? } }`) as the
+   * first frame, and can resume its session after a reconnect. Absent or `false`, the client
+   * speaks protocol version 1 over it: no hello, no session, no `auth`.
+   */
+  readonly hello?: boolean;
   /** Resolves once requests can be sent; rejects if the connection cannot be made. */
   open(handlers: ConnectorHandlers): Promise<void>;
   /** Sends one request object (`{ event, params, messageId }`) as one frame. */

@@ -30,19 +30,27 @@ export interface ConnectorOptions {
   };
 }
 
-/** Builds the connector for a transport name. */
-export function createConnector(transport: ClientTransport, options: ConnectorOptions): Connector {
+/**
+ * Builds the connector for a transport name; with `hello`, one that announces the hello (see
+ * {@link Connector.hello}).
+ */
+export function createConnector(
+  transport: ClientTransport,
+  options: ConnectorOptions,
+  hello = false,
+): Connector {
   switch (transport) {
     case "ws":
       return new WsConnector({
         url: options.url,
         path: options.path,
         WebSocket: options.WebSocket,
+        hello,
       });
     case "socketio":
-      return new SocketIoConnector({ url: options.url, ...options.socketio });
+      return new SocketIoConnector({ url: options.url, ...options.socketio, hello });
     case "faye":
-      return new FayeConnector({ url: options.url, ...options.faye });
+      return new FayeConnector({ url: options.url, ...options.faye, hello });
     default:
       throw new Error(`unknown transport ${String(transport)}: use "ws", "socketio" or "faye"`);
   }

@@ -12,6 +12,11 @@ export interface FayeConnectorOptions {
   mount?: string;
   /** faye transports to disable (`["websocket"]` forces long-polling). */
   disable?: string[];
+  /**
+   * Announce the hello: `hello=1` in the endpoint's query, so every faye request carries it
+   * (see {@link Connector.hello}).
+   */
+  hello?: boolean;
 }
 
 /** The parts of the faye module the connector uses (the package, or the browser's `Faye`). */
@@ -42,11 +47,15 @@ export class FayeConnector implements Connector {
 
   constructor(private readonly options: FayeConnectorOptions) {}
 
+  get hello(): boolean {
+    return this.options.hello === true;
+  }
+
   async open(handlers: ConnectorHandlers): Promise<void> {
     const endpoint = this.options.url + (this.options.mount ?? "/faye");
     const faye = await loadFaye(`${endpoint}/client.js`);
     this.#handlers = handlers;
-    const client = new faye.Client(endpoint, {
+    const client = new faye.Client(this.hello ? `${endpoint}?hello=1` : endpoint, {
       scheduler: this.#scheduler(faye.Scheduler),
     });
     this.#client = client;

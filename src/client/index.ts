@@ -7,7 +7,15 @@
  * @module actionwire/client
  */
 export { ActionwireClient, createClient, RequestError } from "./actionwire-client.js";
-export type { Callback, ClientEvents, ClientOptions, ServerPayload } from "./actionwire-client.js";
+export type {
+  Callback,
+  ClientAuth,
+  ClientEvents,
+  ClientOptions,
+  ResumedRoom,
+  ResumeInfo,
+  ServerPayload,
+} from "./actionwire-client.js";
 export type { ClientErrorCode, RequestErrorCode } from "./request-error.js";
 export type {
   ActionArgs,

@@ -4,7 +4,8 @@ import type { ServerPayload } from "./actionwire-client.js";
 /**
  * What the client itself rejects with (the server's codes come on top): no reply in time, not
  * connected, a second connect, a transport whose package is missing, a server it cannot reach,
- * a failed reply with no code (a server that is not actionwire's).
+ * a failed reply with no code (a server that is not actionwire's), too many requests waiting
+ * for a reconnect.
  */
 export type ClientErrorCode =
   | "ERR_TIMEOUT"
@@ -12,7 +13,8 @@ export type ClientErrorCode =
   | "ERR_ALREADY_CONNECTED"
   | "ERR_TRANSPORT_UNAVAILABLE"
   | "ERR_CONNECT_FAILED"
-  | "ERR_UNKNOWN";
+  | "ERR_UNKNOWN"
+  | "ERR_QUEUE_FULL";
 
 /** Every code a {@link RequestError} can carry: the server's (`ErrorCode`) and the client's. */
 export type RequestErrorCode = ErrorCode | ClientErrorCode;

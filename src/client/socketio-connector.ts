@@ -11,6 +11,8 @@ export interface SocketIoConnectorOptions {
   path?: string;
   /** Engine transports, in order of preference (default websocket, then polling). */
   transports?: Array<"websocket" | "polling">;
+  /** Announce the hello: `hello=1` in the handshake query (see {@link Connector.hello}). */
+  hello?: boolean;
 }
 
 /**
@@ -23,6 +25,10 @@ export class SocketIoConnector implements Connector {
 
   constructor(private readonly options: SocketIoConnectorOptions) {}
 
+  get hello(): boolean {
+    return this.options.hello === true;
+  }
+
   async open(handlers: ConnectorHandlers): Promise<void> {
     const path = this.options.path ?? "/socket.io";
     const io = await loadIo(`${this.options.url}${path}/socket.io.min.js`);
@@ -31,6 +37,7 @@ export class SocketIoConnector implements Connector {
       transports: this.options.transports ?? ["websocket", "polling"],
       reconnection: false,
       forceNew: true,
+      ...(this.hello ? { query: { hello: "1" } } : {}),
     });
     this.#socket = socket;
     for (const event of ["response", "say", "welcome", "alert", "api"]) {

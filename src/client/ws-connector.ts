@@ -28,6 +28,8 @@ export interface WsConnectorOptions {
   path?: string;
   /** A WebSocket class; defaults to the global one, else the `ws` package. */
   WebSocket?: WebSocketConstructor;
+  /** Announce the hello: `hello=1` in the upgrade URL's query (see {@link Connector.hello}). */
+  hello?: boolean;
 }
 
 /** Connects over a raw WebSocket: one JSON text frame per message. */
@@ -36,9 +38,15 @@ export class WsConnector implements Connector {
 
   constructor(private readonly options: WsConnectorOptions) {}
 
+  get hello(): boolean {
+    return this.options.hello === true;
+  }
+
   async open(handlers: ConnectorHandlers): Promise<void> {
     const WebSocketClass = this.options.WebSocket ?? (await defaultWebSocket());
-    const socket = new WebSocketClass(wsUrl(this.options.url, this.options.path ?? "/ws"));
+    const socket = new WebSocketClass(
+      wsUrl(this.options.url, this.options.path ?? "/ws", this.hello),
+    );
     this.#socket = socket;
     await new Promise<void>((resolve, reject) => {
       let opened = false;
@@ -79,11 +87,15 @@ export class WsConnector implements Connector {
   }
 }
 
-function wsUrl(url: string, path: string): string {
-  if (/^wss?:/i.test(url)) return url;
+function wsUrl(url: string, path: string, hello: boolean): string {
+  const full = /^wss?:/i.test(url);
+  if (full && !hello) return url;
   const base = new URL(url);
-  base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
-  base.pathname = path;
+  if (!full) {
+    base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
+    base.pathname = path;
+  }
+  if (hello) base.searchParams.set("hello", "1");
   return base.toString();
 }
 
