@@ -169,6 +169,79 @@ for (const kind of KINDS)
       expect(now.listeningRooms).to.deep.equal(["garden"]);
     });
 
+    // Issue 15's three reconnect defects, on the rejoin a client without resume does itself.
+    const restartWith = async (config: Record<string, unknown>) => {
+      const { port } = fixture.server.address;
+      await fixture.stop();
+      fixture = await startServer({ port, ...config });
+    };
+
+    it("without resume, reconnects into the room it got when its room refuses it again, with an error", async () => {
+      const c = client({ resume: false, reconnectDelayMs: 20 });
+      await c.connect();
+      await c.roomChange("kitchen");
+      await c.listenToRoom("garden");
+      const refusals: RequestError[] = [];
+      c.on("error", (e) => {
+        if (e instanceof RequestError && e.code === "ERR_NOT_AUTHORIZED") refusals.push(e);
+      });
+      const reconnected = new Promise<Record<string, unknown>>((resolve) =>
+        c.on("reconnected", resolve),
+      );
+      await restartWith({
+        roomHooks: { authorizeJoin: (_: unknown, room: string) => room !== "kitchen" },
+      });
+      const details = await reconnected;
+      expect(details.room).to.equal("defaultRoom");
+      expect(c.room).to.equal("defaultRoom");
+      expect([...c.listeningRooms]).to.deep.equal(["garden"]);
+      expect(refusals.map((e) => e.message)).to.deep.equal([
+        'could not rejoin room "kitchen" after the reconnect: not authorized to join room',
+      ]);
+      const now = (await c.detailsView()).data as { room: string; listeningRooms: string[] };
+      expect(now).to.deep.include({ room: "defaultRoom", listeningRooms: ["garden"] });
+    });
+
+    it("without resume, drops a listened room the server refuses after a reconnect, with an error", async () => {
+      const c = client({ resume: false, reconnectDelayMs: 20 });
+      await c.connect();
+      await c.listenToRoom("garden");
+      await c.listenToRoom("shed");
+      const refusals: RequestError[] = [];
+      c.on("error", (e) => {
+        if (e instanceof RequestError && e.code === "ERR_NOT_AUTHORIZED") refusals.push(e);
+      });
+      const reconnected = new Promise<Record<string, unknown>>((resolve) =>
+        c.on("reconnected", resolve),
+      );
+      await restartWith({
+        roomHooks: { authorizeListen: (_: unknown, room: string) => room !== "garden" },
+      });
+      const details = await reconnected;
+      expect([...c.listeningRooms]).to.deep.equal(["shed"]);
+      expect(details.listeningRooms).to.deep.equal(["shed"]);
+      expect(refusals.map((e) => e.message)).to.deep.equal([
+        'could not listen to room "garden" after the reconnect: not authorized to listen to room',
+      ]);
+    });
+
+    it("keeps details.room and details.listeningRooms true after its room verbs and a reconnect", async () => {
+      const c = client({ resume: false, reconnectDelayMs: 20 });
+      await c.connect();
+      await c.roomChange("kitchen");
+      expect(c.details.room).to.equal("kitchen");
+      await c.listenToRoom("garden");
+      expect(c.details.listeningRooms).to.deep.equal(["garden"]);
+      const reconnected = new Promise<Record<string, unknown>>((resolve) =>
+        c.on("reconnected", resolve),
+      );
+      await restartWith({});
+      const details = await reconnected;
+      expect(details).to.deep.include({ room: "kitchen", listeningRooms: ["garden"] });
+      await c.silenceRoom("garden");
+      expect(c.details.listeningRooms).to.deep.equal([]);
+    });
+
     it("does not reconnect after the server disconnects it on purpose", async () => {
       const c = client({ reconnectDelayMs: 10 });
       await c.connect();
