@@ -255,6 +255,20 @@ describe("ActionwireClient resume (against a server that speaks the resume proto
     ]);
   });
 
+  it("makes a scheduled reconnect at once when connect() is called, and resumes", async () => {
+    const c = client({ reconnectDelayMs: 60_000 });
+    const first = await c.connect();
+    const disconnected = new Promise((resolve) => c.once("disconnected", resolve));
+    server.dropAll();
+    await disconnected;
+    const waiting = c.action("echo", { value: "queued" });
+    const resumed = next<ResumeInfo>(c, "resumed");
+    const details = await c.connect();
+    expect(details.id).to.equal(first.id);
+    expect((await resumed).resumed).to.equal(true);
+    expect((await waiting).echo).to.equal("queued");
+  });
+
   it("waits the reconnectAfterMs of a server shutdown goodbye instead of its backoff", async () => {
     const c = client({ reconnectDelayMs: 60_000 });
     await c.connect();
