@@ -122,6 +122,24 @@ describe("ActionwireClient resume (against a server that speaks the resume proto
     expect(heard).to.deep.equal(["one", "two", "three", "four"]);
   });
 
+  it("does not count a room heard before any push as recovered: it has no position to resume from", async () => {
+    const c = client();
+    await c.connect();
+    await c.listenToRoom("quiet");
+    server.say("lobby", "one");
+    await c.detailsView();
+    const resumed = next<ResumeInfo>(c, "resumed");
+    server.dropAll();
+    const info = await resumed;
+    const hello = server.last.frames[0]!.params as { resume: { rooms: object } };
+    expect(hello.resume.rooms).to.have.keys(["lobby"]);
+    expect(info).to.deep.include({ resumed: true, recovered: false });
+    expect(info.rooms).to.deep.equal({
+      lobby: { recovered: true, missed: 0 },
+      quiet: { recovered: false },
+    });
+  });
+
   it("re-sends a request in flight with the same messageId after the resumed welcome: it runs once", async () => {
     const c = client();
     await c.connect();
