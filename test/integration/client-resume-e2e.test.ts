@@ -1,0 +1,163 @@
+import { expect } from "chai";
+import {
+  ActionwireClient,
+  FayeConnector,
+  type ResumeInfo,
+  type ServerPayload,
+  SocketIoConnector,
+  WsConnector,
+} from "../../src/client/index.js";
+import type { Connector } from "../../src/client/connector.js";
+import { defineAction } from "../../src/core/actions/define-action.js";
+import { DroppableConnector } from "../helpers/droppable-connector.js";
+import { WsFixture } from "../helpers/ws-server.js";
+
+/** Every kind of connection, as a built-in connector that announces the hello. */
+const KINDS: Array<{ label: string; make: (url: string) => Connector }> = [
+  { label: "ws", make: (url) => new WsConnector({ url, hello: true }) },
+  {
+    label: "socketio (websocket)",
+    make: (url) => new SocketIoConnector({ url, transports: ["websocket"], hello: true }),
+  },
+  {
+    label: "socketio (polling)",
+    make: (url) => new SocketIoConnector({ url, transports: ["polling"], hello: true }),
+  },
+  { label: "faye (websocket)", make: (url) => new FayeConnector({ url, hello: true }) },
+  {
+    label: "faye (long-polling)",
+    make: (url) => new FayeConnector({ url, disable: ["websocket"], hello: true }),
+  },
+];
+
+for (const kind of KINDS)
+  describe(`ActionwireClient resume against the server, over ${kind.label}`, () => {
+    let fixture: WsFixture;
+    const clients: ActionwireClient[] = [];
+    /** How many times `bump` ran, per key. */
+    const runs = new Map<string, number>();
+
+    const bump = defineAction({
+      name: "bump",
+      inputs: { key: { required: true }, waitMs: { default: 0, formatter: Number } },
+      run: async ({ key, waitMs }) => {
+        if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+        const value = (runs.get(String(key)) ?? 0) + 1;
+        runs.set(String(key), value);
+        return { value };
+      },
+    });
+
+    /** A client over this kind whose connection the test drops; it reconnects only when asked. */
+    const droppable = () => {
+      const connector = new DroppableConnector(() => kind.make(fixture.server.url));
+      // A long first delay: the test makes the reconnect with connect(), once it is ready.
+      const client = new ActionwireClient({
+        url: fixture.server.url,
+        connector,
+        reconnectDelayMs: 60_000,
+      });
+      clients.push(client);
+      return { client, connector };
+    };
+    /** A client over ws that stays connected. */
+    const witness = async () => {
+      const client = new ActionwireClient({ url: fixture.server.url });
+      clients.push(client);
+      await client.connect();
+      return client;
+    };
+    const heard = (client: ActionwireClient) => {
+      const messages: string[] = [];
+      client.on("say", (m) => messages.push(String(m.message)));
+      return messages;
+    };
+    const said = (client: ActionwireClient, message: string) =>
+      new Promise<ServerPayload>((resolve) =>
+        client.on("say", (m) => m.message === message && resolve(m)),
+      );
+    const dropped = async (client: ActionwireClient, connector: DroppableConnector) => {
+      const disconnected = new Promise((resolve) => client.once("disconnected", resolve));
+      connector.drop();
+      await disconnected;
+    };
+
+    beforeEach(async () => {
+      runs.clear();
+      fixture = await WsFixture.start({ transports: ["ws", "socketio", "faye"], actions: [bump] });
+    });
+
+    afterEach(async () => {
+      for (const c of clients.splice(0)) c.disconnect();
+      await fixture.stop();
+    });
+
+    it("comes back as the same connection, with the room messages it missed, once and in order", async () => {
+      const { client: a, connector } = droppable();
+      const b = await witness();
+      const first = await a.connect();
+      await a.roomChange("kitchen");
+      await a.listenToRoom("garden");
+      await a.request("paramAdd", { key: "name", value: "Ada" });
+      const messages = heard(a);
+      // b's moves give a a position in both rooms (the notices), then a chat message.
+      await b.roomChange("garden");
+      await b.roomChange("kitchen");
+      const before = said(a, "before");
+      await b.say("before");
+      await before;
+      await dropped(a, connector);
+      for (const m of ["missed 1", "missed 2", "missed 3"]) await b.say(m);
+      const resumed = new Promise<ResumeInfo>((resolve) => a.once("resumed", resolve));
+      const details = await a.connect();
+      expect(details.id).to.equal(first.id);
+      expect(await resumed).to.deep.equal({
+        resumed: true,
+        recovered: true,
+        rooms: { kitchen: { recovered: true, missed: 3 }, garden: { recovered: true, missed: 0 } },
+      });
+      const live = said(a, "live");
+      await b.say("live");
+      await live;
+      expect(messages.filter((m) => !m.startsWith("I have"))).to.deep.equal([
+        "before",
+        "missed 1",
+        "missed 2",
+        "missed 3",
+        "live",
+      ]);
+      expect(a.details).to.deep.include({
+        id: first.id,
+        room: "kitchen",
+        listeningRooms: ["garden"],
+        params: { name: "Ada" },
+      });
+      expect([a.room, [...a.listeningRooms]]).to.deep.equal(["kitchen", ["garden"]]);
+    });
+
+    it("re-sends a request in flight with the same messageId: the action runs once", async () => {
+      const { client: a, connector } = droppable();
+      await a.connect();
+      const reply = a.action("bump", { key: "k", waitMs: 150 });
+      await a.detailsView(); // the action has reached the server once a later request is answered
+      await dropped(a, connector);
+      await a.connect();
+      expect(await reply).to.include({ value: 1 });
+      expect((await a.action("bump", { key: "k" })).value).to.equal(2);
+      expect(runs.get("k")).to.equal(2);
+    });
+
+    it("sends the requests made while reconnecting after the resumed welcome", async () => {
+      const { client: a, connector } = droppable();
+      const b = await witness();
+      await a.connect();
+      await dropped(a, connector);
+      const sent = a.say("while away");
+      const bump1 = a.action("bump", { key: "q" });
+      const heardByB = said(b, "while away");
+      await a.connect();
+      await sent;
+      expect((await heardByB).from).to.equal(a.details.id);
+      expect(await bump1).to.include({ value: 1 });
+    });
+  });
