@@ -135,6 +135,34 @@ for (const kind of KINDS)
       expect([a.room, [...a.listeningRooms]]).to.deep.equal(["kitchen", ["garden"]]);
     });
 
+    it("sends auth, from a function called at every connect, to authenticate; resumes that identity", async () => {
+      await fixture.stop();
+      const seen: unknown[] = [];
+      fixture = await WsFixture.start({
+        transports: ["ws", "socketio", "faye"],
+        authenticate: (connection) => {
+          const { auth } = connection as { auth?: { token?: string } };
+          seen.push(auth);
+          return auth?.token?.startsWith("ada-") === true ? { user: "ada" } : false;
+        },
+      });
+      let calls = 0;
+      const connector = new DroppableConnector(() => kind.make(fixture.server.url));
+      const a = new ActionwireClient({
+        url: fixture.server.url,
+        connector,
+        reconnectDelayMs: 60_000,
+        auth: async () => ({ token: `ada-${++calls}` }),
+      });
+      clients.push(a);
+      const first = await a.connect();
+      await dropped(a, connector);
+      const resumed = new Promise<ResumeInfo>((resolve) => a.once("resumed", resolve));
+      expect((await a.connect()).id).to.equal(first.id);
+      expect((await resumed).resumed).to.equal(true);
+      expect(seen).to.deep.equal([{ token: "ada-1" }, { token: "ada-2" }]);
+    });
+
     it("re-sends a request in flight with the same messageId: the action runs once", async () => {
       const { client: a, connector } = droppable();
       await a.connect();
@@ -161,3 +189,24 @@ for (const kind of KINDS)
       expect(await bump1).to.include({ value: 1 });
     });
   });
+
+describe("ActionwireClient after the server's shutdown goodbye", () => {
+  it("schedules its reconnect after the goodbye's reconnectAfterMs, not its backoff", async () => {
+    const fixture = await WsFixture.start({ resume: { shutdownSpreadMs: 50 } });
+    const client = new ActionwireClient({ url: fixture.server.url, reconnectDelayMs: 60_000 });
+    try {
+      await client.connect();
+      const goodbye = new Promise<ServerPayload>((resolve) => client.once("api", resolve));
+      const delay = new Promise<number>((resolve) =>
+        client.once("reconnecting", (_, ms) => resolve(ms)),
+      );
+      await fixture.stop();
+      const bye = await goodbye;
+      expect(bye).to.include({ reason: "server shutdown" });
+      expect(bye.reconnectAfterMs).to.be.within(0, 50);
+      expect(await delay).to.equal(Math.round(Number(bye.reconnectAfterMs)));
+    } finally {
+      client.disconnect();
+    }
+  });
+});
