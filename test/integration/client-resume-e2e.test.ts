@@ -9,7 +9,10 @@ import {
 } from "../../src/client/index.js";
 import type { Connector } from "../../src/client/connector.js";
 import { defineAction } from "../../src/core/actions/define-action.js";
+import type { ActionwireServer } from "../../src/server/actionwire-server.js";
+import { startDemoServer } from "../../src/testing/demo-server.js";
 import { DroppableConnector } from "../helpers/droppable-connector.js";
+import { RedisProcess } from "../helpers/redis-process.js";
 import { WsFixture } from "../helpers/ws-server.js";
 
 /** Every kind of connection, as a built-in connector that announces the hello. */
@@ -209,4 +212,71 @@ describe("ActionwireClient after the server's shutdown goodbye", () => {
       client.disconnect();
     }
   });
+});
+
+describe("ActionwireClient resume across nodes (real redis-server)", function () {
+  this.timeout(20_000);
+  let redis: RedisProcess;
+  let nodes: ActionwireServer[] = [];
+  const clients: ActionwireClient[] = [];
+
+  const startNode = async (nodeId: string) => {
+    const node = await startDemoServer({
+      nodeId,
+      transports: ["ws", "socketio", "faye"],
+      redis: { url: redis.url, heartbeatMs: 100, nodeTimeoutMs: 600 },
+    });
+    nodes.push(node);
+    return node;
+  };
+
+  before(async () => {
+    redis = await RedisProcess.start();
+  });
+  after(async () => {
+    await redis.stop();
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.disconnect();
+    await Promise.all(nodes.map((n) => n.stop()));
+    nodes = [];
+  });
+
+  for (const kind of KINDS)
+    it(`comes back on the other node over ${kind.label}: same id and params, what it missed once`, async () => {
+      const [a, b] = [await startNode("a"), await startNode("b")];
+      // A balancer without stickiness: each connection goes to the next node.
+      let turn = 0;
+      const connector = new DroppableConnector(() => kind.make([a, b][turn++ % 2]!.url));
+      const client = new ActionwireClient({ url: a.url, connector, reconnectDelayMs: 60_000 });
+      const witness = new ActionwireClient({ url: b.url });
+      clients.push(client, witness);
+      const first = await client.connect();
+      await client.request("paramAdd", { key: "name", value: "Ada" });
+      const messages: string[] = [];
+      client.on("say", (m) => messages.push(String(m.message)));
+      const said = (message: string) =>
+        new Promise<void>((resolve) => client.on("say", (m) => m.message === message && resolve()));
+      const before = said("before");
+      await witness.connect();
+      await witness.say("before");
+      await before;
+      const disconnected = new Promise((resolve) => client.once("disconnected", resolve));
+      connector.drop();
+      await disconnected;
+      for (const m of ["missed 1", "missed 2"]) await witness.say(m);
+      const resumed = new Promise<ResumeInfo>((resolve) => client.once("resumed", resolve));
+      const details = await client.connect();
+      expect(await resumed).to.deep.include({ resumed: true, recovered: true });
+      expect(details).to.deep.include({ id: first.id, params: { name: "Ada" } });
+      const live = said("live");
+      await witness.say("live");
+      await live;
+      expect(messages.filter((m) => !m.startsWith("I have"))).to.deep.equal([
+        "before",
+        "missed 1",
+        "missed 2",
+        "live",
+      ]);
+    });
 });
