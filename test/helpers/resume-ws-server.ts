@@ -17,6 +17,8 @@ interface FakeSession {
   replies: Map<string, Record<string, unknown>>;
   /** messageIds of requests still running (held actions). */
   running: Set<string>;
+  /** Its alerts, numbered by `seq` from 1. */
+  alerts: Array<Record<string, unknown>>;
   socket: ServerSocket | undefined;
 }
 
@@ -106,6 +108,14 @@ export class ResumeWsServer {
     return push;
   }
 
+  /** Alerts a session: numbered, kept, and sent if it has a socket. */
+  alert(sessionId: string, message: string): void {
+    const session = this.sessions.get(sessionId)!;
+    const alert = { context: "alert", message, seq: session.alerts.length + 1 };
+    session.alerts.push(alert);
+    session.socket?.ws.send(JSON.stringify(alert));
+  }
+
   /** Answers a held action: the session's current socket gets the reply. */
   release(messageId: string): void {
     for (const session of this.sessions.values()) {
@@ -161,7 +171,8 @@ export class ResumeWsServer {
 
   #hello(socket: ServerSocket, params: Record<string, unknown>): void {
     const resume = params.resume as
-      { session: string; token: string; rooms: Record<string, Position> } | undefined;
+      | { session: string; token: string; rooms: Record<string, Position>; alerts?: number }
+      | undefined;
     const found = resume === undefined ? undefined : this.sessions.get(resume.session);
     const verdict = this.verdict;
     this.verdict = undefined;
@@ -201,8 +212,11 @@ export class ResumeWsServer {
       rooms[room] = { recovered: true, missed: history.pushes.length - position.offset };
       replay.push(...missed);
     }
+    const after = resume.alerts ?? 0;
+    replay.push(...found.alerts.slice(Math.max(0, after - this.replayOverlap)));
+    const alerts = { recovered: true, missed: found.alerts.length - after };
     const recovered = Object.values(rooms).every((room) => room.recovered === true);
-    this.#welcome(socket, found, { resumed: true, recovered, rooms });
+    this.#welcome(socket, found, { resumed: true, recovered, rooms, alerts });
     for (const push of replay) socket.ws.send(JSON.stringify(push));
   }
 
@@ -240,6 +254,7 @@ export class ResumeWsServer {
       listening: new Set(),
       replies: new Map(),
       running: new Set(),
+      alerts: [],
       socket: undefined,
     };
     this.sessions.set(session.id, session);

@@ -109,8 +109,14 @@ for (const kind of KINDS)
       const before = said(a, "before");
       await b.say("before");
       await before;
+      const alerts: string[] = [];
+      a.on("alert", (m) => alerts.push(String(m.message)));
+      const alerted = new Promise((resolve) => a.once("alert", resolve));
+      await fixture.server.alert(String(first.id), "alert 1");
+      await alerted;
       await dropped(a, connector);
       for (const m of ["missed 1", "missed 2", "missed 3"]) await b.say(m);
+      expect(await fixture.server.alert(String(first.id), "alert 2")).to.equal(true);
       const resumed = new Promise<ResumeInfo>((resolve) => a.once("resumed", resolve));
       const details = await a.connect();
       expect(details.id).to.equal(first.id);
@@ -118,7 +124,9 @@ for (const kind of KINDS)
         resumed: true,
         recovered: true,
         rooms: { kitchen: { recovered: true, missed: 3 }, garden: { recovered: true, missed: 0 } },
+        alerts: { recovered: true, missed: 1 },
       });
+      expect(alerts).to.deep.equal(["alert 1", "alert 2"]);
       const live = said(a, "live");
       await b.say("live");
       await live;

@@ -92,6 +92,7 @@ describe("ActionwireClient resume (against a server that speaks the resume proto
       resumed: true,
       recovered: true,
       rooms: { lobby: { recovered: true, missed: 0 }, garden: { recovered: true, missed: 0 } },
+      alerts: { recovered: true, missed: 0 },
     });
     expect((await reconnected).id).to.equal(id);
     expect(c.details.id).to.equal(id);
@@ -138,6 +139,27 @@ describe("ActionwireClient resume (against a server that speaks the resume proto
       lobby: { recovered: true, missed: 0 },
       quiet: { recovered: false },
     });
+  });
+
+  it("names the last alert it got in the resume, gets the ones it missed, and drops one it had", async () => {
+    const c = client();
+    const alerts: string[] = [];
+    c.on("alert", (m) => alerts.push(String(m.message)));
+    const { id } = await c.connect();
+    server.alert(String(id), "a1");
+    server.alert(String(id), "a2");
+    await c.detailsView();
+    const resumed = next<ResumeInfo>(c, "resumed");
+    server.replayOverlap = 1; // the replay starts with "a2", which the client has
+    server.dropAll();
+    server.alert(String(id), "a3");
+    const info = await resumed;
+    const hello = server.last.frames[0]!.params as { resume: { alerts: number } };
+    expect(hello.resume.alerts).to.equal(2);
+    expect(info.alerts).to.deep.equal({ recovered: true, missed: 1 });
+    server.alert(String(id), "a4");
+    await c.detailsView();
+    expect(alerts).to.deep.equal(["a1", "a2", "a3", "a4"]);
   });
 
   it("re-sends a request in flight with the same messageId after the resumed welcome: it runs once", async () => {
