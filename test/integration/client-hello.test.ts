@@ -55,6 +55,21 @@ async function fayeServer(seen: Seen): Promise<{ url: string; stop(): Promise<vo
     seen.urls.push(`upgrade ${request.url ?? ""}`);
     bayeux.handleUpgrade(request, socket, head);
   });
+  // faye's engine, as the real faye transport reaches it (adapters/faye/faye-internals.ts): it
+  // publishes without an in-process client, and ends the sessions (and their timers) at stop.
+  const engine = (
+    bayeux as unknown as {
+      _server: {
+        _engine: {
+          publish(message: { channel: string; data: unknown }): void;
+          destroyClient(clientId: string): void;
+        };
+      };
+    }
+  )._server._engine;
+  const sessions = new Set<string>();
+  bayeux.on("handshake", (clientId) => sessions.add(clientId));
+  bayeux.on("disconnect", (clientId) => sessions.delete(clientId));
   bayeux.addExtension({
     incoming(message: Message, _request: unknown, callback: (message: Message) => void) {
       callback(message);
@@ -70,13 +85,14 @@ async function fayeServer(seen: Seen): Promise<{ url: string; stop(): Promise<vo
               messageId: (frame as { messageId?: string }).messageId,
               data: {},
             };
-      void bayeux.getClient().publish(outChannel(match[1]!), answer);
+      engine.publish({ channel: outChannel(match[1]!), data: answer });
     },
   });
   const url = await listen(http);
   return {
     url,
     stop: async () => {
+      for (const clientId of sessions) engine.destroyClient(clientId);
       bayeux.close();
       http.closeAllConnections();
       await new Promise((resolve) => http.close(resolve));

@@ -15,6 +15,13 @@ import { DroppableConnector } from "../helpers/droppable-connector.js";
 import { RedisProcess } from "../helpers/redis-process.js";
 import { WsFixture } from "../helpers/ws-server.js";
 
+/**
+ * faye's long-poll hold, in seconds: short, because a faye client closed while its long-poll is
+ * held keeps that request's timer (1.2 times the hold) after it disconnected, which would keep
+ * the test process alive for a minute at the default 45 s.
+ */
+const FAYE = { timeout: 2 };
+
 /** Every kind of connection, as a built-in connector that announces the hello. */
 const KINDS: Array<{ label: string; make: (url: string) => Connector }> = [
   { label: "ws", make: (url) => new WsConnector({ url, hello: true }) },
@@ -87,7 +94,11 @@ for (const kind of KINDS)
 
     beforeEach(async () => {
       runs.clear();
-      fixture = await WsFixture.start({ transports: ["ws", "socketio", "faye"], actions: [bump] });
+      fixture = await WsFixture.start({
+        transports: ["ws", "socketio", "faye"],
+        faye: FAYE,
+        actions: [bump],
+      });
     });
 
     afterEach(async () => {
@@ -151,6 +162,7 @@ for (const kind of KINDS)
       const seen: unknown[] = [];
       fixture = await WsFixture.start({
         transports: ["ws", "socketio", "faye"],
+        faye: FAYE,
         authenticate: (connection) => {
           const { auth } = connection as { auth?: { token?: string } };
           seen.push(auth);
@@ -232,6 +244,7 @@ describe("ActionwireClient resume across nodes (real redis-server)", function ()
     const node = await startDemoServer({
       nodeId,
       transports: ["ws", "socketio", "faye"],
+      faye: FAYE,
       redis: { url: redis.url, heartbeatMs: 100, nodeTimeoutMs: 600 },
     });
     nodes.push(node);
