@@ -297,6 +297,13 @@ export class RedisClusterBus implements ClusterBus {
     // (Subscribed: every node, this one included, delivers it as it comes back.)
   }
 
+  async position(room: string): Promise<RoomPosition> {
+    const pub = this.#pub;
+    if (pub === undefined || pub.status !== "ready") return { epoch: "", offset: 0 };
+    const [epoch, offset] = await pub.hmget(this.#historyKey(room, "meta"), "e", "o");
+    return { epoch: epoch ?? "", offset: Number(offset ?? 0) };
+  }
+
   /** Whether the room's stream holds a push published with `tag`. */
   async published(room: string, tag: string): Promise<boolean> {
     const pub = this.#pub;
@@ -319,7 +326,9 @@ export class RedisClusterBus implements ClusterBus {
     if (pub === undefined || pub.status !== "ready") return { recovered: false };
     const meta = await pub.hmget(this.#historyKey(room, "meta"), "e", "o");
     const [epoch, last] = [meta[0], Number(meta[1] ?? 0)];
-    if (epoch !== position.epoch || position.offset > last) return { recovered: false };
+    // `""`: the room had no history when the client began to hear it; it has every push since.
+    const first = position.epoch === "" && position.offset === 0;
+    if ((!first && epoch !== position.epoch) || position.offset > last) return { recovered: false };
     if (position.offset === last) return { recovered: true, pushes: [] };
     const pushes = await this.#read(pub, room, position.offset);
     if (pushes[0]?.offset !== position.offset + 1) return { recovered: false };

@@ -292,7 +292,10 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
     room: string,
     callback?: Callback<VerbReplies["roomChange"]>,
   ): Promise<VerbReplies["roomChange"]> {
-    return this.#verb("roomChange", { room }, callback, () => this.#moved(room));
+    return this.#verb("roomChange", { room }, callback, (reply) => {
+      this.#moved(room);
+      this.#entered(room, reply.data);
+    });
   }
 
   /** Hears `room` without joining it; kept across reconnects. */
@@ -300,7 +303,8 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
     room: string,
     callback?: Callback<VerbReplies["listenToRoom"]>,
   ): Promise<VerbReplies["listenToRoom"]> {
-    return this.#verb("listenToRoom", { room }, callback, () => {
+    return this.#verb("listenToRoom", { room }, callback, (reply) => {
+      this.#entered(room, reply.data);
       this.listeningRooms.add(room);
       this.#syncDetails();
     });
@@ -354,7 +358,7 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
     verb: V,
     params: VerbParams<V> & Record<string, unknown>,
     callback?: Callback<R>,
-    onSuccess?: () => void,
+    onSuccess?: (response: ServerPayload) => void,
   ): Promise<R> {
     // The reply's shape is the server's verb table's (server-replies.ts), not checked here.
     return this.request(verb, params, callback as Callback | undefined, onSuccess) as Promise<R>;
@@ -368,14 +372,14 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
     event: string,
     params: Record<string, unknown> = {},
     callback?: Callback,
-    onSuccess?: () => void,
+    onSuccess?: (response: ServerPayload) => void,
   ): Promise<ServerPayload> {
     const promise = this.#request(event, params, false);
     const tracked =
       onSuccess === undefined
         ? promise
         : promise.then((response) => {
-            onSuccess();
+            onSuccess(response);
             return response;
           });
     return withCallback(tracked, callback, { context: "response" });
@@ -711,6 +715,7 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
           if (!isObject(message.session) || message.session.resumed !== true) {
             this.#positions.clear();
             this.#alertSeq = 0;
+            if (typeof message.room === "string") this.#entered(message.room, message);
           }
           this.#welcome?.(message);
           this.#welcome = undefined;
@@ -746,6 +751,18 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
     if (last !== undefined && last.epoch === epoch && offset <= last.offset) return false;
     this.#positions.set(room, { epoch, offset });
     return true;
+  }
+
+  /**
+   * The client began to hear a room: where the room's history stood then (the server says, to a
+   * session) is the position it resumes from until a push from the room comes.
+   */
+  #entered(room: string, data: unknown): void {
+    if (!isObject(data) || !isObject(data.position) || this.#positions.has(room)) return;
+    const { epoch, offset } = data.position;
+    if (typeof epoch === "string" && typeof offset === "number") {
+      this.#positions.set(room, { epoch, offset });
+    }
   }
 
   /** An alert not received before (resume on): one whose `seq` is not above the last is dropped. */

@@ -26,8 +26,8 @@ export interface VerbReplies {
   say: VerbReply;
   setIP: VerbReply;
   roomView: VerbReply<RoomView>;
-  roomChange: VerbReply<{ room: string }>;
-  listenToRoom: VerbReply<{ room: string }>;
+  roomChange: VerbReply<{ room: string; position?: { epoch: string; offset: number } }>;
+  listenToRoom: VerbReply<{ room: string; position?: { epoch: string; offset: number } }>;
   silenceRoom: VerbReply<{ room: string }>;
   detailsView: VerbReply<ConnectionDetails>;
   documentation: VerbReply<ActionDocumentation[]>;

@@ -5,6 +5,7 @@ import { ActionwireError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { PreparedMessage } from "./prepared-message.js";
 import type { RoomManager } from "./rooms/room-manager.js";
+import type { RoomPosition } from "./rooms/room-position.js";
 import { parseHello, type Hello } from "./sessions/hello.js";
 import type { SessionStart, Sessions } from "./sessions/sessions.js";
 import type { WelcomePush } from "./server-pushes.js";
@@ -134,9 +135,10 @@ export class Admission {
     if (connection.state !== "opening") return false;
     // The session exists before its welcome: an alert sent to it right after is kept.
     if (session !== undefined) await this.sessions.save(connection);
+    const position = room === null ? undefined : await this.rooms.position(connection, room);
     if (connection.state !== "opening") return false;
     connection.state = "open";
-    this.#welcome(connection, room, session);
+    this.#welcome(connection, room, session, position);
     if (room !== null) await this.rooms.join(connection, room);
     if (session !== undefined) this.sessions.changed(connection);
     return true;
@@ -186,11 +188,17 @@ export class Admission {
   }
 
   /** The welcome push: with the connection's id and its session, for a client that said hello. */
-  #welcome(connection: Connection, room: string | null, session: SessionStart | undefined): void {
+  #welcome(
+    connection: Connection,
+    room: string | null,
+    session: SessionStart | undefined,
+    position?: RoomPosition,
+  ): void {
     const welcome: WelcomePush = { context: "api", welcome: this.config.welcomeMessage, room };
     if (session !== undefined) {
       welcome.id = connection.id;
       welcome.session = session.welcome;
+      if (position !== undefined) welcome.position = position;
     }
     this.table.sendTo(connection.id, PreparedMessage.fromPayload(welcome));
   }

@@ -101,6 +101,11 @@ export interface ClusterBus {
    * bus that keeps no history (its pushes carry no position, and no room is ever recovered).
    */
   history?(room: string, position: RoomPosition): Promise<HistoryRead>;
+  /**
+   * Where the room's history stands now: what a client that begins to hear the room resumes
+   * from. A room with no history yet is `{ epoch: "", offset: 0 }` (its first epoch follows).
+   */
+  position?(room: string): Promise<RoomPosition>;
   /** Whether the room's history holds a push published with this tag (a bus with a history). */
   published?(room: string, tag: string): Promise<boolean>;
   /** Where sessions are kept: shared by every node (Redis); absent: in this node's memory. */

@@ -63,6 +63,10 @@ export class MemoryClusterBus implements ClusterBus {
     this.#listener?.roomMessage({ ...push, room });
   }
 
+  async position(room: string): Promise<RoomPosition> {
+    return this.#history.position(room);
+  }
+
   async published(room: string, tag: string): Promise<boolean> {
     return this.#history.published(room, tag);
   }

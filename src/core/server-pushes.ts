@@ -16,6 +16,8 @@ export type WelcomePush = {
   id?: string;
   /** The session, in the welcome to a client that said hello (docs/protocol.md). */
   session?: WelcomeSession;
+  /** Where the room's history stood as a new session entered it (what it resumes from). */
+  position?: { epoch: string; offset: number };
 };
 
 /**

@@ -6,6 +6,7 @@ import { ActionwireError } from "./errors.js";
 import { isMissing } from "./is-missing.js";
 import type { ServerMessage } from "./prepared-message.js";
 import type { RoomManager } from "./rooms/room-manager.js";
+import type { RoomPosition } from "./rooms/room-position.js";
 import {
   MAX_ROOM_LENGTH,
   QUIT_VERBS,
@@ -55,9 +56,9 @@ export const VERB_HANDLERS: { readonly [V in AnsweredVerb]: Handler<V> } = {
   },
   roomView: ({ rooms }, connection) => rooms.view(connection).then(ok),
   roomChange: ({ rooms }, connection, { room }) =>
-    rooms.change(connection, room).then(() => ok({ room })),
+    rooms.change(connection, room).then((position) => ok(positioned(room, position))),
   listenToRoom: ({ rooms }, connection, { room }) =>
-    rooms.listen(connection, room).then(() => ok({ room })),
+    rooms.listen(connection, room).then((position) => ok(positioned(room, position))),
   silenceRoom: ({ rooms }, connection, { room }) =>
     rooms.silence(connection, room).then(() => ok({ room })),
   detailsView: (_context, connection) => ok(connection.details()),
@@ -182,6 +183,11 @@ function addParam(
   }
   params[key] = value;
   connection.paramsSize = size;
+}
+
+/** A room verb's `data`: the room, and where its history stood (a session's connection). */
+function positioned(room: string, position: RoomPosition | undefined): Record<string, unknown> {
+  return position === undefined ? { room } : { room, position };
 }
 
 function ok(data?: unknown): VerbReply {

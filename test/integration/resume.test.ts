@@ -387,4 +387,23 @@ describe("Sessions and resume (one node, ws)", function () {
     });
     expect(sessionOf(back).rooms).to.deep.equal({ defaultRoom: { recovered: false, missed: 0 } });
   });
+
+  it("gives a session where its rooms' histories stand as it enters them, so a quiet room resumes too", async () => {
+    await start({ roomNotices: false });
+    const [alice, bob] = [await hello(), await hello()];
+    const position = alice.welcome.position as { epoch: string; offset: number };
+    expect(position.offset).to.be.a("number");
+    const listened = await alice.send("listenToRoom", { room: "quiet" }, "l1");
+    const quiet = (listened.data as { position: { epoch: string; offset: number } }).position;
+    await drop(alice);
+    await bob.request("say", { message: "while away" });
+    await bob.request("roomChange", { room: "quiet" });
+    await bob.request("say", { message: "in the quiet room" });
+    const back = await hello({
+      resume: { ...resumeOf(alice), rooms: { defaultRoom: position, quiet } },
+    });
+    expect(sessionOf(back)).to.deep.include({ resumed: true, recovered: true });
+    expect(await back.nextSay("while away")).to.include({ room: "defaultRoom" });
+    expect(await back.nextSay("in the quiet room")).to.include({ room: "quiet" });
+  });
 });

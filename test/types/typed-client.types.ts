@@ -172,6 +172,7 @@ export function verbsAndPushes(client: ActionwireClient<typeof server>): void {
   }>();
   expectTypeOf(client.roomChange("lobby")).resolves.toHaveProperty("data").toEqualTypeOf<{
     room: string;
+    position?: { epoch: string; offset: number };
   }>();
   expectTypeOf(client.detailsView())
     .resolves.toHaveProperty("data")

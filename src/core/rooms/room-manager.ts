@@ -60,21 +60,32 @@ export class RoomManager {
     });
   }
 
-  /** `roomChange`: a no-op for the current room. */
-  change(connection: Connection, room: string): Promise<void> {
+  /**
+   * `roomChange`: a no-op for the current room. For a session, resolves with where the room's
+   * history stood as it entered (what it resumes from if nothing came since).
+   */
+  change(connection: Connection, room: string): Promise<RoomPosition | undefined> {
     return this.serial(connection, async () => {
-      if (!connection.open || connection.room === room) return;
+      if (!connection.open || connection.room === room) return undefined;
       await this.authorize("join", connection, room);
-      if (!connection.open) return;
+      if (!connection.open) return undefined;
+      const position = await this.position(connection, room);
       await this.leave(connection);
       await this.enter(connection, room);
+      return position;
     });
   }
 
-  /** `listenToRoom`: at most `limits.maxListenedRooms` rooms at once. */
-  listen(connection: Connection, room: string): Promise<void> {
+  /** Where a room's history stands, for a connection with a session (read before it hears). */
+  async position(connection: Connection, room: string): Promise<RoomPosition | undefined> {
+    if (connection.session === undefined) return undefined;
+    return this.bus.position?.(room).catch(() => undefined);
+  }
+
+  /** `listenToRoom`: at most `limits.maxListenedRooms` rooms at once (see {@link change}). */
+  listen(connection: Connection, room: string): Promise<RoomPosition | undefined> {
     return this.serial(connection, async () => {
-      if (!connection.open) return;
+      if (!connection.open) return undefined;
       if (connection.room === room || connection.listeningRooms.has(room)) {
         throw new ActionwireError(
           "ERR_ALREADY_LISTENING",
@@ -89,9 +100,11 @@ export class RoomManager {
         );
       }
       await this.authorize("listen", connection, room);
-      if (!connection.open) return;
+      if (!connection.open) return undefined;
+      const position = await this.position(connection, room);
       connection.listeningRooms.add(room);
       await this.hear(room, connection.id);
+      return position;
     });
   }
 
