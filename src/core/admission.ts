@@ -135,7 +135,10 @@ export class Admission {
     if (connection.state !== "opening") return false;
     // The session exists before its welcome: an alert sent to it right after is kept.
     if (session !== undefined) await this.sessions.save(connection);
-    const position = room === null ? undefined : await this.rooms.position(connection, room);
+    const position =
+      room === null || session === undefined
+        ? undefined
+        : await this.rooms.position(connection, room);
     if (connection.state !== "opening") return false;
     connection.state = "open";
     this.#welcome(connection, room, session, position);
