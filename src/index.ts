@@ -76,6 +76,7 @@ export type { InProcessClient } from "./core/in-process-transport.js";
 export type {
   ClusterBus,
   ClusterBusListener,
+  ClusterStatus,
   ConnectionCommand,
   HistoryLimits,
   RoomEnvelope,
@@ -90,3 +91,18 @@ export type {
   SessionRecord,
   SessionStore,
 } from "./core/sessions/session-store.js";
+
+// Operating: the diagnostics_channel events (docs/operating.md).
+export { CHANNELS } from "./core/instrumentation.js";
+export type {
+  ActionEvent,
+  ClusterMessageEvent,
+  ConnectionEvent,
+  ErrorEvent,
+  MessageEvent,
+  NodeEvent,
+  ResumeEvent,
+  RoomMessageEvent,
+  SlowConsumerEvent,
+  TraceCarrier,
+} from "./core/instrumentation.js";

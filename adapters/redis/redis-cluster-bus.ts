@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type {
   ClusterBus,
   ClusterBusListener,
+  ClusterStatus,
   ConnectionCommand,
   HistoryLimits,
   RoomPublication,
@@ -17,9 +18,11 @@ import {
 import type { SessionStore } from "../../src/core/sessions/session-store.js";
 import { APPEND_AND_PUBLISH, DELETE_IF_EQUAL } from "./redis-script.js";
 import { RedisSessionStore } from "./redis-session-store.js";
+import { publishClusterMessage, type TraceCarrier } from "../../src/core/instrumentation.js";
 import { loadPackage } from "../../src/core/load-package.js";
 import type { ClusterStore } from "../../src/core/cluster-store.js";
 import type { Logger } from "../../src/core/logger.js";
+import { waitAtMost } from "../../src/core/wait-at-most.js";
 import { RedisClusterStore } from "./redis-cluster-store.js";
 import type { RedisOptions } from "./redis-options.js";
 
@@ -210,6 +213,27 @@ export class RedisClusterBus implements ClusterBus {
     });
   }
 
+  /**
+   * Whether Redis answers a PING within `heartbeatMs`, and the nodes whose heartbeat is
+   * younger than `nodeTimeoutMs`.
+   */
+  async status(): Promise<ClusterStatus> {
+    const pub = this.#pub;
+    if (pub === undefined || pub.status !== "ready" || this.#stopping) {
+      return { reachable: false, nodes: 0 };
+    }
+    const deadline = Date.now() - this.options.nodeTimeoutMs;
+    const asked = Promise.all([pub.ping(), pub.zcount(this.#key("nodes"), deadline, "+inf")]);
+    asked.catch(() => undefined); // read below, or given up on
+    if (!(await waitAtMost(asked, this.options.heartbeatMs))) return { reachable: false, nodes: 0 };
+    try {
+      const [, nodes] = await asked;
+      return { reachable: true, nodes };
+    } catch {
+      return { reachable: false, nodes: 0 };
+    }
+  }
+
   /** Members on every live node; this node's own only, while Redis is away. */
   async members(room: string): Promise<string[]> {
     const local = [...(this.#members.get(room) ?? [])];
@@ -255,9 +279,9 @@ export class RedisClusterBus implements ClusterBus {
    * from the room's channel, in offset order. While Redis is away, this node's members get it at
    * once, without a position (it is in no history), and other nodes never do.
    */
-  async publish({ room, message, except, tag }: RoomPublication): Promise<void> {
+  async publish({ room, message, except, tag, trace }: RoomPublication): Promise<void> {
     const json = JSON.stringify(message);
-    const envelope = except === undefined ? { room, json } : { room, json, except };
+    const envelope = except === undefined ? { room, json, trace } : { room, json, except, trace };
     const pub = this.#pub;
     if (pub === undefined || pub.status !== "ready") {
       this.stats.dropped++;
@@ -266,6 +290,7 @@ export class RedisClusterBus implements ClusterBus {
     }
     const channel = this.#key("room", room);
     this.stats.published++;
+    publishClusterMessage(this.nodeId, "out", "room");
     let offset: number;
     try {
       offset = Number(
@@ -281,6 +306,7 @@ export class RedisClusterBus implements ClusterBus {
             channel,
             this.incarnation,
             tag ?? "",
+            trace === undefined ? "" : JSON.stringify(trace),
           ],
         ),
       );
@@ -342,6 +368,7 @@ export class RedisClusterBus implements ClusterBus {
       const inc = await pub.get(this.#key("conn", command.connectionId));
       if (inc === null || inc === this.incarnation) return false;
       const receivers = await pub.publish(this.#key("node", inc), JSON.stringify(command));
+      publishClusterMessage(this.nodeId, "out", "command");
       return receivers > 0;
     } catch {
       return false;
@@ -353,25 +380,28 @@ export class RedisClusterBus implements ClusterBus {
     if (listener === undefined) return;
     try {
       if (channel === this.#key("node", this.incarnation)) {
+        publishClusterMessage(this.nodeId, "in", "command");
         listener.command(JSON.parse(payload) as ConnectionCommand);
         return;
       }
-      const { o, j, x, n } = JSON.parse(payload) as {
+      const { o, j, x, n, t } = JSON.parse(payload) as {
         o: string;
         j: string;
         x?: string;
         n?: number;
+        t?: string;
       };
-      if (o !== this.incarnation) this.stats.received++;
+      if (o !== this.incarnation) {
+        this.stats.received++;
+        publishClusterMessage(this.nodeId, "in", "room");
+      }
       const room = decodeURIComponent(channel.slice(this.#key("room", "").length));
       const except = x === undefined || x === "" ? undefined : x;
+      const trace = t === undefined ? undefined : (JSON.parse(t) as TraceCarrier);
       if (n === undefined) {
-        listener.roomMessage(except === undefined ? { room, json: j } : { room, json: j, except });
+        listener.roomMessage({ room, json: j, except, trace });
       } else {
-        this.#deliver(
-          room,
-          except === undefined ? { offset: n, json: j } : { offset: n, json: j, except },
-        );
+        this.#deliver(room, { offset: n, json: j, except, trace });
       }
     } catch (error) {
       this.logger.warn("a malformed cluster message was ignored", { error: String(error) });

@@ -35,7 +35,8 @@ export class RedisScript {
  *
  * KEYS: meta hash, stream. ARGV: push JSON (an object's text, without its position), except
  * (`""`: none), history size, ttl ms, a new epoch (used if the room has none), channel, origin,
- * the request's tag (`""`: none; kept in the stream entry only).
+ * the request's tag (`""`: none; kept in the stream entry only),
+ * the trace context's JSON (`""`: none; published, not kept).
  * Returns the offset.
  */
 export const APPEND_AND_PUBLISH = new RedisScript(`
@@ -53,7 +54,9 @@ else
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
-redis.call('PUBLISH', ARGV[6], cjson.encode({o = ARGV[7], j = push, x = ARGV[2], n = offset}))
+local message = {o = ARGV[7], j = push, x = ARGV[2], n = offset}
+if ARGV[9] ~= nil and ARGV[9] ~= '' then message.t = ARGV[9] end
+redis.call('PUBLISH', ARGV[6], cjson.encode(message))
 return offset
 `);
 

@@ -1,6 +1,7 @@
 import type { Limits } from "./config.js";
 import type { Connection, ConnectionInfo } from "./connection.js";
 import { GOODBYE_STATUS } from "./connection-table.js";
+import { publishSlowConsumer } from "./instrumentation.js";
 import type { PreparedMessage } from "./prepared-message.js";
 import type {
   Connections,
@@ -65,7 +66,10 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
     if (bytes <= limits.maxBufferedBytes && messages <= limits.maxBufferedMessages) return true;
     const { context, status } = message.payload;
     if (context === "response" || status === GOODBYE_STATUS) return true;
-    if (limits.slowConsumer === "disconnect") this.host.close(connection, "slow consumer");
+    const policy = limits.slowConsumer;
+    if (policy === "drop" || this.host.close(connection, "slow consumer")) {
+      publishSlowConsumer(this.host.config.nodeId, connection, policy);
+    }
     return false;
   }
 

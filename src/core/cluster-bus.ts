@@ -1,6 +1,7 @@
 import type { ClusterStore } from "./cluster-store.js";
 import type { HistoryRead, RoomPosition } from "./rooms/room-position.js";
 import type { SessionStore } from "./sessions/session-store.js";
+import type { TraceCarrier } from "./instrumentation.js";
 
 /** A room message as it crosses the bus: built and serialised once by the sender. */
 export interface RoomEnvelope {
@@ -14,6 +15,8 @@ export interface RoomEnvelope {
    * with the epoch); absent on a push the bus could not record (Redis unreachable).
    */
   readonly offset?: number;
+  /** The trace context it was sent in, if tracing is on (docs/operating.md). */
+  readonly trace?: TraceCarrier;
 }
 
 /** A room message to publish: the bus serialises it once, with its position if it gives one. */
@@ -28,6 +31,8 @@ export interface RoomPublication {
    * request re-sent after its node died can tell whether it was published ({@link ClusterBus.published}).
    */
   readonly tag?: string;
+  /** The trace context it was sent in, if tracing is on (docs/operating.md). */
+  readonly trace?: TraceCarrier;
 }
 
 /** How much of each room's history a bus keeps (`config.resume`). */
@@ -40,8 +45,11 @@ export interface HistoryLimits {
   readonly historyBytes?: number;
 }
 
-/** A command for the node that holds a connection (server-side push or disconnect). */
-export type ConnectionCommand =
+/**
+ * A command for the node that holds a connection (server-side push or disconnect), with the
+ * trace context it was sent in, if tracing is on.
+ */
+export type ConnectionCommand = (
   | {
       kind: "alert";
       connectionId: string;
@@ -52,7 +60,8 @@ export type ConnectionCommand =
     }
   | { kind: "disconnect"; connectionId: string; reason: string }
   /** The connection's session was resumed elsewhere: close it without a goodbye or a leave. */
-  | { kind: "handover"; connectionId: string };
+  | { kind: "handover"; connectionId: string }
+) & { trace?: TraceCarrier };
 
 /** What the bus calls back into the node. */
 export interface ClusterBusListener {
@@ -85,6 +94,11 @@ export interface ClusterBus {
   addMember(room: string, connectionId: string): Promise<void>;
   /** The connection left the room, cluster-wide. */
   removeMember(room: string, connectionId: string): Promise<void>;
+  /**
+   * Whether the bus reaches its backend, and how many nodes are alive (for `/readyz` and the
+   * `actionwire_cluster_nodes` metric); absent on a bus that serves one process.
+   */
+  status?(): Promise<ClusterStatus>;
   /** Every member of a room, on every live node. */
   members(room: string): Promise<string[]>;
   /** This node has local members or listeners in `room` (`true`) or no longer has (`false`). */
@@ -117,4 +131,12 @@ export interface ClusterBus {
    * absent on a bus that serves one process. Usable between `start` and `stop`.
    */
   readonly store?: ClusterStore;
+}
+
+/** What {@link ClusterBus.status} reports. */
+export interface ClusterStatus {
+  /** The backend (Redis) answered. */
+  readonly reachable: boolean;
+  /** Live nodes in the cluster (this one included); 0 when unknown. */
+  readonly nodes: number;
 }

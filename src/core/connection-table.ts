@@ -1,5 +1,6 @@
 import type { Connection } from "./connection.js";
 import type { ErrorCode } from "./errors.js";
+import { publishMessagesSent } from "./instrumentation.js";
 import { PreparedMessage } from "./prepared-message.js";
 import type { RealtimeTransport } from "./realtime-transport.js";
 import type { GoodbyePush } from "./server-pushes.js";
@@ -40,6 +41,9 @@ export interface TransportGroup {
 export class ConnectionTable {
   readonly #entries = new Map<string, Connection>();
   readonly #transports = new Map<string, RealtimeTransport>();
+
+  /** `nodeId`: the node's id, named in the instrumentation events (docs/operating.md). */
+  constructor(private readonly nodeId = "") {}
 
   /** Makes a transport known so its connections can be registered by transport name. */
   addTransport(transport: RealtimeTransport): void {
@@ -149,7 +153,10 @@ export class ConnectionTable {
 
   /** Sends one prepared message to one connection. */
   sendTo(connectionId: string, message: PreparedMessage): void {
-    this.#transportOf(connectionId)?.send([connectionId], message);
+    const transport = this.#transportOf(connectionId);
+    if (transport === undefined) return;
+    transport.send([connectionId], message);
+    publishMessagesSent(this.nodeId, transport.name, 1);
   }
 
   /**
@@ -185,6 +192,7 @@ export class ConnectionTable {
       const at = transport === exceptTransport ? ids.indexOf(except!) : -1;
       if (at < 0) transport.send(ids, message);
       else if (ids.length > 1) transport.send(ids.toSpliced(at, 1), message);
+      publishMessagesSent(this.nodeId, transport.name, at < 0 ? ids.length : ids.length - 1);
     }
   }
 

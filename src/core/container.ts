@@ -54,7 +54,7 @@ export function createServerContainer(
   child.registerInstance(TOKENS.ClusterBus, bus);
   child.registerInstance(TOKENS.RoomHooks, config.roomHooks);
   child.registerInstance(TOKENS.ActionMiddleware, config.middleware);
-  child.registerInstance(TOKENS.ConnectionTable, new ConnectionTable());
+  child.registerInstance(TOKENS.ConnectionTable, new ConnectionTable(config.nodeId));
   const actions = new ActionRegistry();
   for (const action of config.actions) actions.add(action);
   child.registerInstance(TOKENS.ActionRegistry, actions);

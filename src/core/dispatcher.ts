@@ -10,6 +10,12 @@ import type { ResolvedConfig } from "./config.js";
 import { Connection, type ConnectionInfo } from "./connection.js";
 import type { ConnectionTable, GoodbyeReason } from "./connection-table.js";
 import { ActionwireError } from "./errors.js";
+import {
+  publishConnectionClose,
+  publishConnectionOpen,
+  publishError,
+  publishMessageReceived,
+} from "./instrumentation.js";
 import { type InboundRequest, parseInboundText, toInboundRequest } from "./inbound-request.js";
 import type { Logger } from "./logger.js";
 import { PreparedMessage, type ServerMessage } from "./prepared-message.js";
@@ -81,6 +87,7 @@ export class Dispatcher {
   accept(transport: string, info: ConnectionInfo): Connection {
     const connection = new Connection(transport, info, this.config.limits.rate);
     this.table.add(connection);
+    publishConnectionOpen(this.config.nodeId, connection);
     this.track(this.#admission.admit(connection), "admitting a connection");
     return connection;
   }
@@ -99,6 +106,7 @@ export class Dispatcher {
   connectionClosed(connection: Connection): void {
     connection.hello?.receive(undefined);
     if (!this.table.remove(connection)) return;
+    publishConnectionClose(this.config.nodeId, connection);
     this.#admission.release(connection);
     const handedOver = connection.handedOver;
     if (handedOver !== undefined) {
@@ -225,6 +233,7 @@ export class Dispatcher {
     raw?: unknown,
   ): void {
     if (!connection.open) return;
+    publishMessageReceived(this.config.nodeId, connection.transport);
     if (connection.hello !== undefined) {
       this.#hello(connection, size, text, raw);
       return;
@@ -477,6 +486,7 @@ export class Dispatcher {
           ? outcome
           : new ActionwireError("ERR_ACTION_FAILED", "the request failed", { cause: outcome });
       if (error !== outcome) this.logger.error("request failed", { error: String(outcome) });
+      publishError(this.config.nodeId, connection, error);
       message.status = error.message;
       message.error = error.message;
       message.code = error.code;

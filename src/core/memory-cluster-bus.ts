@@ -58,9 +58,9 @@ export class MemoryClusterBus implements ClusterBus {
     this.#history.heard(room, interested);
   }
 
-  async publish({ room, message, except, tag }: RoomPublication): Promise<void> {
+  async publish({ room, message, except, tag, trace }: RoomPublication): Promise<void> {
     const push = this.#history.append(room, message, except, tag);
-    this.#listener?.roomMessage({ ...push, room });
+    this.#listener?.roomMessage({ ...push, room, trace });
   }
 
   async position(room: string): Promise<RoomPosition> {

@@ -2,6 +2,7 @@ import type { ClusterBus, ConnectionCommand } from "./cluster-bus.js";
 import type { ResolvedConfig } from "./config.js";
 import type { SessionStore } from "./sessions/session-store.js";
 import type { ConnectionTable, GoodbyeReason } from "./connection-table.js";
+import { currentTrace } from "./instrumentation.js";
 import { PreparedMessage } from "./prepared-message.js";
 import type { AlertPush } from "./server-pushes.js";
 
@@ -34,11 +35,15 @@ export class RemoteControl {
           .catch(() => undefined);
         if (json !== undefined) {
           const numbered = { ...command, json };
-          return this.run(numbered) || (await this.bus.command(numbered)) || true;
+          return (
+            this.run(numbered) ||
+            (await this.bus.command({ ...numbered, trace: currentTrace() })) ||
+            true
+          );
         }
       }
     }
-    return this.run(command) || this.bus.command(command);
+    return this.run(command) || this.bus.command({ ...command, trace: currentTrace() });
   }
 
   /** Runs a command for a connection of this node (sent here by another node, or local). */

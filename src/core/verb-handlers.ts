@@ -3,6 +3,7 @@ import type { ActionRunner } from "./actions/action-runner.js";
 import type { ResolvedConfig } from "./config.js";
 import { Connection } from "./connection.js";
 import { ActionwireError } from "./errors.js";
+import { inRequestSpan } from "./instrumentation.js";
 import { isMissing } from "./is-missing.js";
 import type { ServerMessage } from "./prepared-message.js";
 import type { RoomManager } from "./rooms/room-manager.js";
@@ -45,14 +46,17 @@ type Handler<V extends AnsweredVerb> = (
  */
 export const VERB_HANDLERS: { readonly [V in AnsweredVerb]: Handler<V> } = {
   action: ({ runner }, connection, _params, request) => runner.run(connection, request, connection),
-  say: ({ config, rooms }, connection, { message }) => {
+  say: ({ config, rooms }, connection, { message }, request) => {
     if (message.length > config.limits.maxSayLength) {
       throw new ActionwireError(
         "ERR_INVALID_PARAM",
         `message is not valid: longer than ${config.limits.maxSayLength} characters`,
       );
     }
-    return rooms.say(connection, message, connection.requestTag).then(() => ok());
+    const say = () => rooms.say(connection, message, connection.requestTag);
+    return inRequestSpan(config.nodeId, "say", connection, request.traceparent, say).then(() =>
+      ok(),
+    );
   },
   roomView: ({ rooms }, connection) => rooms.view(connection).then(ok),
   roomChange: ({ rooms }, connection, { room }) =>

@@ -3,6 +3,7 @@ import type { ResolvedConfig } from "../core/config.js";
 import { Connection } from "../core/connection.js";
 import type { Dispatcher } from "../core/dispatcher.js";
 import { ActionwireError, type ErrorCode } from "../core/errors.js";
+import { publishError } from "../core/instrumentation.js";
 import { isMissing } from "../core/is-missing.js";
 import { isPlainObject, toInboundRequest, toParams } from "../core/inbound-request.js";
 import { TokenBucket } from "../core/token-bucket.js";
@@ -112,6 +113,11 @@ export class HttpActions {
     }
     const params = toParams({ ...query, ...body });
     params.action = name;
+    // A W3C trace context: the action's span is its child (docs/operating.md, "Tracing").
+    const traceparent = request.headers.traceparent;
+    if (typeof traceparent === "string" && params.traceparent === undefined) {
+      params.traceparent = traceparent;
+    }
     const pending = this.#pending.get(ip) ?? 0;
     if (pending >= this.config.limits.maxPendingActions) {
       return failWith(
@@ -129,9 +135,14 @@ export class HttpActions {
     });
     try {
       const { accepted, message } = await this.dispatcher.judge(connection);
-      if (!accepted) return fail(response, 401, new ActionwireError("ERR_NOT_AUTHORIZED", message));
+      if (!accepted) {
+        const refusal = new ActionwireError("ERR_NOT_AUTHORIZED", message);
+        publishError(this.config.nodeId, connection, refusal);
+        return fail(response, 401, refusal);
+      }
       send(response, 200, await this.dispatcher.callAction(connection, params));
     } catch (error) {
+      publishError(this.config.nodeId, connection, error);
       failWith(response, error);
     } finally {
       connection.state = "closed";

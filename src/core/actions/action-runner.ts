@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from "../config.js";
 import type { Connection } from "../connection.js";
 import { ActionwireError } from "../errors.js";
+import { actionsObserved, observeAction } from "../instrumentation.js";
 import { isMissing } from "../is-missing.js";
 import type { Logger } from "../logger.js";
 import type { ActionCall, ActionMiddleware } from "./action-middleware.js";
@@ -71,6 +72,24 @@ export class ActionRunner {
     if (action === undefined) {
       throw new ActionwireError("ERR_UNKNOWN_ACTION", `${String(name)} is not a known action`);
     }
+    // Only a known action is observed: its name is one of the server's (a bounded label).
+    if (!actionsObserved()) return this.start(action, connection, requestParams, owner);
+    return observeAction(
+      this.config.nodeId,
+      action.name,
+      connection,
+      requestParams.traceparent,
+      () => this.start(action, connection, requestParams, owner),
+    );
+  }
+
+  /** {@link run} for an action looked up. */
+  private start(
+    action: ActionDefinition,
+    connection: Connection,
+    requestParams: Record<string, unknown>,
+    owner: RunningActions | undefined,
+  ): ActionReply | Promise<ActionReply> {
     if (connection.pendingActions >= this.config.limits.maxPendingActions) {
       throw new ActionwireError("ERR_TOO_MANY_PENDING", "you have too many pending requests");
     }

@@ -6,6 +6,7 @@ import type { ResolvedConfig } from "../config.js";
 import type { Connection } from "../connection.js";
 import type { ConnectionTable, TransportGroup } from "../connection-table.js";
 import { ActionwireError } from "../errors.js";
+import { currentTrace, publishRoomMessage } from "../instrumentation.js";
 import { PreparedMessage } from "../prepared-message.js";
 import type { ChatPush } from "../server-pushes.js";
 import type { RoomHooks } from "./room-hooks.js";
@@ -270,10 +271,12 @@ export class RoomManager {
   /** Publishes a chat push (`context: "user"`) to a room, once for the whole cluster. */
   async publish(room: string, from: string, message: string, tag?: string): Promise<void> {
     const push: ChatPush = { context: "user", message, room, from, sentAt: Date.now() };
+    publishRoomMessage(this.config.nodeId, room, from);
+    const trace = currentTrace();
     await this.bus.publish(
       tag === undefined
-        ? { room, message: push, except: from }
-        : { room, message: push, except: from, tag },
+        ? { room, message: push, except: from, trace }
+        : { room, message: push, except: from, tag, trace },
     );
   }
 

@@ -1,3 +1,5 @@
+import type { TraceCarrier } from "../instrumentation.js";
+
 /** Where a push stands in its room's history (docs/protocol.md, "Room positions"). */
 export interface RoomPosition {
   /** Names the room's history; a new epoch means the history before it is gone. */
@@ -24,6 +26,8 @@ export interface PositionedPush {
   readonly except?: string;
   /** The request that published it (see RoomPublication.tag), if it was tagged. */
   readonly tag?: string;
+  /** The trace context it was published in, on live delivery (the history does not keep it). */
+  readonly trace?: TraceCarrier;
 }
 
 /**

@@ -16,6 +16,7 @@ import type {
 /** How often a node looks for graces that stopped nodes handed over, in ms. */
 const GRACE_POLL_MS = 1_000;
 import { hashToken, identityOf, newToken, tokenMatches } from "./session-token.js";
+import { publishResume } from "../instrumentation.js";
 
 /** Why a resume gave a new session instead (the welcome's `session.reason`). */
 export type NotResumed = "expired" | "invalid" | "identity" | "disabled";
@@ -156,6 +157,7 @@ export class Sessions {
         this.table.sendTo(connection.id, PreparedMessage.fromJson(json));
     };
     const welcome = { token, resumed: true, recovered, rooms: recovery, alerts };
+    publishResume(this.config.nodeId, connection.id, connection.transport, recovered);
     return { welcome, replay: replayAll, resumed: true };
   }
 
