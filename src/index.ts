@@ -9,6 +9,7 @@
 
 // The server and its configuration.
 export { createServer, ActionwireServer } from "./server/actionwire-server.js";
+export type { ServerState } from "./server/health-checks.js";
 export type { ActionwireConfig, Limits, ResolvedConfig } from "./core/config.js";
 export type { RoomHooks } from "./core/rooms/room-hooks.js";
 export type { Logger } from "./core/logger.js";

@@ -206,6 +206,17 @@ const coreSchema = z.strictObject({
       seedScript: "/public/javascript/actionHeroWebSocket.js",
     }),
   /**
+   * `GET /healthz` (the process answers) and `GET /readyz` (started, the cluster's Redis
+   * reachable; 503 from the moment a graceful stop begins), on the server's HTTP server.
+   */
+  health: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      livenessPath: z.string().startsWith("/").default("/healthz"),
+      readinessPath: z.string().startsWith("/").default("/readyz"),
+    })
+    .default({ enabled: true, livenessPath: "/healthz", readinessPath: "/readyz" }),
+  /**
    * Decides whether a new connection may stay, before its welcome: it sees the connection
    * (`request` holds the upgrade or handshake request: headers, cookies, query). Return `true`,
    * or an object merged into `connection.data` (an identity); anything else refuses, as does a

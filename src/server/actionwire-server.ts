@@ -25,6 +25,7 @@ import { urlHost } from "../core/url-host.js";
 import { BrowserClientFiles } from "./browser-client-files.js";
 import { clusterBusFactory } from "./composition-root.js";
 import { DemoPage } from "./demo-page.js";
+import { HealthChecks, type ServerState } from "./health-checks.js";
 import { HttpActions } from "./http-actions.js";
 import { HttpListeners } from "./http-listeners.js";
 import { remoteAddress } from "./remote-address.js";
@@ -49,7 +50,7 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
   readonly #remote: RemoteControl;
   #http: HttpServer | null = null;
   #ownsHttp = false;
-  #state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
+  #state: ServerState = "new";
   readonly #demo: DemoPage;
   #unfollowHostClose: (() => void) | undefined;
   readonly #warnings: string[] = [];
@@ -119,6 +120,14 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
     return found as T;
   }
 
+  /**
+   * Where the server is in its life: `running` between a completed `start` and the beginning of
+   * `stop` (what `/readyz` answers 200 for).
+   */
+  get state(): ServerState {
+    return this.#state;
+  }
+
   /** Connections on this node. */
   get connectionCount(): number {
     return this.#table.size;
@@ -151,6 +160,9 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
             response.end(JSON.stringify({ error: "not found" }));
           },
         });
+      }
+      if (this.#http !== null && config.health.enabled) {
+        new HealthChecks(config, () => this.#state, this.#bus).attach(this.requests);
       }
       if (config.server !== undefined) this.#followHostClose(config.server);
       const rooms = this.container.resolve<RoomManager>(TOKENS.RoomManager);
