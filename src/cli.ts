@@ -3,7 +3,7 @@
  * `npm start`: the demo server. Configured from the environment (see docs/getting-started.md):
  * PORT, HOST, TRANSPORTS, TCP_PORT, REDIS_URL (with REDIS_HEARTBEAT_MS, REDIS_NODE_TIMEOUT_MS),
  * NODE_ID, WELCOME_MESSAGE, DEFAULT_ROOM, ROOM_NOTICES, ACTION_TIMEOUT_MS, RATE_LIMIT,
- * MAX_MESSAGE_BYTES, RESUME_WINDOW_MS, RESUME_GRACE_MS.
+ * MAX_MESSAGE_BYTES, RESUME_WINDOW_MS, RESUME_GRACE_MS, METRICS (with METRICS_PORT).
  */
 import type { ActionwireConfig } from "./core/config.js";
 import { ConfigError } from "./core/errors.js";
@@ -46,6 +46,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ActionwireConfig {
   if (notices !== "on" && notices !== "off") {
     throw new ConfigError(`ROOM_NOTICES must be "on" or "off" (got "${env.ROOM_NOTICES}").`);
   }
+  const metrics = (env.METRICS || "off").toLowerCase();
+  if (metrics !== "on" && metrics !== "off") {
+    throw new ConfigError(`METRICS must be "on" or "off" (got "${env.METRICS}").`);
+  }
+  const metricsPort = number("METRICS_PORT");
   const transports = env.TRANSPORTS
     ? env.TRANSPORTS.split(",")
         .map((name) => name.trim())
@@ -67,6 +72,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ActionwireConfig {
     limits,
     resume,
     ...(redis ? { redis } : {}),
+    ...(metrics === "on"
+      ? { metrics: metricsPort === undefined ? true : { port: metricsPort } }
+      : {}),
     demoPage: true,
   };
 }
@@ -85,6 +93,9 @@ async function main(): Promise<void> {
   await server.start();
   const base = server.url;
   console.log(`actionwire demo on ${base}/ (node ${server.config.nodeId})`);
+  if (server.metrics !== undefined) {
+    console.log(`actionwire metrics on ${server.metrics.url ?? `${base}/metrics`}`);
+  }
   for (const transport of server.transports) {
     console.log(`actionwire ${transport.name} listening on ${transport.endpoint?.(base) ?? base}`);
   }

@@ -10,7 +10,8 @@
 // The server and its configuration.
 export { createServer, ActionwireServer } from "./server/actionwire-server.js";
 export type { ServerState } from "./server/health-checks.js";
-export type { ActionwireConfig, Limits, ResolvedConfig } from "./core/config.js";
+export type { ServerMetrics } from "./server/metrics.js";
+export type { ActionwireConfig, Limits, MetricsRegistry, ResolvedConfig } from "./core/config.js";
 export type { RoomHooks } from "./core/rooms/room-hooks.js";
 export type { Logger } from "./core/logger.js";
 export type { GoodbyeReason } from "./core/connection-table.js";

@@ -82,6 +82,46 @@ const resumeSchema = z.strictObject({
   shutdownSpreadMs: int(0, MAX_TIMER_MS).default(2_000),
 });
 
+/**
+ * A Prometheus registry, as much of prom-client's `Registry` as the server uses (the metrics
+ * are registered into it; `metrics()` is what the endpoint serves).
+ */
+export interface MetricsRegistry {
+  /** The metrics in the text format, as the endpoint serves them. */
+  metrics(): Promise<string>;
+  /** The text format's content type. */
+  readonly contentType: string;
+  /** Adds a metric (prom-client's metrics call it themselves). */
+  registerMetric(metric: unknown): void;
+  /** A metric by name, if registered. */
+  getSingleMetric(name: string): unknown;
+  /** Takes a metric out (at stop, from an application's registry). */
+  removeSingleMetric(name: string): void;
+}
+
+const metricsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** The endpoint's path; `null`: no endpoint (the application serves `registry` itself). */
+  path: z.string().startsWith("/").nullable().default("/metrics"),
+  /** Serve the endpoint on a listener of its own at this port (0: any free port), not the main one. */
+  port: int(0, 65_535).optional(),
+  /** The address of that listener; default: `host`. */
+  host: z.string().min(1).optional(),
+  /** prom-client `Registry` to register into (the application's own); default: a new one. */
+  registry: z
+    .custom<MetricsRegistry>(
+      (value) =>
+        typeof value === "object" &&
+        value !== null &&
+        typeof (value as MetricsRegistry).registerMetric === "function" &&
+        typeof (value as MetricsRegistry).metrics === "function",
+      { message: "must be a prom-client Registry" },
+    )
+    .optional(),
+  /** Also collect prom-client's default process metrics (CPU, memory, event loop lag). */
+  processMetrics: z.boolean().default(false),
+});
+
 const coreSchema = z.strictObject({
   transports: z
     .array(z.union([z.string().min(1), fn<TransportClass>("a transport name or class")]))
@@ -205,6 +245,17 @@ const coreSchema = z.strictObject({
       path: "/actionwire",
       seedScript: "/public/javascript/actionHeroWebSocket.js",
     }),
+  /**
+   * Prometheus metrics (prom-client, an optional peer): `true`, or options. Off by default.
+   */
+  metrics: z
+    .union([z.boolean().transform((enabled) => metricsSchema.parse({ enabled })), metricsSchema])
+    .default(() => metricsSchema.parse({ enabled: false })),
+  /**
+   * OpenTelemetry spans (@opentelemetry/api, an optional peer): a span per action and per `say`,
+   * children of the trace context a client sends; nothing is recorded without an SDK.
+   */
+  tracing: z.boolean().default(false),
   /**
    * `GET /healthz` (the process answers) and `GET /readyz` (started, the cluster's Redis
    * reachable; 503 from the moment a graceful stop begins), on the server's HTTP server.

@@ -8,7 +8,14 @@ export function isModuleNotFound(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === "ERR_MODULE_NOT_FOUND";
 }
 
-/** What to tell the user: which transport needs which package, and the command to install it. */
-export function missingPackageMessage(name: string, transport: string): string {
-  return `The ${transport} transport needs the "${name}" package. Install it with: npm install ${name}`;
+/**
+ * What to tell the user: which transport (or, with `needer`, which option: `config.metrics`)
+ * needs which package, and the command to install it.
+ */
+export function missingPackageMessage(
+  name: string,
+  transport: string,
+  needer = `The ${transport} transport`,
+): string {
+  return `${needer} needs the "${name}" package. Install it with: npm install ${name}`;
 }

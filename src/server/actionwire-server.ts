@@ -28,6 +28,7 @@ import { DemoPage } from "./demo-page.js";
 import { HealthChecks, type ServerState } from "./health-checks.js";
 import { HttpActions } from "./http-actions.js";
 import { HttpListeners } from "./http-listeners.js";
+import { Metrics, type ServerMetrics } from "./metrics.js";
 import { remoteAddress } from "./remote-address.js";
 
 /**
@@ -58,6 +59,8 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
   #stopping: Promise<void> | undefined;
   /** Transports whose start completed, in order: the ones stop must stop. */
   readonly #started: RealtimeTransport[] = [];
+  /** The Prometheus metrics, when `config.metrics` is on. */
+  #metrics: Metrics | undefined;
   /** actionwire as the HTTP server's one request and upgrade listener, while it runs. */
   #listeners: HttpListeners | undefined;
 
@@ -128,6 +131,11 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
     return this.#state;
   }
 
+  /** The Prometheus metrics (`config.metrics`), once started; `undefined` when off. */
+  get metrics(): ServerMetrics | undefined {
+    return this.#metrics;
+  }
+
   /** Connections on this node. */
   get connectionCount(): number {
     return this.#table.size;
@@ -166,6 +174,15 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
       }
       if (config.server !== undefined) this.#followHostClose(config.server);
       const rooms = this.container.resolve<RoomManager>(TOKENS.RoomManager);
+      if (config.metrics.enabled) {
+        const metrics = new Metrics(config, {
+          connectionCounts: () => this.#table.countsByTransport(),
+          localRoomCount: () => rooms.localRoomCount,
+          bus: this.#bus,
+        });
+        this.#metrics = metrics;
+        await metrics.start(this.#http === null ? undefined : this.requests);
+      }
       await this.#bus.start({
         roomMessage: (envelope) => rooms.roomMessage(envelope),
         membersReaped: (room, ids) => {
@@ -267,6 +284,7 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
     for (const transport of this.#started.splice(0)) await transport.stop();
     await this.dispatcher.stop(this.config.shutdownTimeoutMs);
     await this.#bus.stop();
+    await this.#metrics?.stop();
     const http = this.#http;
     if (http !== null) {
       this.#unfollowHostClose?.();

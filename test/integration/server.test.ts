@@ -108,6 +108,7 @@ describe("npm start (the demo CLI)", function () {
         HOST: "127.0.0.1",
         NODE_ID: "demo-1",
         REDIS_URL: "",
+        METRICS: "on",
       },
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -143,6 +144,8 @@ describe("npm start (the demo CLI)", function () {
         .end(),
     );
     expect(page).to.contain("<html");
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).to.contain('actionwire_connections{transport="ws"} 1');
     const goodbye = client.next((m) => m.context === "api");
     child.kill("SIGTERM");
     expect(await goodbye).to.include({ reason: "server shutdown" });

@@ -51,6 +51,11 @@ export class RoomManager {
     @inject(TOKENS.RoomHooks) private readonly hooks: RoomHooks,
   ) {}
 
+  /** Rooms this node has local members or listeners in (the `actionwire_rooms` gauge). */
+  get localRoomCount(): number {
+    return this.#audience.size;
+  }
+
   /**
    * Joins a room (the default room, at admission), announcing the move to the room's other
    * members and listeners.
