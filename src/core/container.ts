@@ -5,7 +5,7 @@ import type { ClusterBusFactory } from "./cluster-bus-factory.js";
 import type { ResolvedConfig } from "./config.js";
 import { ConnectionTable } from "./connection-table.js";
 import { Dispatcher } from "./dispatcher.js";
-import { createDebugLogger } from "./logger.js";
+import { toLogger } from "./logger.js";
 import { MemoryClusterBus } from "./memory-cluster-bus.js";
 import { MemorySessionStore } from "./sessions/memory-session-store.js";
 import { RemoteControl } from "./remote-control.js";
@@ -45,7 +45,7 @@ export function createServerContainer(
   busFactory: ClusterBusFactory = ({ history }) => new MemoryClusterBus(history),
 ): DependencyContainer {
   const child = baseContainer.createChildContainer();
-  const logger = config.logger ?? createDebugLogger();
+  const logger = toLogger(config.logger);
   const { historySize, historyBytes, windowMs } = config.resume;
   const history = { historySize, historyBytes, windowMs };
   const bus = busFactory({ nodeId: config.nodeId, logger, history });

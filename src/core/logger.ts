@@ -1,6 +1,10 @@
 import createDebug from "debug";
 
-/** The logger the library writes to. Pass your own (pino, winston…) in `config.logger`. */
+/**
+ * The logger the library writes to. Pass your own in `config.logger`: one with these methods
+ * (winston's, `console`-like), or a pino logger, called `(details, message)` through a child
+ * bound to `{ component: "actionwire" }` (docs/operating.md, "Logs").
+ */
 export interface Logger {
   /** Detail for diagnosis (a Redis write that failed and is retried); `logActions: "debug"` too. */
   debug(message: string, details?: Record<string, unknown>): void;
@@ -32,4 +36,39 @@ export function createDebugLogger(namespace = "actionwire"): Logger {
     warn: write(channels.warn),
     error: write(channels.error),
   };
+}
+
+/**
+ * A pino-style logger: each level takes `(mergingObject, message)`, and `child(bindings)` and
+ * `bindings()` exist (pino, and loggers that copy its API).
+ */
+export interface PinoStyleLogger {
+  debug(details: Record<string, unknown>, message: string): void;
+  info(details: Record<string, unknown>, message: string): void;
+  warn(details: Record<string, unknown>, message: string): void;
+  error(details: Record<string, unknown>, message: string): void;
+  child(bindings: Record<string, unknown>): PinoStyleLogger;
+  bindings(): Record<string, unknown>;
+}
+
+/** Whether a logger is pino-style ({@link PinoStyleLogger}): it has `child` and `bindings`. */
+export function isPinoStyle(logger: object): logger is PinoStyleLogger {
+  const candidate = logger as Partial<PinoStyleLogger>;
+  return typeof candidate.child === "function" && typeof candidate.bindings === "function";
+}
+
+/**
+ * The logger a server writes to: the debug logger by default; a pino-style logger as a child
+ * with `{ component: "actionwire" }`, called `(details, message)` so the details become fields
+ * of the JSON line; any other logger as it is, called `(message, details?)`.
+ */
+export function toLogger(logger: Logger | undefined): Logger {
+  if (logger === undefined) return createDebugLogger();
+  if (!isPinoStyle(logger)) return logger;
+  const pino = logger.child({ component: "actionwire" });
+  const write =
+    (level: "debug" | "info" | "warn" | "error") =>
+    (message: string, details?: Record<string, unknown>) =>
+      pino[level](details ?? {}, message);
+  return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
 }
