@@ -69,6 +69,12 @@ export interface ClientOptions extends ConnectorOptions {
    * `ERR_QUEUE_FULL`.
    */
   maxQueuedRequests?: number;
+  /**
+   * The W3C trace context to send with each action and `say` (its `traceparent` param), so
+   * the server's span is a child of the caller's: called per request; `undefined` sends none.
+   * With OpenTelemetry: `() => { const c = {}; propagation.inject(context.active(), c); return c.traceparent; }`.
+   */
+  traceparent?: () => string | undefined;
 }
 
 /** The `auth` option: an object, or a function that gives one at every (re)connect. */
@@ -267,12 +273,22 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
     ];
     if (typeof params === "function") [callback, params] = [params, undefined];
     // The reply is typed by the signature above, from the action's definition.
-    return this.#verb<"action", never>("action", { ...(params ?? {}), action: name }, callback);
+    return this.#verb<"action", never>(
+      "action",
+      { ...this.#trace(), ...(params ?? {}), action: name },
+      callback,
+    );
   }
 
   /** Says `message` to the current room: every member hears it, whatever their transport. */
   say(message: string, callback?: Callback<VerbReplies["say"]>): Promise<VerbReplies["say"]> {
-    return this.#verb("say", { message }, callback);
+    return this.#verb("say", { ...this.#trace(), message }, callback);
+  }
+
+  /** `{ traceparent }` from `options.traceparent`, if it gives one. */
+  #trace(): { traceparent: string } | undefined {
+    const traceparent = this.options.traceparent?.();
+    return traceparent === undefined ? undefined : { traceparent };
   }
 
   /** This connection's fields as the server sees them (`data`, PROTOCOL.md "Connection"). */

@@ -12,6 +12,7 @@ import type { GoodbyeReason } from "../core/connection-table.js";
 import type { Dispatcher } from "../core/dispatcher.js";
 import type { RemoteControl } from "../core/remote-control.js";
 import { ConfigError } from "../core/errors.js";
+import { inSpan } from "../core/instrumentation.js";
 import type { Logger } from "../core/logger.js";
 import type {
   RealtimeTransport,
@@ -29,6 +30,7 @@ import { HealthChecks, type ServerState } from "./health-checks.js";
 import { HttpActions } from "./http-actions.js";
 import { HttpListeners } from "./http-listeners.js";
 import { Metrics, type ServerMetrics } from "./metrics.js";
+import { Tracing } from "./tracing.js";
 import { remoteAddress } from "./remote-address.js";
 
 /**
@@ -59,6 +61,8 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
   #stopping: Promise<void> | undefined;
   /** Transports whose start completed, in order: the ones stop must stop. */
   readonly #started: RealtimeTransport[] = [];
+  /** The OpenTelemetry span hooks, when `config.tracing` is on. */
+  #tracing: Tracing | undefined;
   /** The Prometheus metrics, when `config.metrics` is on. */
   #metrics: Metrics | undefined;
   /** actionwire as the HTTP server's one request and upgrade listener, while it runs. */
@@ -183,8 +187,26 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
         this.#metrics = metrics;
         await metrics.start(this.#http === null ? undefined : this.requests);
       }
+      if (config.tracing) {
+        this.#tracing = new Tracing(config);
+        await this.#tracing.start();
+      }
+      const nodeId = config.nodeId;
       await this.#bus.start({
-        roomMessage: (envelope) => rooms.roomMessage(envelope),
+        // Sent from inside a span (a traced say), the delivery is a span of its own, its child.
+        roomMessage: (envelope) =>
+          envelope.trace === undefined
+            ? rooms.roomMessage(envelope)
+            : inSpan(
+                nodeId,
+                {
+                  name: "room message",
+                  kind: "consumer",
+                  parent: envelope.trace,
+                  attributes: { "actionwire.room": envelope.room },
+                },
+                () => rooms.roomMessage(envelope),
+              ),
         membersReaped: (room, ids) => {
           rooms
             .membersReaped(room, ids)
@@ -192,7 +214,17 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
               this.#logger.error("announcing reaped members failed", { error: String(error) }),
             );
         },
-        command: (command) => this.#remote.run(command),
+        command: (command) =>
+          inSpan(
+            nodeId,
+            {
+              name: `command ${command.kind}`,
+              kind: "consumer",
+              parent: command.trace,
+              attributes: {},
+            },
+            () => this.#remote.run(command),
+          ),
       });
       const host = this.#host();
       if (this.#http !== null && config.httpActions.enabled) {
@@ -285,6 +317,7 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
     await this.dispatcher.stop(this.config.shutdownTimeoutMs);
     await this.#bus.stop();
     await this.#metrics?.stop();
+    this.#tracing?.stop();
     const http = this.#http;
     if (http !== null) {
       this.#unfollowHostClose?.();
