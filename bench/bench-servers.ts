@@ -26,6 +26,19 @@ export interface ServerSpec {
   startInRoom?: boolean;
   /** One node of two over one Redis: actionwire's Redis bus, or the bare library's own. */
   redis?: { url: string; nodeId: string };
+  /**
+   * actionwire with metrics and tracing on, and an OpenTelemetry SDK registered in the server
+   * process (a batch span processor, an exporter that drops what it is given): what operating
+   * it costs.
+   */
+  observed?: boolean;
+  /**
+   * The same SDK registered and its context manager in use (as an application that traces
+   * anything has it), actionwire's metrics and tracing off: the SDK's own cost.
+   */
+  sdkOnly?: boolean;
+  /** actionwire's metrics on, tracing off, no SDK. */
+  metricsOnly?: boolean;
 }
 
 /** Where clients connect, by transport (primus: its http:// base), and how to stop it. */
@@ -51,7 +64,10 @@ async function actionwireServer(spec: ServerSpec): Promise<StartedServer> {
   const { createServer } = await import("../src/server/actionwire-server.js");
   const { demoActions } = await import("../src/demo/demo-actions.js");
   const { TOKENS } = await import("../src/core/tokens.js");
+  if (spec.observed === true || spec.sdkOnly === true) await registerTracingSdk();
   const server: ReturnType<typeof createServer> = createServer({
+    metrics: spec.observed === true || spec.metricsOnly === true,
+    tracing: spec.observed === true,
     transports: spec.transports,
     port: 0,
     host: "127.0.0.1",
@@ -80,6 +96,28 @@ async function actionwireServer(spec: ServerSpec): Promise<StartedServer> {
     close: () => server.stop(),
     ...(bus.stats === undefined ? {} : { busStats: () => ({ ...bus.stats }) }),
   };
+}
+
+/**
+ * An OpenTelemetry SDK as an application registers one: a tracer provider with a batch span
+ * processor, and the AsyncLocalStorage context manager. The exporter drops the spans: the cost
+ * measured is making them, not sending them.
+ */
+async function registerTracingSdk(): Promise<void> {
+  const { context, trace } = await import("@opentelemetry/api");
+  const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
+  const { BasicTracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
+  const exporter = {
+    export: (_spans: unknown[], done: (result: { code: number }) => void) => done({ code: 0 }),
+    shutdown: async () => undefined,
+  };
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] }),
+  );
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  // In use once: Node 20's AsyncLocalStorage installs its async hooks at its first run, and
+  // from then on every asynchronous resource (a socket write, a promise) pays for them.
+  context.with(context.active(), () => undefined);
 }
 
 function listen(http: HttpServer): Promise<number> {

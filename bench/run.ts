@@ -133,6 +133,8 @@ async function main(quick: boolean): Promise<void> {
   const crossClients = quick ? 200 : 1000;
   const resumeClients = quick ? 200 : 1000;
   const resumeMessages = quick ? 20 : 100;
+  const overheadRtClients = quick ? [10] : [10, 100];
+  const overheadFanoutClients = quick ? [200] : [1000];
   const transports: Transport[] = ["ws", "socketio", "faye"];
   const cases: CaseResult[] = [];
   // BENCH_ONLY="roundtrip ws 10": run the matching cases only, and write no results.
@@ -316,6 +318,74 @@ async function main(quick: boolean): Promise<void> {
       }
       await group(sides, comparisons);
     }
+  }
+
+  /**
+   * What operating costs: metrics and tracing on (an SDK registered, its spans dropped) against
+   * everything off; against the SDK registered and in use with actionwire's part off, which
+   * leaves actionwire's own share (Node 20's AsyncLocalStorage, under the SDK's context
+   * manager, costs every asynchronous operation); and metrics alone against off.
+   */
+  const overheadComparisons = (scenario: "roundtrip" | "fanout", clients: number): Comparison[] => [
+    {
+      scenario,
+      transport: "ws",
+      clients,
+      variant: "metrics+tracing",
+      baseline: "actionwire ws, metrics and tracing off, no SDK",
+      bare: "off",
+      actionwire: "on",
+    },
+    {
+      scenario,
+      transport: "ws",
+      clients,
+      variant: "metrics+tracing vs SDK in use",
+      baseline: "actionwire ws, metrics and tracing off, the SDK registered and its context in use",
+      bare: "sdk",
+      actionwire: "on",
+    },
+    {
+      scenario,
+      transport: "ws",
+      clients,
+      variant: "metrics only",
+      baseline: "actionwire ws, metrics and tracing off, no SDK",
+      bare: "off",
+      actionwire: "metrics",
+    },
+  ];
+  for (const clients of overheadRtClients) {
+    const job = (urls: Urls): Job => ({
+      kind: "roundtrip",
+      client: at(urls, "ws", "actionwire"),
+      clients,
+      seconds: rtSeconds,
+    });
+    await group(
+      {
+        off: single(actionwire(["ws"]), job),
+        sdk: single(actionwire(["ws"], { sdkOnly: true }), job),
+        metrics: single(actionwire(["ws"], { metricsOnly: true }), job),
+        on: single(actionwire(["ws"], { observed: true }), job),
+      },
+      overheadComparisons("roundtrip", clients),
+    );
+  }
+  for (const clients of overheadFanoutClients) {
+    await group(
+      {
+        off: single(actionwire(["ws"]), fanoutJob("ws", "actionwire", clients)),
+        sdk: single(actionwire(["ws"], { sdkOnly: true }), fanoutJob("ws", "actionwire", clients)),
+        metrics: single(
+          actionwire(["ws"], { metricsOnly: true }),
+          fanoutJob("ws", "actionwire", clients),
+        ),
+        on: single(actionwire(["ws"], { observed: true }), fanoutJob("ws", "actionwire", clients)),
+      },
+      overheadComparisons("fanout", clients),
+      { budgetSeconds: 60 + connectBudget("ws", clients) },
+    );
   }
 
   for (const clients of fanoutClients) {

@@ -178,6 +178,23 @@ export class Metrics implements ServerMetrics {
       this.#names.push(config.name);
       return config;
     };
+    /** A prom-client counter that takes its values from a tally when scraped. */
+    const tallied = ({ name, help, tally }: { name: string; help: string; tally: Tally }) =>
+      new prom.Counter(
+        named({
+          name,
+          help,
+          labelNames: tally.label === undefined ? [] : [tally.label],
+          registers,
+          collect() {
+            this.reset();
+            for (const [value, count] of tally.counts) {
+              if (tally.label === undefined) this.inc(count);
+              else this.inc({ [tally.label]: value }, count);
+            }
+          },
+        }),
+      );
 
     new prom.Gauge(
       named({
@@ -192,50 +209,45 @@ export class Metrics implements ServerMetrics {
         },
       }),
     );
-    const opened = new prom.Counter(
-      named({
-        name: "actionwire_connections_opened_total",
-        help: "Connections accepted by this node, by transport.",
-        labelNames: ["transport"] as const,
-        registers,
-      }),
-    );
-    const received = new prom.Counter(
-      named({
-        name: "actionwire_messages_received_total",
-        help: "Frames received from clients, by transport.",
-        labelNames: ["transport"] as const,
-        registers,
-      }),
-    );
-    const sent = new prom.Counter(
-      named({
-        name: "actionwire_messages_sent_total",
-        help: "Messages handed to a transport for clients (one per recipient), by transport.",
-        labelNames: ["transport"] as const,
-        registers,
-      }),
-    );
-    for (const transport of transports) {
-      for (const counter of [opened, received, sent]) counter.inc({ transport }, 0);
-    }
-    const duration = new prom.Histogram(
+    // Counted in plain maps on the hot path, handed to prom-client when scraped: its `inc`
+    // with labels hashes them each time (about 1 µs a call, docs/performance.md).
+    const opened = new Tally("transport", transports);
+    const received = new Tally("transport", transports);
+    const sent = new Tally("transport", transports);
+    tallied({
+      name: "actionwire_connections_opened_total",
+      help: "Connections accepted by this node, by transport.",
+      tally: opened,
+    });
+    tallied({
+      name: "actionwire_messages_received_total",
+      help: "Frames received from clients, by transport.",
+      tally: received,
+    });
+    tallied({
+      name: "actionwire_messages_sent_total",
+      help: "Messages handed to a transport for clients (one per recipient), by transport.",
+      tally: sent,
+    });
+    const durations = new Durations(DURATION_BUCKETS);
+    new prom.Histogram(
       named({
         name: "actionwire_action_duration_seconds",
         help: "Time actions took, by action and outcome (ok or error).",
         labelNames: ["action", "outcome"] as const,
         buckets: DURATION_BUCKETS,
         registers,
+        collect() {
+          durations.export(this as unknown as HistogramInternals);
+        },
       }),
     );
-    const errors = new prom.Counter(
-      named({
-        name: "actionwire_errors_total",
-        help: "Requests answered with an error, by error code.",
-        labelNames: ["code"] as const,
-        registers,
-      }),
-    );
+    const errors = new Tally("code");
+    tallied({
+      name: "actionwire_errors_total",
+      help: "Requests answered with an error, by error code.",
+      tally: errors,
+    });
     new prom.Gauge(
       named({
         name: "actionwire_rooms",
@@ -246,36 +258,38 @@ export class Metrics implements ServerMetrics {
         },
       }),
     );
-    const roomMessages = new prom.Counter(
-      named({
-        name: "actionwire_room_messages_total",
-        help: "Room messages (chat and notices) published by this node.",
-        registers,
-      }),
-    );
-    const slow = new prom.Counter(
-      named({
-        name: "actionwire_slow_consumers_total",
-        help: "Pushes that met a full backlog, by policy: connections closed (disconnect) or pushes dropped (drop).",
-        labelNames: ["policy"] as const,
-        registers,
-      }),
-    );
-    slow.inc({ policy: this.#config.limits.slowConsumer }, 0);
-    const resumes = new prom.Counter(
-      named({
-        name: "actionwire_resumes_total",
-        help: "Sessions resumed on a new socket, by whether nothing missed was lost.",
-        labelNames: ["recovered"] as const,
-        registers,
-      }),
-    );
-    const cluster = new prom.Counter(
+    const roomMessages = new Tally();
+    tallied({
+      name: "actionwire_room_messages_total",
+      help: "Room messages (chat and notices) published by this node.",
+      tally: roomMessages,
+    });
+    const slow = new Tally("policy", [this.#config.limits.slowConsumer]);
+    tallied({
+      name: "actionwire_slow_consumers_total",
+      help: "Pushes that met a full backlog, by policy: connections closed (disconnect) or pushes dropped (drop).",
+      tally: slow,
+    });
+    const resumes = new Tally("recovered");
+    tallied({
+      name: "actionwire_resumes_total",
+      help: "Sessions resumed on a new socket, by whether nothing missed was lost.",
+      tally: resumes,
+    });
+    const clusterIn = new Tally("kind");
+    const clusterOut = new Tally("kind");
+    new prom.Counter(
       named({
         name: "actionwire_cluster_messages_total",
         help: "Messages over the cluster bus, by direction (in or out) and kind (room or command).",
         labelNames: ["direction", "kind"] as const,
         registers,
+        collect() {
+          this.reset();
+          for (const [kind, count] of clusterIn.counts) this.inc({ direction: "in", kind }, count);
+          for (const [kind, count] of clusterOut.counts)
+            this.inc({ direction: "out", kind }, count);
+        },
       }),
     );
     new prom.Gauge(
@@ -298,24 +312,90 @@ export class Metrics implements ServerMetrics {
       subscribe(name, listener);
       this.#subscriptions.push([name, listener]);
     };
-    on<ConnectionEvent>(CHANNELS.connectionOpen, ({ transport }) => opened.inc({ transport }));
+    on<ConnectionEvent>(CHANNELS.connectionOpen, ({ transport }) => opened.add(transport, 1));
     on<MessageEvent>(CHANNELS.messageReceived, ({ transport, count }) =>
-      received.inc({ transport }, count),
+      received.add(transport, count),
     );
-    on<MessageEvent>(CHANNELS.messageSent, ({ transport, count }) =>
-      sent.inc({ transport }, count),
-    );
+    on<MessageEvent>(CHANNELS.messageSent, ({ transport, count }) => sent.add(transport, count));
     on<ActionEvent>(CHANNELS.actionEnd, ({ action, outcome, durationMs }) =>
-      duration.observe({ action, outcome: outcome ?? "ok" }, (durationMs ?? 0) / 1000),
+      durations.observe(action, outcome ?? "ok", (durationMs ?? 0) / 1000),
     );
-    on<ErrorEvent>(CHANNELS.error, ({ code }) => errors.inc({ code }));
-    on(CHANNELS.roomMessage, () => roomMessages.inc());
-    on<SlowConsumerEvent>(CHANNELS.slowConsumer, ({ policy }) => slow.inc({ policy }));
-    on<ResumeEvent>(CHANNELS.resume, ({ recovered }) =>
-      resumes.inc({ recovered: String(recovered) }),
-    );
+    on<ErrorEvent>(CHANNELS.error, ({ code }) => errors.add(code, 1));
+    on(CHANNELS.roomMessage, () => roomMessages.add("", 1));
+    on<SlowConsumerEvent>(CHANNELS.slowConsumer, ({ policy }) => slow.add(policy, 1));
+    on<ResumeEvent>(CHANNELS.resume, ({ recovered }) => resumes.add(String(recovered), 1));
     on<ClusterMessageEvent>(CHANNELS.clusterMessage, ({ direction, kind }) =>
-      cluster.inc({ direction, kind }),
+      (direction === "in" ? clusterIn : clusterOut).add(kind, 1),
     );
+  }
+}
+
+/** Counts by one label's value (or none), kept in a plain map: cheap to add to on the hot path. */
+class Tally {
+  readonly counts = new Map<string, number>();
+
+  /** `label`: the one label's name (none: a counter without labels); `known`: values at 0. */
+  constructor(
+    readonly label?: string,
+    known: readonly string[] = label === undefined ? [""] : [],
+  ) {
+    for (const value of known) this.counts.set(value, 0);
+  }
+
+  add(value: string, count: number): void {
+    this.counts.set(value, (this.counts.get(value) ?? 0) + count);
+  }
+}
+
+/** The part of prom-client's Histogram that {@link Durations.export} fills in. */
+interface HistogramInternals {
+  reset(): void;
+  hashMap: Record<
+    string,
+    {
+      labels: Record<string, string>;
+      bucketValues: Record<number, number>;
+      sum: number;
+      count: number;
+    }
+  >;
+}
+
+/**
+ * The action durations by action and outcome, bucketed here: prom-client's `observe` hashes
+ * its labels and checks them at every call (about 3 µs). When scraped, the buckets are written
+ * into the Histogram's values (its `hashMap`, in the shape prom-client 15 keeps them; the
+ * metrics test reads the buckets back), so the text format stays prom-client's own.
+ */
+class Durations {
+  readonly #series = new Map<
+    string,
+    { labels: Record<string, string>; counts: number[]; sum: number; count: number }
+  >();
+
+  constructor(private readonly bounds: readonly number[]) {}
+
+  observe(action: string, outcome: string, seconds: number): void {
+    const key = `${outcome}\0${action}`;
+    let series = this.#series.get(key);
+    if (series === undefined) {
+      series = { labels: { action, outcome }, counts: this.bounds.map(() => 0), sum: 0, count: 0 };
+      this.#series.set(key, series);
+    }
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && seconds > bounds[i]!) i++;
+    if (i < bounds.length) series.counts[i]!++;
+    series.sum += seconds;
+    series.count++;
+  }
+
+  export(histogram: HistogramInternals): void {
+    histogram.reset();
+    for (const [key, { labels, counts, sum, count }] of this.#series) {
+      const bucketValues: Record<number, number> = {};
+      this.bounds.forEach((bound, i) => (bucketValues[bound] = counts[i]!));
+      histogram.hashMap[key] = { labels: { ...labels }, bucketValues, sum, count };
+    }
   }
 }

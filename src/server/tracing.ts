@@ -61,21 +61,21 @@ function spanHooks(api: Api, config: ResolvedConfig, version: string | undefined
         request.parent === undefined ? active : withRemoteParent(api, active, request.parent);
       const span = tracer.startSpan(
         request.name,
-        {
-          kind: request.kind === "server" ? SpanKind.SERVER : SpanKind.CONSUMER,
-          attributes: { ...request.attributes, "actionwire.node": node },
-        },
+        { kind: request.kind === "server" ? SpanKind.SERVER : SpanKind.CONSUMER },
         parent,
       );
+      // One call per span: the SDK checks every attribute it is given, call by call.
+      const attributes: Record<string, string> = { ...request.attributes, "actionwire.node": node };
       const end = (error?: unknown) => {
         if (error === undefined) {
-          span.setAttribute("actionwire.outcome", "ok");
+          attributes["actionwire.outcome"] = "ok";
         } else {
           const code = error instanceof ActionwireError ? error.code : "ERR_ACTION_FAILED";
-          span.setAttribute("actionwire.outcome", "error");
-          span.setAttribute("actionwire.error_code", code);
+          attributes["actionwire.outcome"] = "error";
+          attributes["actionwire.error_code"] = code;
           span.setStatus({ code: SpanStatusCode.ERROR, message: code });
         }
+        span.setAttributes(attributes);
         span.end();
       };
       let result: T;

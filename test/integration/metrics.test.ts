@@ -102,9 +102,14 @@ describe("Prometheus metrics", function () {
     expect(valueOf(samples, count, { action: "echo", outcome: "ok" })).to.equal(2);
     expect(valueOf(samples, count, { action: "failTest", outcome: "error" })).to.equal(1);
     expect(valueOf(samples, count, { action: "validateTest", outcome: "error" })).to.equal(1);
-    expect(valueOf(samples, "actionwire_action_duration_seconds_bucket", { le: "+Inf" })).to.be.a(
-      "number",
-    );
+    // Buckets are cumulative: every echo took less than 10 s; the sum is of both.
+    const echo = { action: "echo", outcome: "ok" };
+    const bucket = "actionwire_action_duration_seconds_bucket";
+    expect(valueOf(samples, bucket, { ...echo, le: "10" })).to.equal(2);
+    expect(valueOf(samples, bucket, { ...echo, le: "+Inf" })).to.equal(2);
+    const buckets = samples.filter((x) => x.name === bucket && x.labels.action === "echo");
+    expect(buckets.map((x) => x.value)).to.deep.equal([...buckets.map((x) => x.value)].sort());
+    expect(valueOf(samples, "actionwire_action_duration_seconds_sum", echo)).to.be.above(0);
     expect(valueOf(samples, "actionwire_errors_total", { code: "ERR_ACTION_FAILED" })).to.equal(1);
     expect(valueOf(samples, "actionwire_errors_total", { code: "ERR_INVALID_PARAM" })).to.equal(1);
     expect(valueOf(samples, "actionwire_errors_total", { code: "ERR_UNKNOWN_ACTION" })).to.equal(1);
