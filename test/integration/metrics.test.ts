@@ -144,6 +144,23 @@ describe("Prometheus metrics", function () {
     );
   });
 
+  it("counts resumed sessions by whether nothing was lost", async () => {
+    const server = await start({ nodeId: "metrics-r", metrics: true });
+    const url = `${server.url.replace("http", "ws")}/ws`;
+    const first = await WsTestClient.hello(url);
+    clients.push(first);
+    const { token } = first.welcome.session as { token: string };
+    first.socket.terminate();
+    await first.closed;
+    const again = await WsTestClient.hello(url, {
+      resume: { session: first.welcome.id, token, rooms: {} },
+    });
+    clients.push(again);
+    expect(again.welcome.session).to.include({ resumed: true, recovered: true });
+    const samples = parse(await scrape(`${server.url}/metrics`));
+    expect(valueOf(samples, "actionwire_resumes_total", { recovered: "true" })).to.equal(1);
+  });
+
   it("serves on a listener of its own, into the application's registry", async () => {
     const registry = new Registry();
     const server = await start({
