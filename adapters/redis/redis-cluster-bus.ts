@@ -281,7 +281,8 @@ export class RedisClusterBus implements ClusterBus {
    */
   async publish({ room, message, except, tag, trace }: RoomPublication): Promise<void> {
     const json = JSON.stringify(message);
-    const envelope = except === undefined ? { room, json, trace } : { room, json, except, trace };
+    const plain = except === undefined ? { room, json } : { room, json, except };
+    const envelope = trace === undefined ? plain : { ...plain, trace };
     const pub = this.#pub;
     if (pub === undefined || pub.status !== "ready") {
       this.stats.dropped++;
@@ -397,12 +398,11 @@ export class RedisClusterBus implements ClusterBus {
       }
       const room = decodeURIComponent(channel.slice(this.#key("room", "").length));
       const except = x === undefined || x === "" ? undefined : x;
-      const trace = t === undefined ? undefined : (JSON.parse(t) as TraceCarrier);
-      if (n === undefined) {
-        listener.roomMessage({ room, json: j, except, trace });
-      } else {
-        this.#deliver(room, { offset: n, json: j, except, trace });
-      }
+      // Keys only when set: a push keeps one shape (the history's) however it came.
+      const base = except === undefined ? { json: j } : { json: j, except };
+      const push = t === undefined ? base : { ...base, trace: JSON.parse(t) as TraceCarrier };
+      if (n === undefined) listener.roomMessage({ room, ...push });
+      else this.#deliver(room, { offset: n, ...push });
     } catch (error) {
       this.logger.warn("a malformed cluster message was ignored", { error: String(error) });
     }

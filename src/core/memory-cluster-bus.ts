@@ -60,7 +60,8 @@ export class MemoryClusterBus implements ClusterBus {
 
   async publish({ room, message, except, tag, trace }: RoomPublication): Promise<void> {
     const push = this.#history.append(room, message, except, tag);
-    this.#listener?.roomMessage({ ...push, room, trace });
+    // No `trace` key unless there is one: the envelope keeps the shape of an untraced push's.
+    this.#listener?.roomMessage(trace === undefined ? { ...push, room } : { ...push, room, trace });
   }
 
   async position(room: string): Promise<RoomPosition> {

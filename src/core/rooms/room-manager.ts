@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { inject, injectable } from "tsyringe";
 import { TOKENS } from "../tokens.js";
-import type { ClusterBus, RoomEnvelope } from "../cluster-bus.js";
+import type { ClusterBus, RoomEnvelope, RoomPublication } from "../cluster-bus.js";
 import type { ResolvedConfig } from "../config.js";
 import type { Connection } from "../connection.js";
 import type { ConnectionTable, TransportGroup } from "../connection-table.js";
@@ -277,12 +277,12 @@ export class RoomManager {
   async publish(room: string, from: string, message: string, tag?: string): Promise<void> {
     const push: ChatPush = { context: "user", message, room, from, sentAt: Date.now() };
     publishRoomMessage(this.config.nodeId, room, from);
-    const trace = currentTrace();
-    await this.bus.publish(
+    const publication: RoomPublication =
       tag === undefined
-        ? { room, message: push, except: from, trace }
-        : { room, message: push, except: from, tag, trace },
-    );
+        ? { room, message: push, except: from }
+        : { room, message: push, except: from, tag };
+    const trace = currentTrace();
+    await this.bus.publish(trace === undefined ? publication : { ...publication, trace });
   }
 
   private async notice(room: string, from: string, message: string): Promise<void> {
