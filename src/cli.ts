@@ -88,6 +88,7 @@ async function main(): Promise<void> {
         return server.config.nodeId;
       },
       connectionCounts: () => server.connectionCounts(),
+      sharedStore: () => server.clusterStore,
     }),
   });
   await server.start();

@@ -3,7 +3,7 @@ import type { ClusterStore } from "../../src/core/cluster-store.js";
 
 /**
  * The Redis bus's {@link ClusterStore}: each key is a Redis string under the bus's `keyPrefix`,
- * with a PX expiry, written on the bus's command connection. A call while that connection is
+ * with a PX expiry (a counter: INCR, no expiry), written on the bus's command connection. A call while that connection is
  * not ready rejects at once, whatever the client's own offline queue would do (a caller-owned
  * client may queue), so that callers fall back instead of waiting for Redis.
  */
@@ -24,6 +24,10 @@ export class RedisClusterStore implements ClusterStore {
 
   async delete(key: string): Promise<void> {
     await this.#ready().del(this.keyPrefix + key);
+  }
+
+  async increment(key: string): Promise<number> {
+    return this.#ready().incr(this.keyPrefix + key);
   }
 
   #ready(): Redis {

@@ -1,7 +1,7 @@
 /**
- * Small records shared by every node of a cluster, each with an expiry: what an adapter needs
- * to agree on with the other nodes (the faye adapter records which node holds each long-polling
- * session). A cluster bus with a shared store offers it as `ClusterBus.store` (the Redis bus
+ * Small records shared by every node of a cluster, each with an expiry, and counters: what an
+ * adapter (or an application) needs to agree on with the other nodes (the faye adapter records
+ * which node holds each long-polling session; the demo's `incrementTest` counts). A cluster bus with a shared store offers it as `ClusterBus.store` (the Redis bus
  * does; the in-memory bus, alone in its process, does not), and the core hands it to adapters
  * as `TransportHost.clusterStore`.
  *
@@ -18,4 +18,9 @@ export interface ClusterStore {
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Removes `key` (nothing if it has no value). */
   delete(key: string): Promise<void>;
+  /**
+   * Adds one to the counter `key` (a missing key counts from 0) and returns its new value, in one
+   * atomic step every node sees; a counter does not expire.
+   */
+  increment(key: string): Promise<number>;
 }

@@ -1,20 +1,31 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { defineAction, type ActionDefinition } from "../core/actions/define-action.js";
+import type { ClusterStore } from "../core/cluster-store.js";
 import { publicError } from "../core/errors.js";
 
-/** What the `status` action reports about the node. */
-export interface DemoStatusSource {
+/** What the demo's actions read of the server they run on. */
+export interface DemoActionsSource {
+  /** The node's id, for `status`. */
   nodeId: string;
+  /** Connections on the node by transport, for `status`. */
   connectionCounts(): Record<string, number>;
+  /**
+   * The store every node shares (the server's `clusterStore`), read at each call: with one,
+   * `incrementTest` counts in it; without (none given, or it returns `undefined`), in memory.
+   */
+  sharedStore?(): ClusterStore | undefined;
 }
 
 /**
  * The demo server's actions: actionHero's test fixtures (`status`, `cacheTest`, `sleepTest`),
- * `echo`, and one fixture per error a client can meet.
+ * `echo`, `incrementTest` (a counter every node shares), and one fixture per error a client can
+ * meet.
  */
-export function demoActions(source: DemoStatusSource): ActionDefinition[] {
+export function demoActions(source: DemoActionsSource): ActionDefinition[] {
   const startedAt = Date.now();
   const cache = new Map<string, unknown>();
+  /** incrementTest's counters when there is no shared store. */
+  const counters = new Map<string, number>();
   return [
     defineAction({
       name: "status",
@@ -38,6 +49,20 @@ export function demoActions(source: DemoStatusSource): ActionDefinition[] {
         const loadResp = { key: cacheKey, value: cache.get(cacheKey) };
         const deleteResp = cache.delete(cacheKey);
         return { cacheTestResults: { saveResp: true, loadResp, deleteResp } };
+      },
+    }),
+    defineAction({
+      name: "incrementTest",
+      description:
+        "Adds one to the counter key (shared by every node with Redis) and returns its new value. Not idempotent.",
+      inputs: { key: { required: true, formatter: String } },
+      run: async ({ key }) => {
+        const store = source.sharedStore?.();
+        if (store !== undefined)
+          return { key, value: await store.increment(`incrementTest:${key}`) };
+        const value = (counters.get(key) ?? 0) + 1;
+        counters.set(key, value);
+        return { key, value };
       },
     }),
     defineAction({

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { DependencyContainer } from "tsyringe";
 import type { ClusterBus } from "../core/cluster-bus.js";
 import type { ActionDefinition } from "../core/actions/define-action.js";
+import type { ClusterStore } from "../core/cluster-store.js";
 import { type ActionwireConfig, resolveConfig, type ResolvedConfig } from "../core/config.js";
 import type { ConnectionTable } from "../core/connection-table.js";
 import type { RoomManager } from "../core/rooms/room-manager.js";
@@ -272,6 +273,14 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
   /** What the configuration asks that cannot be done as asked (also logged at start). */
   get warnings(): readonly string[] {
     return this.#warnings;
+  }
+
+  /**
+   * Records and counters shared by every node (the cluster bus's store: in Redis with `redis`),
+   * usable while the server runs; `undefined` when the bus has none (one node, in memory).
+   */
+  get clusterStore(): ClusterStore | undefined {
+    return this.#bus.store;
   }
 
   /**

@@ -14,6 +14,7 @@ export async function startDemoServer(config: ActionwireConfig = {}): Promise<Ac
     actions: demoActions({
       nodeId: "test-node",
       connectionCounts: () => server.connectionCounts(),
+      sharedStore: () => server.clusterStore,
     }),
     ...config,
   });
