@@ -81,6 +81,45 @@ export class FayeClusterRouter {
     void this.store.delete(this.#key(clientId)).catch(() => undefined);
   }
 
+  /** Whether another node forwarded `request` here: it is served here, never forwarded again. */
+  forwardedHere(request: IncomingMessage): boolean {
+    return request.headers[HOP] !== undefined;
+  }
+
+  /**
+   * The URL of another node holding `clientId`'s session (from the store); `undefined` when it
+   * is held here, unknown, or the store cannot tell (serve it here).
+   */
+  async owner(clientId: string): Promise<string | undefined> {
+    if (this.#local.has(clientId)) return undefined;
+    const owner = await this.store.get(this.#key(clientId)).catch(() => null);
+    if (owner === null || owner === this.selfUrl() || !URL.canParse(owner)) return undefined;
+    return owner;
+  }
+
+  /**
+   * The headers a request forwarded to another node carries: the client's own (so that the
+   * owner's `authenticate` sees them), the hop mark, and `X-Forwarded-For` with the peer added.
+   * `drop` names headers (lower case) to leave out.
+   */
+  forwardedHeaders(
+    request: IncomingMessage,
+    drop: ReadonlySet<string> = new Set(),
+  ): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value === undefined || drop.has(name)) continue;
+      headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    headers[HOP] = "1";
+    const peer = request.socket.remoteAddress;
+    if (peer !== undefined) {
+      const prior = request.headers["x-forwarded-for"];
+      headers["x-forwarded-for"] = prior === undefined ? peer : `${String(prior)}, ${peer}`;
+    }
+    return headers;
+  }
+
   /**
    * Serves `request` here (`local`, given the body if it was read) or forwards it to the node
    * that holds its client's session.
@@ -90,7 +129,7 @@ export class FayeClusterRouter {
     response: ServerResponse,
     local: (body: Buffer | undefined) => void,
   ): Promise<void> {
-    if (request.headers[HOP] !== undefined) {
+    if (this.forwardedHere(request)) {
       local(undefined);
       return;
     }
@@ -117,7 +156,7 @@ export class FayeClusterRouter {
       response.destroy();
       return;
     }
-    const owner = clientId === undefined ? undefined : await this.#owner(clientId);
+    const owner = clientId === undefined ? undefined : await this.owner(clientId);
     if (owner === undefined) {
       local(body);
       return;
@@ -131,14 +170,6 @@ export class FayeClusterRouter {
 
   #key(clientId: string): string {
     return `faye:client:${clientId}`;
-  }
-
-  /** The URL of another node holding `clientId`'s session; `undefined`: serve it here. */
-  async #owner(clientId: string): Promise<string | undefined> {
-    if (this.#local.has(clientId)) return undefined;
-    const owner = await this.store.get(this.#key(clientId)).catch(() => null);
-    if (owner === null || owner === this.selfUrl() || !URL.canParse(owner)) return undefined;
-    return owner;
   }
 
   /** Forwards the request to `owner` and pipes its answer back; `fallback` if it cannot. */
@@ -155,12 +186,7 @@ export class FayeClusterRouter {
     target.pathname = asked.pathname;
     target.search = asked.search;
     const secure = target.protocol === "https:";
-    const headers: OutgoingHttpHeaders = { ...request.headers, host: target.host, [HOP]: "1" };
-    const peer = request.socket.remoteAddress;
-    if (peer !== undefined) {
-      const prior = request.headers["x-forwarded-for"];
-      headers["x-forwarded-for"] = prior === undefined ? peer : `${String(prior)}, ${peer}`;
-    }
+    const headers: OutgoingHttpHeaders = { ...this.forwardedHeaders(request), host: target.host };
     const options = {
       method: request.method,
       headers,
@@ -203,6 +229,15 @@ function clientOf(json: string | null): string | undefined {
   } catch {
     return undefined;
   }
+  return sessionOf(parsed);
+}
+
+/**
+ * The clientId every message of a Bayeux message or batch (parsed) names, if they all name the
+ * same one and none is a handshake (see {@link FayeClusterRouter.route}): the session a request,
+ * or a WebSocket's first such message, belongs to.
+ */
+export function sessionOf(parsed: unknown): string | undefined {
   const messages = (Array.isArray(parsed) ? parsed : [parsed]).map((m: unknown) =>
     typeof m === "object" && m !== null ? (m as { clientId?: unknown; channel?: unknown }) : {},
   );

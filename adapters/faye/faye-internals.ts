@@ -10,13 +10,33 @@ import { ConfigError } from "../../src/core/errors.js";
  */
 export const TESTED_FAYE_VERSIONS = "1.4.3";
 
-/** The part of faye-websocket's server-side socket that faye's upgrade uses. */
+/**
+ * The part of faye-websocket's sockets (server side, and the client) that the adapter uses.
+ * `send` returns `false` once the network socket under it is backed up, and `drain` follows
+ * when it has room again; `pause` stops reading from the network socket until `resume`.
+ */
 export interface FayeWebSocket {
   onmessage: ((event: { data: string }) => void) | null;
-  onclose: ((event: { code: number }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
   send(data: string): boolean;
+  /** `code`: 1000, or 3000 to 4999 (faye-websocket throws on any other). */
   close(code?: number, reason?: string): void;
+  pause(): void;
+  resume(): void;
+  on(event: "drain", listener: () => void): unknown;
 }
+
+/** faye-websocket's client socket: a {@link FayeWebSocket} that opens. */
+export interface FayeWebSocketClient extends FayeWebSocket {
+  onopen: (() => void) | null;
+}
+
+/** faye-websocket's client constructor (`require("faye-websocket").Client`, public API). */
+export type FayeWebSocketClientClass = new (
+  url: string,
+  protocols: string[],
+  options: { headers?: Record<string, string>; maxLength: number },
+) => FayeWebSocketClient;
 
 /** faye-websocket's server-side constructor, as faye's own upgrade calls it. */
 export type FayeWebSocketClass = new (
@@ -30,7 +50,7 @@ export type FayeWebSocketClass = new (
 /**
  * Everything the faye adapter does with faye that faye does not export: its protocol server
  * behind the Node adapter (`_server`), that server's engine (`_engine`), the adapter's body
- * reader (`_concatStream`), and faye-websocket as faye resolves it. No other adapter file
+ * reader (`_concatStream`), and faye-websocket (and its client) as faye resolves it. No other adapter file
  * touches faye's internals; each member says why the public API does not do.
  */
 export interface FayeInternals {
@@ -70,6 +90,8 @@ export interface FayeInternals {
   readBodiesFrom(bodies: WeakMap<IncomingMessage, Buffer>): void;
   /** faye-websocket, loaded from where faye resolves it (the copy faye itself uses). */
   readonly WebSocket: FayeWebSocketClass;
+  /** faye-websocket's client, from the same copy: a node relays a WebSocket with it. */
+  readonly WebSocketClient: FayeWebSocketClientClass;
 }
 
 /** faye's protocol server behind its Node adapter, as far as the adapter uses it. */
@@ -115,6 +137,9 @@ export function fayeInternals(
     typeof engine?.timeout === "number" ? "" : "NodeAdapter._server._engine.timeout",
     isFunction(adapter._concatStream) ? "" : "NodeAdapter._concatStream()",
     isFunction(webSocket) ? "" : "faye-websocket (as faye resolves it)",
+    !isFunction(webSocket) || isFunction((webSocket as { Client?: unknown }).Client)
+      ? ""
+      : "faye-websocket's Client",
   ].filter((name) => name !== "");
   if (missing.length > 0) {
     throw new ConfigError(
@@ -144,6 +169,7 @@ export function fayeInternals(
       };
     },
     WebSocket: webSocket as FayeWebSocketClass,
+    WebSocketClient: (webSocket as { Client: FayeWebSocketClientClass }).Client,
   };
 }
 

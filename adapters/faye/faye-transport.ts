@@ -143,6 +143,7 @@ export class FayeTransport extends BaseTransport<string> {
       subscribeTimeoutMs: options.subscribeTimeoutMs,
       liveSession: (clientId) =>
         this.#sessions.has(clientId) || this.#pendingSessions.has(clientId),
+      router: this.#router,
       logger: host.logger,
     });
     host.upgrades.add(options.mount, (request, socket, head) => {

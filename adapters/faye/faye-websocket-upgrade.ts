@@ -1,7 +1,14 @@
 import type { Duplex } from "node:stream";
 import type { Logger } from "../../src/core/logger.js";
 import type { UpgradeHandler } from "../../src/core/upgrade-router.js";
+import type { FayeClusterRouter } from "./faye-cluster-router.js";
+import { sessionOf } from "./faye-cluster-router.js";
 import type { FayeInternals, FayeWebSocket } from "./faye-internals.js";
+import {
+  FayeWebSocketRelay,
+  HOP_BY_HOP_HEADERS,
+  RELAYED_MESSAGE_TOO_BIG,
+} from "./faye-websocket-relay.js";
 
 /** WebSocket close code for a message too big to process (RFC 6455). */
 const MESSAGE_TOO_BIG = 1009;
@@ -11,6 +18,9 @@ export const SILENT_SOCKET_REASON = "idle";
 
 /** The close reason of a socket whose session another socket took over. */
 export const REPLACED_SOCKET_REASON = "replaced";
+
+/** The close reason of a socket that sent more than it may before its session's node was found. */
+export const UNROUTED_SOCKET_REASON = "too much before routing";
 
 /** What {@link fayeWebSocketUpgrade} needs besides faye's internals. */
 export interface FayeUpgradeOptions {
@@ -27,6 +37,11 @@ export interface FayeUpgradeOptions {
   subscribeTimeoutMs: number;
   /** Whether a clientId names a session this node holds (with a connection, or still pending). */
   liveSession(clientId: string): boolean;
+  /**
+   * In a cluster without sticky sessions: finds the node holding a session this node does not
+   * hold, so that a socket whose session lives there is relayed to it (see FayeWebSocketRelay).
+   */
+  router?: Pick<FayeClusterRouter, "forwardedHere" | "owner" | "forwardedHeaders">;
   logger: Logger;
 }
 
@@ -72,8 +87,8 @@ export function fayeWebSocketUpgrade(
   server: FayeInternals,
   options: FayeUpgradeOptions,
 ): FayeUpgrade {
-  const { WebSocket } = server;
-  const { ping, maxLength, tooLarge, subscribeTimeoutMs, liveSession, logger } = options;
+  const { WebSocket, WebSocketClient } = server;
+  const { ping, maxLength, tooLarge, subscribeTimeoutMs, liveSession, router, logger } = options;
   const silentMs = 2 * server.timeoutSeconds * 1000;
   /** The socket holding each session: the last one whose `/meta/connect` named it. */
   const holders = new Map<string, HeldSocket>();
@@ -101,46 +116,157 @@ export function fayeWebSocketUpgrade(
         steady = true;
       }
     };
-    ws.onmessage = (event) => {
+    /** Serves a message (or batch) here: faye's own WebSocket handling, with the deadlines. */
+    const serve = (text: string): void => {
       try {
-        const messages: unknown = JSON.parse(event.data);
+        const messages: unknown = JSON.parse(text);
         if (typeof messages !== "object") throw new SyntaxError("not an object or array");
-        const cid = connectingClient(messages);
-        if (clientId !== undefined && cid !== undefined && cid !== clientId) {
-          if (holders.get(clientId)?.ws === ws) {
-            holders.delete(clientId);
-            server.closeSocket(clientId, false);
-          }
-        }
-        server.openSocket(cid, ws, request);
-        if (cid !== undefined) clientId = cid;
-        // Only a session this node holds can be taken over: a made-up clientId holds nothing.
-        if (cid !== undefined && liveSession(cid) && holders.get(cid)?.ws !== ws) {
-          holders.get(cid)?.ws.close(1000, REPLACED_SOCKET_REASON);
-          holders.set(cid, { ws, socket });
-        }
-        if (clientId !== undefined && holders.get(clientId)?.ws === ws && liveSession(clientId)) {
-          alive();
-        }
-        server.process(messages, request, (replies) => {
-          if (open) ws.send(JSON.stringify(replies));
-        });
+        serveParsed(messages as object);
       } catch (error) {
-        // A parse error quotes the text, which is the client's: leave it out of the log.
-        const reason = error instanceof SyntaxError ? "not a JSON object or array" : String(error);
-        logger.debug("faye: a WebSocket message was refused", { error: reason });
+        refused(error);
+      }
+    };
+    const refused = (error: unknown): void => {
+      // A parse error quotes the text, which is the client's: leave it out of the log.
+      const reason = error instanceof SyntaxError ? "not a JSON object or array" : String(error);
+      logger.debug("faye: a WebSocket message was refused", { error: reason });
+    };
+    const serveParsed = (messages: object): void => {
+      const cid = connectingClient(messages);
+      if (clientId !== undefined && cid !== undefined && cid !== clientId) {
+        if (holders.get(clientId)?.ws === ws) {
+          holders.delete(clientId);
+          server.closeSocket(clientId, false);
+        }
+      }
+      server.openSocket(cid, ws, request);
+      if (cid !== undefined) clientId = cid;
+      // Only a session this node holds can be taken over: a made-up clientId holds nothing.
+      if (cid !== undefined && liveSession(cid) && holders.get(cid)?.ws !== ws) {
+        holders.get(cid)?.ws.close(1000, REPLACED_SOCKET_REASON);
+        holders.set(cid, { ws, socket });
+      }
+      if (clientId !== undefined && holders.get(clientId)?.ws === ws && liveSession(clientId)) {
+        alive();
+      }
+      server.process(messages, request, (replies) => {
+        if (open) ws.send(JSON.stringify(replies));
+      });
+    };
+    /**
+     * Where the socket's messages go: `here`; `unrouted` until the first message that names a
+     * session (in a cluster, for an upgrade no node forwarded); `finding` while the session's
+     * node is looked up or the relay to it connects (messages wait in `waiting`, in order);
+     * `relayed` once they go to that node.
+     */
+    let route: "here" | "unrouted" | "finding" | "relayed" =
+      router === undefined || router.forwardedHere(request) ? "here" : "unrouted";
+    let waiting: string[] = [];
+    let waitingBytes = 0;
+    let relay: FayeWebSocketRelay | undefined;
+    /** Serves what waited here, in order, from now on. */
+    const settleHere = (unsent: string[]): void => {
+      route = "here";
+      waiting = [];
+      waitingBytes = 0;
+      for (const text of unsent) if (open) serve(text);
+    };
+    const find = (cid: string): void => {
+      route = "finding";
+      void router!.owner(cid).then((owner) => {
+        if (!open) return;
+        if (owner === undefined) {
+          settleHere(waiting);
+          return;
+        }
+        try {
+          relay = relayTo(owner);
+        } catch (error) {
+          logger.debug("faye relay: could not open", { error: String(error) });
+          settleHere(waiting);
+          return;
+        }
+        for (const text of waiting) relay.send(text);
+        waiting = [];
+      });
+    };
+    const relayTo = (owner: string): FayeWebSocketRelay => {
+      // Only the path and query come from the request: `//elsewhere/…` must not pick the host.
+      const asked = new URL(request.url ?? "/", "http://localhost");
+      const url = new URL(owner);
+      url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+      url.pathname = asked.pathname;
+      url.search = asked.search;
+      const opened = (): void => {
+        route = "relayed";
+        // The owner's deadlines govern the relayed socket from now on.
+        clearTimeout(deadline);
+        ws.onmessage = (event) => current.send(event.data);
+      };
+      const failed = (unsent: string[]): void => {
+        relay = undefined;
+        settleHere(unsent);
+      };
+      const current = new FayeWebSocketRelay(
+        ws,
+        WebSocketClient,
+        url.href,
+        router!.forwardedHeaders(request, HOP_BY_HOP_HEADERS),
+        maxLength,
+        { opened, failed },
+        logger,
+      );
+      return current;
+    };
+    ws.onmessage = (event) => {
+      const text = event.data;
+      if (route === "here") {
+        serve(text);
+      } else if (route === "finding") {
+        // Bounded: a client waits for the replies to what it sent first.
+        waitingBytes += text.length;
+        if (waitingBytes > maxLength) ws.close(1000, UNROUTED_SOCKET_REASON);
+        else if (relay !== undefined) relay.send(text);
+        else waiting.push(text);
+      } else if (route === "unrouted") {
+        let messages: unknown;
+        try {
+          messages = JSON.parse(text);
+          if (typeof messages !== "object") throw new SyntaxError("not an object or array");
+        } catch (error) {
+          refused(error);
+          return;
+        }
+        const cid = sessionOf(messages);
+        if (cid !== undefined && !liveSession(cid)) {
+          waiting.push(text);
+          waitingBytes = text.length;
+          find(cid);
+          return;
+        }
+        // A handshake, or a session held here: served here; the first session named decides.
+        if (cid !== undefined) route = "here";
+        try {
+          serveParsed(messages as object);
+        } catch (error) {
+          refused(error);
+        }
       }
     };
     ws.onclose = (event) => {
       open = false;
       clearTimeout(deadline);
+      relay?.clientClosed(event.code);
       // A socket replaced by another leaves the session to it: faye's closeSocket would detach
       // (and close) whichever socket the session has now.
       if (clientId !== undefined && holders.get(clientId)?.ws === ws) {
         holders.delete(clientId);
         server.closeSocket(clientId);
       }
-      if (event.code === MESSAGE_TOO_BIG && clientId !== undefined) tooLarge(clientId);
+      const tooBig =
+        event.code === MESSAGE_TOO_BIG ||
+        (event.code === RELAYED_MESSAGE_TOO_BIG && router?.forwardedHere(request) === true);
+      if (tooBig && clientId !== undefined) tooLarge(clientId);
     };
   };
   return { handle, holder: (clientId) => holders.get(clientId) };

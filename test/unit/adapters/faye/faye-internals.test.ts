@@ -23,6 +23,11 @@ function completeFake(): Fake {
   };
 }
 
+/** A stand-in for faye-websocket: a constructor with a `Client`. */
+function webSocketStandIn(): unknown {
+  return Object.assign(function () {}, { Client: class {} });
+}
+
 /** Each internal, and how to take it away from {@link completeFake}. */
 const INTERNALS: Array<[string, (fake: Fake) => void]> = [
   ["NodeAdapter._server.openSocket()", (fake) => delete fake._server.openSocket],
@@ -44,6 +49,7 @@ describe("faye internals: the start-up check", () => {
       const internals = fayeInternals(bayeux, faye.VERSION);
       expect(internals.timeoutSeconds).to.equal(7);
       expect(internals.WebSocket).to.be.a("function");
+      expect(internals.WebSocketClient).to.be.a("function");
     } finally {
       bayeux.close();
     }
@@ -57,7 +63,9 @@ describe("faye internals: the start-up check", () => {
     it(`fails with a ConfigError naming ${name} and the versions tested when it is missing`, () => {
       const fake = completeFake();
       remove(fake);
-      expect(() => fayeInternals(fake as unknown as NodeAdapter, "9.9.9", function () {})).to.throw(
+      expect(() =>
+        fayeInternals(fake as unknown as NodeAdapter, "9.9.9", webSocketStandIn()),
+      ).to.throw(
         ConfigError,
         `The faye transport cannot run with faye 9.9.9: it lacks ${name}, which the transport uses. It is tested with faye ${TESTED_FAYE_VERSIONS}: install that version (npm install faye@${TESTED_FAYE_VERSIONS}).`,
       );
@@ -72,8 +80,18 @@ describe("faye internals: the start-up check", () => {
     );
   });
 
+  it("names faye-websocket's Client when faye-websocket has none", () => {
+    expect(() =>
+      fayeInternals(completeFake() as unknown as NodeAdapter, "9.9.9", function () {}),
+    ).to.throw(ConfigError, "it lacks faye-websocket's Client, which the transport uses.");
+  });
+
   it("passes a complete stand-in", () => {
-    const internals = fayeInternals(completeFake() as unknown as NodeAdapter, "1.4.3", class {});
+    const internals = fayeInternals(
+      completeFake() as unknown as NodeAdapter,
+      "1.4.3",
+      webSocketStandIn(),
+    );
     expect(internals.timeoutSeconds).to.equal(45);
   });
 });
