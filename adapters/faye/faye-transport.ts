@@ -211,6 +211,13 @@ export class FayeTransport extends BaseTransport<string> {
     bayeux.close();
     this.#router?.stop();
     this.host.requests.remove(options.mount);
+    // Until the HTTP server closes, the mount answers with an error faye's client retries. The
+    // server's own 404 is JSON, which faye's client takes for replies: it would then wait out
+    // the timeout of every message it sent (over a minute) for replies that never come.
+    this.host.requests.add(options.mount, (_request, response) => {
+      response.writeHead(503, { "content-type": "text/plain", connection: "close" });
+      response.end("faye is stopped");
+    });
     this.host.upgrades.remove(options.mount);
     for (const socket of this.#upgraded) socket.destroy();
   }

@@ -612,6 +612,22 @@ describe("faye transport (mode-independent)", () => {
     await socket.close();
   });
 
+  it("answers on its mount with an error faye's client retries, not JSON, once stopped", async () => {
+    // The window between the transport's stop and the HTTP server's close, during a shutdown.
+    // faye's client takes any JSON body (the server's 404 included) for replies, and would
+    // then wait over a minute for the replies it did not get.
+    fixture = await FayeFixture.start();
+    await fixture.server.transport("faye").stop();
+    const response = await fetch(fixture.endpoint, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([{ channel: "/meta/connect", clientId: "x", id: "1" }]),
+    });
+    expect(response.status).to.equal(503);
+    expect(response.headers.get("content-type")).to.equal("text/plain");
+    expect(await response.text()).to.equal("faye is stopped");
+  });
+
   it("sends the goodbye before the server shuts down", async () => {
     fixture = await FayeFixture.start();
     const clients = await Promise.all(MODES.map((mode) => fixture.connect(mode)));
