@@ -204,8 +204,12 @@ export class FayeTransport extends BaseTransport<string> {
     const bayeux = this.#bayeux;
     const options = this.#options;
     if (bayeux === undefined || options === undefined) return;
-    // Every connection is closed by now; give the goodbyes on their way time to be polled.
-    await waitAtMost(this.#sessions.endings(), this.host.config.shutdownTimeoutMs);
+    // Every connection is closed by now; give the goodbyes on their way time to be polled, and
+    // the sockets relayed to other nodes time to move to a live node.
+    await waitAtMost(
+      Promise.all([this.#sessions.endings(), this.#upgrade?.drainRelays()]),
+      this.host.config.shutdownTimeoutMs,
+    );
     for (const clientId of this.#sessions.clientIds()) this.#end(clientId);
     this.#pending?.clear();
     bayeux.close();

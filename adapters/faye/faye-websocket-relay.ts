@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import type { Logger } from "../../src/core/logger.js";
 import type {
   FayeWebSocket,
@@ -17,6 +18,16 @@ const MESSAGE_TOO_BIG = 1009;
 
 /** The close reason of a client's socket whose relay to the owner closed. */
 export const RELAY_CLOSED_REASON = "relay closed";
+
+/** The close reason of a client's socket closed by {@link FayeWebSocketRelay.drain}. */
+export const RELAY_DRAINED_REASON = "relay drained";
+
+/**
+ * What a relaying node sends the owner when it stops (not Bayeux: the owner takes it from a
+ * relayed socket only): answer the session's held `/meta/connect` now, and every later one at
+ * once, without holding the socket as the session's (see {@link FayeWebSocketRelay.drain}).
+ */
+export const RELAY_DRAIN = '{"actionwireRelay":"drain"}';
 
 /** Headers of the client's upgrade request that belong to that one connection, not the next. */
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
@@ -71,10 +82,17 @@ export class FayeWebSocketRelay {
   /** What the client sent before the owner's socket opened, in order. */
   #unsent: string[] = [];
   #state: "connecting" | "open" | "closed" = "connecting";
+  /** Set by {@link drain}: the client's socket closes after the next `/meta/connect` reply. */
+  #draining = false;
+  /** Resolves when the client's socket is closed. */
+  readonly #clientGone: Promise<void>;
+  #clientClosed: () => void = () => undefined;
 
   constructor(
     /** The client's socket, on this node. */
     private readonly client: FayeWebSocket,
+    /** The network socket under it. */
+    private readonly socket: Duplex,
     /** faye-websocket's client. */
     WebSocketClient: FayeWebSocketClientClass,
     /** The owner's WebSocket URL for the same path (`ws://10.0.0.6:8080/faye`). */
@@ -91,8 +109,10 @@ export class FayeWebSocketRelay {
     upstream.onopen = () => this.#opened();
     upstream.onclose = (event) => this.#upstreamClosed(event.code, event.reason);
     upstream.onmessage = (event) => {
-      if (!client.send(event.data)) upstream.pause();
+      if (this.#draining) this.#drainWith(event.data);
+      else if (!client.send(event.data)) upstream.pause();
     };
+    this.#clientGone = new Promise((resolve) => (this.#clientClosed = resolve));
     client.on("drain", () => upstream.resume());
     upstream.on("drain", () => client.resume());
   }
@@ -103,12 +123,40 @@ export class FayeWebSocketRelay {
     else if (this.#state === "open" && !this.#upstream.send(text)) this.client.pause();
   }
 
+  /**
+   * Hands the client over to another node without a pause (this node is stopping): the owner
+   * answers the session's held `/meta/connect`, and the client's socket closes right behind
+   * that reply, in the same write. faye's client then has no message in flight on the socket,
+   * so it sends its next `/meta/connect` at once, on a new socket (through the balancer to a
+   * live node); a socket closed under a pending message would make it wait its `retry` interval
+   * (5 s by default) first. Resolves when the client's socket is closed.
+   */
+  drain(): Promise<void> {
+    if (this.#state === "open" && !this.#draining) {
+      this.#draining = true;
+      this.#upstream.send(RELAY_DRAIN);
+    } else if (this.#state === "connecting") {
+      this.client.close(1000, RELAY_DRAINED_REASON);
+    }
+    return this.#clientGone;
+  }
+
   /** The client's socket closed (with `code`): the owner's closes too. */
   clientClosed(code: number): void {
+    this.#clientClosed();
     if (this.#state === "closed") return;
     this.#state = "closed";
     this.#unsent = [];
     this.#upstream.close(code === MESSAGE_TOO_BIG ? RELAYED_MESSAGE_TOO_BIG : 1000);
+  }
+
+  /** While draining: passes `text` on, and closes the client's socket behind a connect reply. */
+  #drainWith(text: string): void {
+    const socket = this.socket;
+    socket.cork();
+    this.client.send(text);
+    if (isConnectReply(text)) this.client.close(1000, RELAY_DRAINED_REASON);
+    process.nextTick(() => socket.uncork());
   }
 
   #opened(): void {
@@ -135,4 +183,21 @@ export class FayeWebSocketRelay {
       this.client.close(kept ? code : 1000, kept ? reason : RELAY_CLOSED_REASON);
     }
   }
+}
+
+/** Whether a message (or batch) from the server holds a reply to a `/meta/connect`. */
+function isConnectReply(text: string): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  return (Array.isArray(parsed) ? parsed : [parsed]).some(
+    (message: unknown) =>
+      typeof message === "object" &&
+      message !== null &&
+      (message as { channel?: unknown }).channel === "/meta/connect" &&
+      (message as { successful?: unknown }).successful !== undefined,
+  );
 }

@@ -7,6 +7,7 @@ import type { FayeInternals, FayeWebSocket } from "./faye-internals.js";
 import {
   FayeWebSocketRelay,
   HOP_BY_HOP_HEADERS,
+  RELAY_DRAIN,
   RELAYED_MESSAGE_TOO_BIG,
 } from "./faye-websocket-relay.js";
 
@@ -61,6 +62,11 @@ export interface FayeUpgrade {
    * `openSocket`), for as long as it does.
    */
   holder(clientId: string): HeldSocket | undefined;
+  /**
+   * Hands every socket this node relays to another over to a live node without a pause (see
+   * FayeWebSocketRelay.drain), at shutdown; resolves once they are closed.
+   */
+  drainRelays(): Promise<void>;
 }
 
 /**
@@ -92,6 +98,8 @@ export function fayeWebSocketUpgrade(
   const silentMs = 2 * server.timeoutSeconds * 1000;
   /** The socket holding each session: the last one whose `/meta/connect` named it. */
   const holders = new Map<string, HeldSocket>();
+  /** Sockets relayed to the node holding their session. */
+  const relays = new Set<FayeWebSocketRelay>();
   const handle: UpgradeHandler = (request, socket, head) => {
     const ws = new WebSocket(request, socket, head, [], {
       ...(ping === undefined ? {} : { ping }),
@@ -131,7 +139,27 @@ export function fayeWebSocketUpgrade(
       const reason = error instanceof SyntaxError ? "not a JSON object or array" : String(error);
       logger.debug("faye: a WebSocket message was refused", { error: reason });
     };
+    /** Another node relays this socket and is stopping (see FayeWebSocketRelay.drain). */
+    let drained = false;
+    const drain = (): void => {
+      drained = true;
+      // Answers the session's held `/meta/connect` on this socket, which no longer holds it.
+      if (clientId !== undefined && holders.get(clientId)?.ws === ws) {
+        holders.delete(clientId);
+        server.closeSocket(clientId, false);
+      }
+    };
     const serveParsed = (messages: object): void => {
+      if (drained) {
+        // Every later `/meta/connect` is answered at once, for the relay to close behind it.
+        for (const message of Array.isArray(messages) ? messages : [messages]) {
+          if (isConnect(message)) message.advice = { ...message.advice, timeout: 0 };
+        }
+        server.process(messages, request, (replies) => {
+          if (open) ws.send(JSON.stringify(replies));
+        });
+        return;
+      }
       const cid = connectingClient(messages);
       if (clientId !== undefined && cid !== undefined && cid !== clientId) {
         if (holders.get(clientId)?.ws === ws) {
@@ -186,6 +214,7 @@ export function fayeWebSocketUpgrade(
           settleHere(waiting);
           return;
         }
+        relays.add(relay);
         for (const text of waiting) relay.send(text);
         waiting = [];
       });
@@ -204,11 +233,13 @@ export function fayeWebSocketUpgrade(
         ws.onmessage = (event) => current.send(event.data);
       };
       const failed = (unsent: string[]): void => {
+        relays.delete(current);
         relay = undefined;
         settleHere(unsent);
       };
       const current = new FayeWebSocketRelay(
         ws,
+        socket,
         WebSocketClient,
         url.href,
         router!.forwardedHeaders(request, HOP_BY_HOP_HEADERS),
@@ -218,10 +249,12 @@ export function fayeWebSocketUpgrade(
       );
       return current;
     };
+    const relayedHere = router?.forwardedHere(request) === true;
     ws.onmessage = (event) => {
       const text = event.data;
       if (route === "here") {
-        serve(text);
+        if (relayedHere && text === RELAY_DRAIN) drain();
+        else serve(text);
       } else if (route === "finding") {
         // Bounded: a client waits for the replies to what it sent first.
         waitingBytes += text.length;
@@ -256,7 +289,10 @@ export function fayeWebSocketUpgrade(
     ws.onclose = (event) => {
       open = false;
       clearTimeout(deadline);
-      relay?.clientClosed(event.code);
+      if (relay !== undefined) {
+        relays.delete(relay);
+        relay.clientClosed(event.code);
+      }
       // A socket replaced by another leaves the session to it: faye's closeSocket would detach
       // (and close) whichever socket the session has now.
       if (clientId !== undefined && holders.get(clientId)?.ws === ws) {
@@ -269,7 +305,13 @@ export function fayeWebSocketUpgrade(
       if (tooBig && clientId !== undefined) tooLarge(clientId);
     };
   };
-  return { handle, holder: (clientId) => holders.get(clientId) };
+  return {
+    handle,
+    holder: (clientId) => holders.get(clientId),
+    drainRelays: async () => {
+      await Promise.all([...relays].map((relay) => relay.drain()));
+    },
+  };
 }
 
 /** The clientId of the first `/meta/connect` in a message or batch (faye's `idFromMessages`). */
@@ -282,4 +324,13 @@ function connectingClient(messages: unknown): string | undefined {
       (message as { channel?: unknown }).channel === "/meta/connect",
   ) as { clientId?: unknown } | undefined;
   return typeof connect?.clientId === "string" ? connect.clientId : undefined;
+}
+
+/** Whether a Bayeux message is a `/meta/connect` (its `advice` may be set). */
+function isConnect(message: unknown): message is { advice?: Record<string, unknown> } {
+  return (
+    typeof message === "object" &&
+    message !== null &&
+    (message as { channel?: unknown }).channel === "/meta/connect"
+  );
 }

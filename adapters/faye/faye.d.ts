@@ -130,6 +130,8 @@ declare module "faye" {
     Scheduler: SchedulerConstructor;
     /** Node only (the browser bundle has no server). */
     NodeAdapter: new (options?: NodeAdapterOptions) => NodeAdapter;
+    /** faye's log, off unless set: a function per level (`debug`, `info`, `warn`, `error`). */
+    logger?: Partial<Record<"debug" | "info" | "warn" | "error" | "fatal", (line: string) => void>>;
   }
 
   const faye: Faye;
