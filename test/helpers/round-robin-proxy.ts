@@ -88,7 +88,8 @@ export class RoundRobinProxy extends EventEmitter<RoundRobinProxyEvents> {
 
   /** Starts listening on 127.0.0.1, port 0, in front of `backends`. */
   static async start(backends: readonly BackendAddress[]): Promise<RoundRobinProxy> {
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
+    // No Nagle on either side, as a real balancer does: a small frame is not held back.
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
     const proxy = new RoundRobinProxy(server);
     proxy.setBackends(backends);
     server.on("connection", (client) => proxy.#accept(client));
@@ -262,7 +263,12 @@ export class RoundRobinProxy extends EventEmitter<RoundRobinProxyEvents> {
       return;
     }
     tried.add(backend);
-    const upstream = connect({ host: backend.host, port: backend.port, allowHalfOpen: true });
+    const upstream = connect({
+      host: backend.host,
+      port: backend.port,
+      allowHalfOpen: true,
+      noDelay: true,
+    });
     pipe.upstream = upstream;
     const failed = (): void => {
       backend.failed++;
