@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
 import type { ContractClient } from "../../src/testing/contract-client.js";
 import { startDemoServer } from "../../src/testing/demo-server.js";
+import { BayeuxSocket } from "../helpers/bayeux-socket.js";
 import { FayeContractClient } from "../helpers/faye-contract-client.js";
 import { RedisProcess } from "../helpers/redis-process.js";
 import { wsContract } from "../helpers/ws-contract-client.js";
@@ -220,5 +221,110 @@ describe("faye long-polling behind a round-robin proxy (Redis cluster, no sticky
     const again = await throughProxy();
     expect(await idOf(again)).not.to.equal(fayeId);
     expect(a.connectionCount + b.connectionCount).to.equal(2);
+  });
+});
+
+describe("faye WebSocket relayed to its session's node (Redis cluster, raw Bayeux)", function () {
+  this.timeout(20_000);
+  let redis: RedisProcess;
+  let a: ActionwireServer;
+  let b: ActionwireServer;
+  let sockets: BayeuxSocket[] = [];
+  let tracked: ContractClient[] = [];
+  const track = (client: ContractClient) => {
+    tracked.push(client);
+    return client;
+  };
+  const watcherSaid = (client: ContractClient, message: string) =>
+    client.inbox.next((m) => m.context === "user" && m.message === message);
+
+  /** A session made over HTTP on `node` (its handshake), as faye's client makes it. */
+  const handshake = async (node: ActionwireServer) => {
+    const response = await fetch(`${node.url}/faye`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([
+        { channel: "/meta/handshake", version: "1.0", supportedConnectionTypes: ["websocket"] },
+      ]),
+    });
+    const [reply] = (await response.json()) as Array<{ clientId: string }>;
+    return reply!.clientId;
+  };
+  const open = async (node: ActionwireServer) => {
+    const socket = await BayeuxSocket.open(`${node.url}/faye`);
+    sockets.push(socket);
+    return socket;
+  };
+
+  before(async () => {
+    redis = await RedisProcess.start();
+  });
+
+  after(async () => {
+    await redis.stop();
+  });
+
+  beforeEach(async () => {
+    const startNode = (nodeId: string) =>
+      startDemoServer({
+        nodeId,
+        // ws for the watcher; the sockets under test are faye's.
+        transports: ["faye", "ws"],
+        redis: { url: redis.url, heartbeatMs: 100, nodeTimeoutMs: 600 },
+        limits: { maxMessageBytes: 1024 },
+      });
+    [a, b] = await Promise.all([startNode("a"), startNode("b")]);
+  });
+
+  afterEach(async () => {
+    await Promise.all([...sockets, ...tracked].map((each) => each.close()));
+    sockets = [];
+    tracked = [];
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it("serves the socket where it landed when the session's node cannot be reached: faye says unknown client", async () => {
+    const clientId = await handshake(a);
+    // The record names a node that is gone (a port nothing listens on).
+    const inspector = new Redis(redis.url);
+    try {
+      await inspector.set(`actionwire:faye:client:${clientId}`, "http://127.0.0.1:1", "PX", 60_000);
+    } finally {
+      inspector.disconnect();
+    }
+    const socket = await open(b);
+    expect(
+      await socket.exchange({ channel: "/meta/connect", clientId, connectionType: "websocket" }),
+    ).to.include({ successful: false, error: `401:${clientId}:Unknown client` });
+    expect(a.connectionCount + b.connectionCount).to.equal(0);
+  });
+
+  it("ends the relayed connection on a frame over the bound, as its own node would", async () => {
+    const watcher = track(await wsContract().connect(a));
+    const clientId = await handshake(a);
+    const socket = await open(b);
+    const out = `/actionwire/out/${clientId}`;
+    const connect = { channel: "/meta/connect", clientId, connectionType: "websocket" };
+    expect(
+      await socket.exchange({ channel: "/meta/subscribe", clientId, subscription: out }),
+    ).to.include({ successful: true });
+    socket.send(connect);
+    expect((await socket.next(out)).data).to.include({ context: "api", room: "defaultRoom" });
+    // The connection lives on a, the session's node; b only relays its socket.
+    expect([a.connectionCount, b.connectionCount]).to.deep.equal([2, 0]);
+    const entered = await watcherSaid(watcher, "I have entered the room");
+    // A frame header announcing 64 MiB: b refuses it (1009), and a ends the connection.
+    const header = Buffer.alloc(14);
+    header[0] = 0x81;
+    header[1] = 0x80 | 127;
+    header.writeBigUInt64BE(BigInt(64 * 1024 * 1024), 2);
+    socket.writeRaw(Buffer.concat([header, Buffer.from("[{}]")]));
+    expect(await socket.closed).to.equal(1009);
+    expect(await watcherSaid(watcher, "I have left the room")).to.include({ from: entered.from });
+    // The refusal and the goodbye wait for the client's next poll, on a new socket.
+    const again = await open(a);
+    again.send(connect);
+    expect((await again.next(out)).data).to.deep.include({ code: "ERR_MESSAGE_TOO_LARGE" });
+    expect((await again.next(out)).data).to.include({ reason: "message too large" });
   });
 });
