@@ -88,6 +88,13 @@ export interface FayeUpgrade {
  * answers the last one, which faye holds for `timeout` at most, so it never waits that long. The
  * close goes through faye-websocket (code 1000, reason {@link SILENT_SOCKET_REASON}, or
  * {@link REPLACED_SOCKET_REASON}), so faye's `closeSocket` runs as for any other close.
+ *
+ * In a cluster (`router` given), the socket's first message that names a session decides where
+ * the socket is served: here, for a session this node holds (or a handshake); otherwise, if the
+ * store names the node that holds it, the socket is relayed there ({@link FayeWebSocketRelay}),
+ * and what the client sends meanwhile waits, in order (at most `maxLength` of it). A socket
+ * another node relays here is served here, never relayed again; its relay's
+ * {@link RELAY_DRAIN} answers its held `/meta/connect` and every later one at once.
  */
 export function fayeWebSocketUpgrade(
   server: FayeInternals,
@@ -139,7 +146,9 @@ export function fayeWebSocketUpgrade(
       const reason = error instanceof SyntaxError ? "not a JSON object or array" : String(error);
       logger.debug("faye: a WebSocket message was refused", { error: reason });
     };
-    /** Another node relays this socket and is stopping (see FayeWebSocketRelay.drain). */
+    /** Another node relays this socket here (its session's node). */
+    const relayedHere = router?.forwardedHere(request) === true;
+    /** The node relaying this socket is stopping (see FayeWebSocketRelay.drain). */
     let drained = false;
     const drain = (): void => {
       drained = true;
@@ -188,7 +197,7 @@ export function fayeWebSocketUpgrade(
      * `relayed` once they go to that node.
      */
     let route: "here" | "unrouted" | "finding" | "relayed" =
-      router === undefined || router.forwardedHere(request) ? "here" : "unrouted";
+      router === undefined || relayedHere ? "here" : "unrouted";
     let waiting: string[] = [];
     let waitingBytes = 0;
     let relay: FayeWebSocketRelay | undefined;
@@ -249,7 +258,6 @@ export function fayeWebSocketUpgrade(
       );
       return current;
     };
-    const relayedHere = router?.forwardedHere(request) === true;
     ws.onmessage = (event) => {
       const text = event.data;
       if (route === "here") {
@@ -300,8 +308,7 @@ export function fayeWebSocketUpgrade(
         server.closeSocket(clientId);
       }
       const tooBig =
-        event.code === MESSAGE_TOO_BIG ||
-        (event.code === RELAYED_MESSAGE_TOO_BIG && router?.forwardedHere(request) === true);
+        event.code === MESSAGE_TOO_BIG || (event.code === RELAYED_MESSAGE_TOO_BIG && relayedHere);
       if (tooBig && clientId !== undefined) tooLarge(clientId);
     };
   };
