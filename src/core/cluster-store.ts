@@ -1,9 +1,10 @@
 /**
  * Small records shared by every node of a cluster, each with an expiry, and counters: what an
  * adapter (or an application) needs to agree on with the other nodes (the faye adapter records
- * which node holds each long-polling session; the demo's `incrementTest` counts). A cluster bus with a shared store offers it as `ClusterBus.store` (the Redis bus
- * does; the in-memory bus, alone in its process, does not), and the core hands it to adapters
- * as `TransportHost.clusterStore`.
+ * which node holds each faye session; the demo's `incrementTest` counts). A cluster bus with a
+ * shared store offers it as `ClusterBus.store` (the Redis bus does; the in-memory bus, alone in
+ * its process, does not), the core hands it to adapters as `TransportHost.clusterStore`, and an
+ * application reaches it as `server.clusterStore`.
  *
  * Keys are the caller's own, named after it (`faye:client:<clientId>`); the store keeps them
  * apart from anything else it holds (the Redis bus puts its `keyPrefix` before them).
