@@ -54,6 +54,12 @@ export class BayeuxSocket {
     (this.socket as unknown as { _socket: { write(b: Buffer): void } })._socket.write(bytes);
   }
 
+  /** Stops reading from the network (the kernel's buffers then fill): a stalled client. */
+  stopReading(): void {
+    const socket = (this.socket as unknown as { _socket: { pause(): void } })._socket;
+    socket.pause();
+  }
+
   async close(): Promise<void> {
     if (this.socket.readyState !== WebSocket.CLOSED) this.socket.close();
     await this.closed;

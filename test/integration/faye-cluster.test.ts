@@ -299,6 +299,46 @@ describe("faye WebSocket relayed to its session's node (Redis cluster, raw Bayeu
     expect(a.connectionCount + b.connectionCount).to.equal(0);
   });
 
+  it("passes backpressure through: a relayed client that stops reading is the owner's slow consumer", async () => {
+    // Nodes of their own, with a small backlog bound and no rate limit for the flood.
+    await Promise.all([a.stop(), b.stop()]);
+    const startNode = (nodeId: string) =>
+      startDemoServer({
+        nodeId,
+        transports: ["faye", "ws"],
+        redis: { url: redis.url, heartbeatMs: 100, nodeTimeoutMs: 600 },
+        limits: { maxBufferedBytes: 256 * 1024, slowConsumer: "disconnect", rate: 1_000_000 },
+      });
+    [a, b] = await Promise.all([startNode("a"), startNode("b")]);
+    const sender = track(await wsContract().connect(a));
+    const reader = track(await wsContract().connect(a));
+    const clientId = await handshake(a);
+    const socket = await open(b);
+    const out = `/actionwire/out/${clientId}`;
+    await socket.exchange({ channel: "/meta/subscribe", clientId, subscription: out });
+    socket.send({ channel: "/meta/connect", clientId, connectionType: "websocket" });
+    await socket.next(out);
+    const stalled = (await watcherSaid(reader, "I have entered the room")).from;
+    // It stops reading: the kernel's buffers fill, then the relay's socket to it backs up.
+    socket.stopReading();
+    const message = "x".repeat(8 * 1024);
+    const left = reader.inbox.next(
+      (m) => m.message === "I have left the room" && m.from === stalled,
+    );
+    let gone = false;
+    void left.then(() => (gone = true));
+    // Up to 64 MiB, in batches a reader hears: the owner (a) sees the backlog through
+    // the relay (b) and closes the connection long before.
+    for (let batch = 0; batch < 400 && !gone; batch++) {
+      for (let i = 0; i < 20; i++) sender.send("say", { message: `${batch}:${i}:${message}` });
+      await reader.inbox.next((m) => m.message === `${batch}:19:${message}`);
+    }
+    await left;
+    expect(a.connectionCount).to.equal(2);
+    // (It reads nothing, not even a close.)
+    socket.socket.terminate();
+  });
+
   it("ends the relayed connection on a frame over the bound, as its own node would", async () => {
     const watcher = track(await wsContract().connect(a));
     const clientId = await handshake(a);
