@@ -21,18 +21,23 @@ register("data:text/javascript," + encodeURIComponent(hook));
  * Runs an ES module `script` in a child Node process where the `hidden` packages cannot be
  * found, and resolves with what it printed.
  */
-export function runWithHiddenPackages(script: string, hidden: readonly string[]): Promise<string> {
+export function runWithHiddenPackages(
+  script: string,
+  hidden: readonly string[],
+  options: { nodeArgs?: readonly string[]; env?: Record<string, string> } = {},
+): Promise<string> {
   return new Promise<string>((resolve, reject) =>
     execFile(
       process.execPath,
       [
+        ...(options.nodeArgs ?? []),
         "--import",
         `data:text/javascript,${encodeURIComponent(HIDE_PACKAGES)}`,
         "--input-type=module",
         "--eval",
         script,
       ],
-      { env: { ...process.env, ACTIONWIRE_HIDDEN: hidden.join(",") } },
+      { env: { ...process.env, ...options.env, ACTIONWIRE_HIDDEN: hidden.join(",") } },
       (error, out) => (error ? reject(error) : resolve(out)),
     ),
   );

@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { execFile } from "node:child_process";
 import { createServer as createNetServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import {
@@ -9,6 +8,7 @@ import {
   RequestError,
   type ServerPayload,
 } from "../../src/client/index.js";
+import { runWithHiddenPackages } from "../helpers/hidden-packages.js";
 import { WsFixture } from "../helpers/ws-server.js";
 
 /** Every kind of client connection the Node client can make. */
@@ -400,23 +400,6 @@ describe("ActionwireClient against a port with nothing listening", () => {
     });
 });
 
-/**
- * A module resolve hook that makes the named packages missing, as they are in an application
- * that did not install them (the packages stay installed for everything else).
- */
-const HIDE_PACKAGES = `
-import { register } from "node:module";
-const hook = \`export async function resolve(specifier, context, next) {
-  if (process.env.ACTIONWIRE_HIDDEN.split(",").includes(specifier)) {
-    const error = new Error("Cannot find package '" + specifier + "'");
-    error.code = "ERR_MODULE_NOT_FOUND";
-    throw error;
-  }
-  return next(specifier, context);
-}\`;
-register("data:text/javascript," + encodeURIComponent(hook));
-`;
-
 describe("ActionwireClient without a transport's package", () => {
   const clientModule = fileURLToPath(new URL("../../src/client/index.js", import.meta.url));
   let fixture: WsFixture;
@@ -442,22 +425,11 @@ describe("ActionwireClient without a transport's package", () => {
         c.disconnect();
         console.log(JSON.stringify({ code: error.code, message: error.message, connected: error.connected }));
       `;
-      const stdout = await new Promise<string>((resolve, reject) =>
-        execFile(
-          process.execPath,
-          [
-            // Node 20 has no global WebSocket by default; a later Node's would hide "ws" unused.
-            "--no-experimental-websocket",
-            "--import",
-            `data:text/javascript,${encodeURIComponent(HIDE_PACKAGES)}`,
-            "--input-type=module",
-            "--eval",
-            script,
-          ],
-          { env: { ...process.env, URL: fixture.server.url, ACTIONWIRE_HIDDEN: name } },
-          (error, out) => (error ? reject(error) : resolve(out)),
-        ),
-      );
+      const stdout = await runWithHiddenPackages(script, [name], {
+        // Node 20 has no global WebSocket by default; a later Node's would hide "ws" unused.
+        nodeArgs: ["--no-experimental-websocket"],
+        env: { URL: fixture.server.url },
+      });
       expect(JSON.parse(stdout)).to.deep.equal({
         code: "ERR_TRANSPORT_UNAVAILABLE",
         message: `The ${transport} transport needs the "${name}" package. Install it with: npm install ${name}`,
