@@ -111,6 +111,31 @@ describe("Sessions and resume (one node, ws)", function () {
       });
     });
 
+    it("takes a session from its old socket on this node with what that socket changed, when the client comes back first", async () => {
+      const [alice, bob] = [await hello(), await hello()];
+      // Changes made on the live socket: the memory store has none of them until a drop.
+      await alice.request("roomChange", { room: "kitchen" });
+      await alice.request("listenToRoom", { room: "news" });
+      await alice.request("paramAdd", { key: "colour", value: "blue" });
+      await bob.request("roomChange", { room: "kitchen" });
+      await bob.request("say", { message: "before" });
+      const last = await alice.nextSay("before");
+      // The old socket is still open (a network that lost it without a word): the client resumes.
+      const back = await hello({ resume: resumeOf(alice, last) });
+      expect(sessionOf(back)).to.deep.include({ resumed: true, recovered: true });
+      expect(back.welcome.room).to.equal("kitchen");
+      await alice.closed;
+      await bob.request("say", { message: "live" });
+      expect(await back.nextSay()).to.include({ message: "live" });
+      const details = (await back.send("detailsView", {}, "after")).data as Record<string, unknown>;
+      expect(details).to.deep.include({
+        id: alice.welcome.id,
+        room: "kitchen",
+        listeningRooms: ["news"],
+        params: { colour: "blue" },
+      });
+    });
+
     it("does not announce a session that comes back within the grace as leaving or entering", async () => {
       const [alice, bob] = [await hello(), await hello()];
       await drop(alice);

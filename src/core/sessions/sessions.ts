@@ -111,7 +111,7 @@ export class Sessions {
       return { welcome, replay: () => undefined, resumed: false };
     }
     if (resume === undefined) return fresh();
-    const record = await this.store.load(resume.session).catch((error: unknown) => {
+    let record = await this.store.load(resume.session).catch((error: unknown) => {
       this.logger.warn("loading a session failed", { error: String(error) });
       return undefined;
     });
@@ -120,7 +120,7 @@ export class Sessions {
     if (record.identity !== identityOf(identity)) return fresh("identity");
     if (!connection.open) return fresh();
 
-    await this.#takeOver(record);
+    record = await this.#takeOver(record);
     this.table.rekey(connection, record.id);
     Object.assign(connection.data, record.data);
     for (const [key, value] of Object.entries(record.params)) {
@@ -330,16 +330,26 @@ export class Sessions {
   }
 
   /** Takes the session from the socket that holds it, if any (here, or on another node). */
-  async #takeOver(record: SessionRecord): Promise<void> {
+  /**
+   * Takes the session from its old socket, if one still holds it, and returns its state as of
+   * now: a socket here gives it directly (a store may not have its latest changes, and the
+   * memory store has none until the socket drops); another node's is read again once that node
+   * let it go.
+   */
+  async #takeOver(record: SessionRecord): Promise<SessionRecord> {
     clearTimeout(this.#graces.get(record.id)?.timer);
     this.#graces.delete(record.id);
     const old = this.table.get(record.id);
-    if (old !== undefined) {
+    if (old !== undefined && old.session !== undefined) {
       this.table.handOver(old, "local");
       await old.roomWork;
-    } else if (record.holder !== undefined && record.holder !== this.store.holder) {
-      await this.onHandover?.(record.id);
+      return this.#record(old, this.store.holder, record.left);
     }
+    if (record.holder !== undefined && record.holder !== this.store.holder) {
+      await this.onHandover?.(record.id);
+      return (await this.store.load(record.id).catch(() => undefined)) ?? record;
+    }
+    return record;
   }
 
   /** Asks the node holding a session's old socket to let it go (set by the dispatcher). */
