@@ -710,6 +710,7 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
             ? this.#pending.get(id)
             : this.#byCount.get(Number(message.messageCount));
         if (pending === undefined) return;
+        if (message.code === "ERR_SHUTTING_DOWN" && this.#retriesAfterResume(pending)) return;
         this.#settle(typeof id === "string" ? id : this.#idOf(pending));
         if (typeof message.error === "string") {
           pending.reject(new RequestError(message.error, replyCode(message.code), message));
@@ -787,6 +788,18 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
     if (!this.#resumeOn || typeof seq !== "number") return true;
     if (seq <= this.#alertSeq) return false;
     this.#alertSeq = seq;
+    return true;
+  }
+
+  /**
+   * A node that is stopping refuses a request without running it (`ERR_SHUTTING_DOWN`), and says
+   * goodbye next. A client that will resume keeps the request and sends it again after the resume,
+   * on the node it resumes on, as if it had not been sent (its deadline still runs).
+   */
+  #retriesAfterResume(pending: Pending): boolean {
+    if (!this.#resumeOn || this.#session === undefined || pending.internal) return false;
+    pending.sentOn = undefined;
+    if (this.#byCount.get(pending.count) === pending) this.#byCount.delete(pending.count);
     return true;
   }
 

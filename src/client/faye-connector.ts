@@ -30,8 +30,11 @@ type FayeModule = Pick<typeof import("faye").default, "Client" | "Scheduler">;
  * faye hides the end of a session: when the server ends it (quit, a server-side disconnect,
  * shutdown), the client's next `/meta/connect` is refused and faye quietly handshakes again
  * under a new clientId. The connector reports that refusal (or a new clientId) as the end of the
- * connection and disconnects the fresh session. After a goodbye, a failing transport also ends
- * it: the server is going away.
+ * connection and disconnects the fresh session.
+ *
+ * faye also hides a failed request: it sends it again, and a long-poll response that the network
+ * cut is not fetched again, so the pushes in it would be lost without a word. A failing transport
+ * therefore ends the connection too (faye's `transport:down`), and the client resumes.
  */
 export class FayeConnector implements Connector {
   #client: Client | undefined;
@@ -69,6 +72,12 @@ export class FayeConnector implements Connector {
           this.#end("cannot reach the server", true);
         } else if (this.#byeSeen) {
           this.#end("session ended", true);
+        } else {
+          // A request failed (a long-poll cut by the network, a WebSocket dropped): a response
+          // lost on the way may have held pushes and replies, which faye would not fetch again.
+          // The connection is over; the client resumes its session on a new one, and the resume
+          // replays what was lost. The old faye session is left to time out on the server.
+          this.#end("connection lost", true);
         }
       });
       client.connect(() => resolve());

@@ -13,6 +13,7 @@ import type { ActionwireServer } from "../../src/server/actionwire-server.js";
 import { startDemoServer } from "../../src/testing/demo-server.js";
 import { DroppableConnector } from "../helpers/droppable-connector.js";
 import { RedisProcess } from "../helpers/redis-process.js";
+import { RoundRobinProxy } from "../helpers/round-robin-proxy.js";
 import { WsFixture } from "../helpers/ws-server.js";
 
 /**
@@ -234,6 +235,53 @@ describe("ActionwireClient after the server's shutdown goodbye", () => {
   });
 });
 
+describe("ActionwireClient over faye long-polling, when the network cuts a long-poll response", () => {
+  it("resumes, and gets the pushes the cut response held: faye itself would not fetch them again", async function () {
+    this.timeout(20_000);
+    // A hold long enough that the server keeps the faye session past faye's own retry (5 s):
+    // faye would carry on in it, without the response it lost.
+    const fixture = await WsFixture.start({ transports: ["ws", "faye"], faye: { timeout: 10 } });
+    const proxy = await RoundRobinProxy.start([fixture.server.url]);
+    const connector = new DroppableConnector(
+      () => new FayeConnector({ url: proxy.url, disable: ["websocket"], hello: true }),
+    );
+    const client = new ActionwireClient({ url: proxy.url, connector, reconnectDelayMs: 50 });
+    const witness = new ActionwireClient({ url: fixture.server.url });
+    try {
+      await client.connect();
+      await witness.connect();
+      const messages: string[] = [];
+      client.on("say", (m) => messages.push(String(m.message)));
+      const heard = (message: string) =>
+        new Promise<void>((resolve) => client.on("say", (m) => m.message === message && resolve()));
+      const before = heard("before");
+      await witness.say("before");
+      await before;
+      // The client's long-poll is held by the server. The network stalls: the server answers the
+      // long-poll with "cut", and the answer waits in the proxy; then every connection drops.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      proxy.pause({ existing: "stall" });
+      await witness.say("cut");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await proxy.dropAll();
+      proxy.resume();
+      const after = heard("after");
+      await witness.say("after");
+      await after;
+      expect(messages.filter((m) => !m.startsWith("I have"))).to.deep.equal([
+        "before",
+        "cut",
+        "after",
+      ]);
+    } finally {
+      client.disconnect();
+      witness.disconnect();
+      await proxy.close();
+      await fixture.stop();
+    }
+  });
+});
+
 describe("ActionwireClient resume across nodes (real redis-server)", function () {
   this.timeout(20_000);
   let redis: RedisProcess;
@@ -300,4 +348,36 @@ describe("ActionwireClient resume across nodes (real redis-server)", function ()
         "live",
       ]);
     });
+
+  it("sends again, on the node it resumes on, a request a stopping node refused (ERR_SHUTTING_DOWN): it is not failed", async () => {
+    const [a, b] = [await startNode("a"), await startNode("b")];
+    let turn = 0;
+    const connector = new DroppableConnector(
+      () => new WsConnector({ url: [a, b][turn++ % 2]!.url, hello: true }),
+    );
+    const client = new ActionwireClient({ url: a.url, connector, reconnectDelayMs: 50 });
+    const witness = new ActionwireClient({ url: b.url });
+    clients.push(client, witness);
+    await client.connect();
+    await witness.connect();
+    const messages: string[] = [];
+    witness.on("say", (m) => messages.push(String(m.message)));
+    const heard = new Promise<void>((resolve) =>
+      witness.on("say", (m) => m.message === "during the stop" && resolve()),
+    );
+    // An action in flight keeps node a draining (its connections open) while the say arrives.
+    const slow = client.action("sleepTest", { sleepDuration: 500 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stopped = a.stop();
+    const refused = new Promise<ServerPayload>((resolve) =>
+      client.on("api", (m) => m.status === "Bye!" && resolve(m)),
+    );
+    const say = client.say("during the stop");
+    expect((await slow).sleepDuration).to.equal(500);
+    await refused;
+    await stopped;
+    await say;
+    await heard;
+    expect(messages.filter((m) => m === "during the stop")).to.have.length(1);
+  });
 });
