@@ -1,10 +1,11 @@
-// Issue 15's chaos run (not yet in `npm test`): three demo nodes (separate processes) on their
-// own redis-server behind a round-robin TCP proxy, clients of every kind (ws, socket.io
+// Issue 15's chaos run, the long form (`npm test` runs a short one,
+// test/integration/chaos.test.ts): three demo nodes (separate processes) on their own
+// redis-server behind a round-robin TCP proxy, clients of every kind (ws, socket.io
 // websocket, faye websocket, faye long-polling) chatting with numbered messages and calling
 // incrementTest, while every connection is dropped, each node is stopped (SIGTERM, SIGKILL) and
 // started again, and the network is cut. Prints what was lost, duplicated, out of order, and
-// every resume that was not recovered. Run after `npm run build && npx tsc -p tsconfig.json`:
-//   node scripts/chaos.mjs [seconds] [clients per kind]
+// every resume that was not recovered. `npm run chaos -- [seconds] [clients per kind]`, or after
+// `npx tsc -p tsconfig.json`: node scripts/chaos.mjs [seconds] [clients per kind]
 import { URL } from "node:url";
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const { runChaos } = await import(`${root}/build/test/chaos/chaos-run.js`);

@@ -29,6 +29,8 @@ export interface ChaosReport {
   expected: number;
   delivered: number;
   lost: number;
+  /** The first lost deliveries: who missed what, and when it was said (ms since the start). */
+  lostDetail: string[];
   duplicated: number;
   outOfOrder: number;
   heardSelf: number;
@@ -36,6 +38,8 @@ export interface ChaosReport {
   idChanged: number;
   resumes: number;
   notRecovered: string[];
+  /** Clients that never resumed (every client should, after the drop of every connection). */
+  neverResumed: string[];
   increments: number;
   outcomeUnknown: number;
   counterErrors: string[];
@@ -54,6 +58,8 @@ interface Player {
   readonly client: ActionwireClient;
   id: string;
   said: number;
+  /** When each numbered message was said (its reply came), ms since the run began. */
+  readonly saidAt: number[];
   /** Per sender index: the message numbers heard, in arrival order. */
   readonly heard: Map<number, number[]>;
   heardSelf: number;
@@ -64,6 +70,8 @@ interface Player {
   readonly errors: string[];
   /** What each `resumed` event said. */
   readonly resumed: Array<{ recovered: boolean }>;
+  /** When each resume happened (performance.now()). */
+  readonly resumedAt: number[];
 }
 
 /**
@@ -122,12 +130,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     const total = players.length;
     log(`${total} clients connected through ${proxy.url}`);
+    const began = performance.now();
     const loops = players.flatMap((player) => [
       (async () => {
         while (sending) {
           const text = `chaos ${player.index} ${player.said}`;
           try {
             await player.client.say(text);
+            player.saidAt.push(Math.round(performance.now() - began));
             player.said++;
           } catch (error) {
             player.sayFailures.push(`${player.kind}#${player.index}: ${describe(error)}`);
@@ -152,7 +162,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const step = options.durationMs / 6;
     const fault = async (what: string, act: () => Promise<void>) => {
       await pause(step);
-      faults.push(what);
+      faults.push(`${Math.round(performance.now() - began)} ms: ${what}`);
       log(`fault: ${what}`);
       await act();
     };
@@ -182,7 +192,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const deadline = performance.now() + 20_000;
     while (!complete() && performance.now() < deadline) await pause(100);
     const settledMs = Math.round(performance.now() - settledAt);
-    return report(players, faults, settledMs);
+    return report(players, faults, settledMs, began);
   } finally {
     sending = false;
     for (const player of players) player.client.disconnect();
@@ -208,6 +218,7 @@ async function join(index: number, kind: Kind, url: string): Promise<Player> {
     client,
     id: "",
     said: 0,
+    saidAt: [],
     heard: new Map(),
     heardSelf: 0,
     sayFailures: [],
@@ -215,10 +226,14 @@ async function join(index: number, kind: Kind, url: string): Promise<Player> {
     unknown: [],
     errors: [],
     resumed: [],
+    resumedAt: [],
   };
   const details = await client.connect();
   player.id = String(details.id);
-  client.on("resumed", (info) => player.resumed.push(info));
+  client.on("resumed", (info) => {
+    player.resumed.push(info);
+    player.resumedAt.push(performance.now());
+  });
   client.on("error", () => undefined);
   client.on("say", (push) => {
     const match = /^chaos (\d+) (\d+)$/.exec(String(push.message));
@@ -232,10 +247,16 @@ async function join(index: number, kind: Kind, url: string): Promise<Player> {
   return player;
 }
 
-function report(players: readonly Player[], faults: string[], settledMs: number): ChaosReport {
+function report(
+  players: readonly Player[],
+  faults: string[],
+  settledMs: number,
+  began: number,
+): ChaosReport {
   let expected = 0;
   let delivered = 0;
   let lost = 0;
+  const lostDetail: string[] = [];
   let duplicated = 0;
   let outOfOrder = 0;
   for (const p of players) {
@@ -252,7 +273,16 @@ function report(players: readonly Player[], faults: string[], settledMs: number)
         seen.add(n);
         last = Math.max(last, n);
       }
-      for (let n = 0; n < q.said; n++) if (!seen.has(n)) lost++;
+      for (let n = 0; n < q.said; n++) {
+        if (seen.has(n)) continue;
+        lost++;
+        if (lostDetail.length < 20)
+          lostDetail.push(
+            `${p.kind}#${p.index} missed ${q.kind}#${q.index}'s ${n} (said at ${q.saidAt[n]} ms;` +
+              ` ${p.kind}#${p.index} resumed at ${p.resumedAt.map((t) => Math.round(t - began)).join(", ")} ms,` +
+              ` ${q.kind}#${q.index} at ${q.resumedAt.map((t) => Math.round(t - began)).join(", ")} ms)`,
+          );
+      }
     }
   }
   const notRecovered: string[] = [];
@@ -287,6 +317,7 @@ function report(players: readonly Player[], faults: string[], settledMs: number)
     expected,
     delivered,
     lost,
+    lostDetail,
     duplicated,
     outOfOrder,
     heardSelf: players.reduce((sum, p) => sum + p.heardSelf, 0),
@@ -294,6 +325,7 @@ function report(players: readonly Player[], faults: string[], settledMs: number)
     idChanged,
     resumes,
     notRecovered,
+    neverResumed: players.filter((p) => p.resumed.length === 0).map((p) => `${p.kind}#${p.index}`),
     increments: players.reduce((sum, p) => sum + p.values.length, 0),
     outcomeUnknown: players.reduce((sum, p) => sum + p.unknown.length, 0),
     counterErrors,
