@@ -3,9 +3,19 @@ import type { Browser, Page } from "playwright-core";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
 import { startDemoServer } from "../../src/testing/demo-server.js";
 import { chromium } from "playwright-core";
+import { ActionwireClient } from "../../src/client/index.js";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, launchChromium, PageConsole } from "../helpers/chromium.js";
+import { RoundRobinProxy } from "../helpers/round-robin-proxy.js";
 
 type BrowserModule = typeof import("../../src/client/browser.js");
+
+/** What the page's client saw, kept on the page's global object. */
+interface Seen {
+  client: InstanceType<BrowserModule["ActionwireClient"]>;
+  heard: string[];
+  resumed: unknown[];
+  disconnects: number;
+}
 
 describe("the browser client in Chromium", function () {
   this.timeout(30_000);
@@ -162,6 +172,58 @@ describe("the browser client in Chromium", function () {
     });
     expect(result).to.deep.equal({ slow: "ERR_TIMEOUT", timeouts: ["action"], connected: true });
   });
+
+  for (const transport of ["ws", "socketio", "faye"] as const)
+    it(`resumes over ${transport} after the network dropped it: same id, what it missed once and in order`, async () => {
+      // The page reaches the server through a proxy that drops every connection when told.
+      const proxy = await RoundRobinProxy.start([server.url]);
+      const witness = new ActionwireClient({ url: server.url });
+      try {
+        await page.goto(`${proxy.url}/actionwire/transports`);
+        const id = await page.evaluate(async (transport) => {
+          const { ActionwireClient } = (await import(
+            "/actionwire/client.mjs" as string
+          )) as BrowserModule;
+          const client = new ActionwireClient({ transport, reconnectDelayMs: 100 });
+          const seen: Seen = { client, heard: [], resumed: [], disconnects: 0 };
+          (globalThis as unknown as { seen: Seen }).seen = seen;
+          client.on("say", (m) => seen.heard.push(String(m.message)));
+          client.on("resumed", (info) => seen.resumed.push(info));
+          client.on("disconnected", () => seen.disconnects++);
+          return (await client.connect()).id;
+        }, transport);
+        // Waits until `check` holds of what the page's client saw (its source runs in the page).
+        const until = (check: (seen: Seen) => boolean) =>
+          page.waitForFunction(`(${check.toString()})(globalThis.seen)`);
+        await witness.connect();
+        await witness.say("before");
+        await until((s) => s.heard.includes("before"));
+        await proxy.dropAll();
+        await until((s) => s.disconnects > 0);
+        for (const m of ["missed 1", "missed 2"]) await witness.say(m);
+        await until((s) => s.resumed.length > 0);
+        await witness.say("live");
+        await until((s) => s.heard.includes("live"));
+        const result = await page.evaluate(() => {
+          const { client, heard, resumed } = (globalThis as unknown as { seen: Seen }).seen;
+          client.disconnect();
+          return { id: client.details.id, heard, resumed, transport: client.transport };
+        });
+        expect(result.transport).to.equal(transport);
+        expect(result.id).to.equal(id);
+        expect(result.resumed).to.have.length(1);
+        expect(result.resumed[0]).to.deep.include({ resumed: true, recovered: true });
+        expect(result.heard.filter((m) => !m.startsWith("I have"))).to.deep.equal([
+          "before",
+          "missed 1",
+          "missed 2",
+          "live",
+        ]);
+      } finally {
+        witness.disconnect();
+        await proxy.close();
+      }
+    });
 
   it("reaches a server on 127.0.0.1 from a page Chromium counts as public (the launch flags)", async () => {
     // Chromium told that the page's server is on the public internet: a socket from that page
