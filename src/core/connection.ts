@@ -25,8 +25,11 @@ export interface LiveSession {
   tokenHash: string;
   /** Which socket of the session this is (bumped at each resume). */
   readonly attachment: number;
-  /** Requests the session recorded, by `messageId` as JSON (loaded at resume, then kept up). */
-  readonly recorded: Map<string, import("./sessions/session-store.js").RecordedRequest>;
+  /**
+   * Requests the session recorded, by `messageId` as JSON (loaded at resume, then kept up);
+   * `undefined` until it records one (an idle session holds no Map).
+   */
+  recorded: Map<string, import("./sessions/session-store.js").RecordedRequest> | undefined;
 }
 
 /**

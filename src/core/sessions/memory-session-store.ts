@@ -8,14 +8,73 @@ import type {
 /** How often expired sessions are looked for, in ms. */
 const SWEEP_MS = 1_000;
 
-interface Entry {
-  record: SessionRecord;
-  readonly requests: Map<string, RecordedRequest>;
-  /** Its last alerts, oldest first, and the number of the last one. */
-  readonly alerts: Array<{ readonly seq: number; readonly json: string }>;
-  seq: number;
-  /** When it expires, in ms since the epoch. */
-  expiresAt: number;
+/**
+ * One session: its record's fields (copied in, so that no record object is kept beside the
+ * entry), and what it recorded (made when it first records something).
+ */
+class Entry {
+  id: string;
+  tokenHash: string;
+  identity: string;
+  room: string | null;
+  listening: readonly string[];
+  params: Readonly<Record<string, unknown>>;
+  data: Readonly<Record<string, unknown>>;
+  holder: string | undefined;
+  attachment: number;
+  left: boolean;
+  /** Its recorded requests; `undefined` while it has none (most sessions never do). */
+  requests: Map<string, RecordedRequest> | undefined = undefined;
+  /** Its last alerts, oldest first; `undefined` while it has none. */
+  alerts: Array<{ readonly seq: number; readonly json: string }> | undefined = undefined;
+  /** The number of its last alert. */
+  seq = 0;
+
+  constructor(
+    record: SessionRecord,
+    /** When it expires, in ms since the store's {@link MemorySessionStore.base} (a small integer). */
+    public expiresAt: number,
+  ) {
+    this.id = record.id;
+    this.tokenHash = record.tokenHash;
+    this.identity = record.identity;
+    this.room = record.room;
+    this.listening = record.listening;
+    this.params = record.params;
+    this.data = record.data;
+    this.holder = record.holder;
+    this.attachment = record.attachment;
+    this.left = record.left;
+  }
+
+  /** Takes a newer record's fields. */
+  write(record: SessionRecord): void {
+    this.tokenHash = record.tokenHash;
+    this.identity = record.identity;
+    this.room = record.room;
+    this.listening = record.listening;
+    this.params = record.params;
+    this.data = record.data;
+    this.holder = record.holder;
+    this.attachment = record.attachment;
+    this.left = record.left;
+  }
+
+  /** A copy of its record (later writes do not change what a caller holds). */
+  record(): SessionRecord {
+    return {
+      id: this.id,
+      tokenHash: this.tokenHash,
+      identity: this.identity,
+      room: this.room,
+      listening: this.listening,
+      params: this.params,
+      data: this.data,
+      holder: this.holder,
+      attachment: this.attachment,
+      left: this.left,
+    };
+  }
 }
 
 /**
@@ -31,6 +90,11 @@ export class MemorySessionStore implements SessionStore {
 
   /** Forgets expired sessions, oldest written first (one timer for all of them). */
   #sweeper: NodeJS.Timeout | undefined;
+  /**
+   * What expiry times count from, in ms since the epoch: counted from here they stay small
+   * integers, which V8 keeps in the entry itself (a time since 1970 takes a heap number each).
+   */
+  readonly #base = Date.now();
 
   constructor(private readonly max = 100_000) {}
 
@@ -41,24 +105,18 @@ export class MemorySessionStore implements SessionStore {
         const oldest = this.#entries.keys().next().value!;
         void this.delete(oldest);
       }
-      this.#entries.set(record.id, {
-        record,
-        requests: new Map(),
-        alerts: [],
-        seq: 0,
-        expiresAt: Date.now() + ttlMs,
-      });
+      this.#entries.set(record.id, new Entry(record, this.#now() + ttlMs));
       this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
       return;
     }
-    entry.record = record;
-    entry.expiresAt = Date.now() + ttlMs;
+    entry.write(record);
+    entry.expiresAt = this.#now() + ttlMs;
     this.#entries.delete(record.id);
     this.#entries.set(record.id, entry);
   }
 
   async load(id: string): Promise<SessionRecord | undefined> {
-    return this.#live(id)?.record;
+    return this.#live(id)?.record();
   }
 
   async delete(id: string): Promise<void> {
@@ -71,8 +129,9 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async replied(id: string, request: string, reply: string, max: number): Promise<void> {
-    const requests = this.#live(id)?.requests;
-    if (requests === undefined) return;
+    const entry = this.#live(id);
+    if (entry === undefined) return;
+    const requests = (entry.requests ??= new Map());
     requests.delete(request);
     requests.set(request, { holder: this.holder, reply });
     // A Map iterates in insertion order: the first key is the oldest.
@@ -80,7 +139,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async requests(id: string): Promise<Map<string, RecordedRequest>> {
-    return new Map(this.#live(id)?.requests);
+    return new Map(this.#live(id)?.requests ?? []);
   }
 
   async defer(): Promise<void> {
@@ -104,15 +163,18 @@ export class MemorySessionStore implements SessionStore {
     if (entry === undefined) return undefined;
     const seq = ++entry.seq;
     const json = JSON.stringify({ seq, ...alert });
-    entry.alerts.push({ seq, json });
-    if (entry.alerts.length > max) entry.alerts.shift();
+    const alerts = (entry.alerts ??= []);
+    alerts.push({ seq, json });
+    if (alerts.length > max) alerts.shift();
     return json;
   }
 
   async alerts(id: string, seq: number): Promise<{ last: number; alerts: string[] }> {
     const entry = this.#live(id);
     if (entry === undefined) return { last: 0, alerts: [] };
-    const alerts = entry.alerts.filter((alert) => alert.seq > seq).map((alert) => alert.json);
+    const alerts = (entry.alerts ?? [])
+      .filter((alert) => alert.seq > seq)
+      .map((alert) => alert.json);
     return { last: entry.seq, alerts };
   }
 
@@ -131,14 +193,19 @@ export class MemorySessionStore implements SessionStore {
   /** A session that has not expired (one that has is forgotten now). */
   #live(id: string): Entry | undefined {
     const entry = this.#entries.get(id);
-    if (entry === undefined || entry.expiresAt > Date.now()) return entry;
+    if (entry === undefined || entry.expiresAt > this.#now()) return entry;
     this.#entries.delete(id);
     return undefined;
   }
 
+  /** Now, in ms since {@link #base}. */
+  #now(): number {
+    return Date.now() - this.#base;
+  }
+
   /** Drops expired sessions from the oldest written on, up to the first one still alive. */
   #sweep(): void {
-    const now = Date.now();
+    const now = this.#now();
     for (const [id, entry] of this.#entries) {
       if (entry.expiresAt > now) return;
       this.#entries.delete(id);

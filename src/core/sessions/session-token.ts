@@ -22,6 +22,8 @@ export function tokenMatches(token: string, hash: string): boolean {
  * resume can tell the same identity from another.
  */
 export function identityOf(verdict: unknown): string {
+  // The usual verdict (no hook, or one that accepts): one shared text, not one per session.
+  if (verdict === true) return "true";
   return JSON.stringify(verdict, (_key, value: unknown) =>
     typeof value === "object" && value !== null && !Array.isArray(value)
       ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)))

@@ -89,7 +89,7 @@ export class Sessions {
         identity: identityOf(identity),
         tokenHash: hashToken(token),
         attachment: 1,
-        recorded: new Map(),
+        recorded: undefined,
       };
       const welcome: WelcomeSession = { token, resumed: false, recovered: false, rooms: {} };
       if (reason !== undefined) welcome.reason = reason;
@@ -127,13 +127,14 @@ export class Sessions {
       connection.params[key] = value;
       connection.paramsSize += Connection.paramBytes(key, value);
     }
+    const recorded = await this.store
+      .requests(record.id)
+      .catch(() => new Map<string, RecordedRequest>());
     connection.session = {
       identity: record.identity,
       tokenHash: hashToken(token),
       attachment: record.attachment + 1,
-      recorded: await this.store
-        .requests(record.id)
-        .catch(() => new Map<string, RecordedRequest>()),
+      recorded: recorded.size === 0 ? undefined : recorded,
     };
     const { recovery, replay } = await this.rooms.restore(connection, {
       room: record.room,
@@ -234,7 +235,7 @@ export class Sessions {
   async earlier(connection: Connection, request: string): Promise<string | "unknown" | undefined> {
     const waiting = this.#running.get(connection.id)?.get(request);
     if (waiting !== undefined) return new Promise<string>((resolve) => waiting.push(resolve));
-    const recorded = connection.session?.recorded.get(request);
+    const recorded = connection.session?.recorded?.get(request);
     if (recorded === undefined) return undefined;
     if (recorded.reply !== undefined) return recorded.reply;
     // Started on another node, no reply yet: wait while that node lives.
@@ -256,7 +257,7 @@ export class Sessions {
   known(connection: Connection, request: string): boolean {
     return (
       this.#running.get(connection.id)?.has(request) === true ||
-      connection.session?.recorded.has(request) === true
+      connection.session?.recorded?.has(request) === true
     );
   }
 
@@ -275,8 +276,9 @@ export class Sessions {
       if (running.size === 0 && this.#running.get(id) === running) this.#running.delete(id);
       for (const resolve of waiting) resolve(json);
       const { maxReplies, windowMs } = this.config.resume;
-      const recorded = connection.session?.recorded;
-      if (recorded !== undefined) {
+      const session = connection.session;
+      if (session !== undefined) {
+        const recorded = (session.recorded ??= new Map());
         recorded.set(request, { holder: this.store.holder, reply: json });
         // In insertion order: the first is the oldest. The store keeps as many.
         if (recorded.size > maxReplies) recorded.delete(recorded.keys().next().value!);
@@ -369,14 +371,16 @@ export class Sessions {
 
   #record(connection: Connection, holder: string | undefined, left: boolean): SessionRecord {
     const session = connection.session!;
+    const params = connection.paramsIfAny;
     const record: SessionRecord = {
       id: connection.id,
       tokenHash: session.tokenHash,
       identity: session.identity,
       room: connection.room,
-      listening: [...connection.listeningRooms],
-      params: { ...connection.paramsIfAny },
-      data: { ...connection.data },
+      // Most sessions listen to nothing and set nothing: they share one empty value each.
+      listening: connection.listeningRooms.size === 0 ? NONE : [...connection.listeningRooms],
+      params: params === undefined || isEmpty(params) ? EMPTY : { ...params },
+      data: isEmpty(connection.data) ? EMPTY : { ...connection.data },
       // Every record has every key, in one order: one shape for all of them.
       holder,
       attachment: session.attachment,
@@ -384,4 +388,14 @@ export class Sessions {
     };
     return record;
   }
+}
+
+/** The listened rooms of a record that listens to none (shared by all of them). */
+const NONE: readonly string[] = Object.freeze([]);
+/** The params or `data` of a record that has none (shared by all of them). */
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function isEmpty(object: Readonly<Record<string, unknown>>): boolean {
+  for (const _key in object) return false;
+  return true;
 }

@@ -47,4 +47,24 @@ describe("sessions in memory", () => {
       undefined,
     );
   });
+
+  it("answers for a session that recorded nothing, and hands out copies of its record", async () => {
+    store = new MemorySessionStore();
+    await store.save(record("a"), 60_000);
+    expect(await store.requests("a")).to.deep.equal(new Map());
+    expect(await store.alerts("a", 0)).to.deep.equal({ last: 0, alerts: [] });
+    const loaded = await store.load("a");
+    await store.save({ ...record("a"), room: "lobby", attachment: 2 }, 60_000);
+    expect(loaded?.room).to.equal(null);
+    expect((await store.load("a"))?.room).to.equal("lobby");
+    expect((await store.load("a"))?.attachment).to.equal(2);
+  });
+
+  it("forgets a session once its time to live passed", async () => {
+    store = new MemorySessionStore();
+    await store.save(record("a"), 1);
+    const until = Date.now() + 5;
+    while (Date.now() < until) await new Promise((resolve) => setImmediate(resolve));
+    expect(await store.load("a")).to.equal(undefined);
+  });
 });
