@@ -124,6 +124,28 @@ export class WsTransport extends BaseTransport<WsSocket> {
     }
   }
 
+  /**
+   * Several messages for one connection (a resume's welcome and replay): its raw socket is
+   * corked around them, so they leave in one write instead of one per message.
+   */
+  override sendSeries(connectionId: string, messages: readonly PreparedMessage[]): void {
+    const connection = this.connectionOf(connectionId);
+    const internals = this.#internals;
+    if (connection === undefined || internals === undefined || messages.length < 2) {
+      super.sendSeries(connectionId, messages);
+      return;
+    }
+    const socket = this.socketOf(connection);
+    if (socket.readyState !== 1) return;
+    const raw = internals.rawSocket(socket);
+    raw.cork();
+    try {
+      super.sendSeries(connectionId, messages);
+    } finally {
+      raw.uncork();
+    }
+  }
+
   protected write(socket: WsSocket, message: PreparedMessage): void {
     if (socket.readyState === 1) socket.send(message.json);
   }

@@ -115,8 +115,9 @@ export class Admission {
       // The session's own room and listens are back (restored by its start).
       if (connection.state !== "opening") return false;
       connection.state = "open";
-      this.#welcome(connection, connection.room, session);
-      session.replay();
+      // The welcome and what the session missed leave together (one write where they can).
+      const welcome = this.#welcomeMessage(connection, connection.room, session);
+      this.table.sendSeriesTo(connection.id, [welcome, ...session.replay()]);
       return true;
     }
     let room = this.config.defaultRoom;
@@ -190,19 +191,29 @@ export class Admission {
     }
   }
 
-  /** The welcome push: with the connection's id and its session, for a client that said hello. */
+  /** Sends the welcome push (see {@link #welcomeMessage}). */
   #welcome(
     connection: Connection,
     room: string | null,
     session: SessionStart | undefined,
     position?: RoomPosition,
   ): void {
+    this.table.sendTo(connection.id, this.#welcomeMessage(connection, room, session, position));
+  }
+
+  /** The welcome push: with the connection's id and its session, for a client that said hello. */
+  #welcomeMessage(
+    connection: Connection,
+    room: string | null,
+    session: SessionStart | undefined,
+    position?: RoomPosition,
+  ): PreparedMessage {
     const welcome: WelcomePush = { context: "api", welcome: this.config.welcomeMessage, room };
     if (session !== undefined) {
       welcome.id = connection.id;
       welcome.session = session.welcome;
       if (position !== undefined) welcome.position = position;
     }
-    this.table.sendTo(connection.id, PreparedMessage.fromPayload(welcome));
+    return PreparedMessage.fromPayload(welcome);
   }
 }

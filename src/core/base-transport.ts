@@ -54,6 +54,16 @@ export abstract class BaseTransport<Socket> implements RealtimeTransport {
     }
   }
 
+  /** Several messages for one connection, in order: each written as {@link send} would. */
+  sendSeries(connectionId: string, messages: readonly PreparedMessage[]): void {
+    const connection = this.connectionOf(connectionId);
+    if (connection === undefined) return;
+    const socket = connection.handle as Socket;
+    for (const message of messages) {
+      if (this.admits(connection, socket, message)) this.write(socket, message);
+    }
+  }
+
   /**
    * The slow-consumer check, before a write: a push to a connection whose outbound backlog is
    * over `limits.maxBufferedBytes` or `limits.maxBufferedMessages` is dropped, and with the

@@ -160,6 +160,19 @@ export class ConnectionTable {
   }
 
   /**
+   * Sends several prepared messages to one connection, in order: in one write where its
+   * transport can (a resume's welcome and replay, instead of one write per message).
+   */
+  sendSeriesTo(connectionId: string, messages: readonly PreparedMessage[]): void {
+    if (messages.length === 0) return;
+    const transport = this.#transportOf(connectionId);
+    if (transport === undefined) return;
+    if (transport.sendSeries !== undefined) transport.sendSeries(connectionId, messages);
+    else for (const message of messages) transport.send([connectionId], message);
+    publishMessagesSent(this.nodeId, transport.name, messages.length);
+  }
+
+  /**
    * Groups connection ids by the transport holding them (ids this node does not hold are left
    * out). A room keeps its grouping until its audience changes: a message to it then costs no
    * lookup per member here, only the transport's own.

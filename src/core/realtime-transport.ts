@@ -109,6 +109,11 @@ export interface RealtimeTransport {
    * it changes: read them, never change them.
    */
   send(connectionIds: Iterable<string>, message: PreparedMessage): void;
+  /**
+   * Sends several messages to one connection, in order (a resumed session's welcome and what
+   * it missed): in one write where the transport can. Without it, each is a {@link send}.
+   */
+  sendSeries?(connectionId: string, messages: readonly PreparedMessage[]): void;
   /** Closes one connection (after any message already sent to it). */
   disconnect(connectionId: string): void;
   /** Closes every connection and releases what `start` took. */

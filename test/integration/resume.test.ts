@@ -7,6 +7,7 @@ import { io } from "socket.io-client";
 import { MessageInbox } from "../../src/core/message-inbox.js";
 import { type FayeMode, FayeWire, fayeEndpoint } from "../helpers/faye-contract-client.js";
 import { TcpTestClient, tcpPort } from "../helpers/tcp-test-client.js";
+import { countServerWritesAt } from "../helpers/server-writes.js";
 import { drop, resumeOf, sessionOf } from "../helpers/session-of.js";
 import { type Message, WsTestClient } from "../helpers/ws-test-client.js";
 
@@ -134,6 +135,25 @@ describe("Sessions and resume (one node, ws)", function () {
         listeningRooms: ["news"],
         params: { colour: "blue" },
       });
+    });
+
+    it("sends a resumed session's welcome and the pushes it missed in one write", async () => {
+      const [alice, bob] = [await hello(), await hello()];
+      await bob.request("say", { message: "before" });
+      const last = await alice.nextSay("before");
+      await drop(alice);
+      for (let i = 1; i <= 5; i++) await bob.request("say", { message: `missed ${i}` });
+      const writes = countServerWritesAt(server.address.port);
+      let back: WsTestClient;
+      try {
+        back = await hello({ resume: resumeOf(alice, last) });
+        for (let i = 1; i <= 5; i++) await back.nextSay(`missed ${i}`);
+      } finally {
+        writes.restore();
+      }
+      expect(sessionOf(back).rooms).to.deep.equal({ defaultRoom: { recovered: true, missed: 5 } });
+      // The upgrade's response, then the welcome and the five pushes together.
+      expect(writes.count, "server writes on the resumed socket").to.equal(2);
     });
 
     it("does not announce a session that comes back within the grace as leaving or entering", async () => {

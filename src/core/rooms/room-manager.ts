@@ -127,13 +127,14 @@ export class RoomManager {
   /**
    * Puts a resumed session's room and listened rooms back, each authorized again (a refused
    * one is left out), and reads what the client missed in each. The connection hears the live
-   * pushes from now on but gets none yet: `replay` (called right after the welcome) sends the
-   * missed pushes, then the live ones that came meanwhile, each once and in order.
+   * pushes from now on but gets none yet: `replay` (called right after the welcome, its
+   * messages sent at once) gives the missed pushes, then the live ones that came meanwhile,
+   * each once and in order.
    */
   restore(
     connection: Connection,
     rooms: RoomsToRestore,
-  ): Promise<{ recovery: Record<string, RoomRecovery>; replay: () => void }> {
+  ): Promise<{ recovery: Record<string, RoomRecovery>; replay: () => PreparedMessage[] }> {
     return this.serial(connection, async () => {
       const recovery: Record<string, RoomRecovery> = {};
       const reads: Array<[string, Promise<HistoryRead>]> = [];
@@ -363,10 +364,14 @@ export class RoomManager {
   }
 
   /**
-   * Sends a resumed connection what it missed in each room, then what came meanwhile (past the
-   * last replayed offset: nothing twice), and makes it a plain listener of the room again.
+   * What a resumed connection missed in each room, then what came meanwhile (past the last
+   * replayed offset: nothing twice), to be sent now; it is a plain listener of the rooms again.
    */
-  #replay(connection: Connection, replays: ReadonlyArray<[string, HistoryRead]>): void {
+  #replay(
+    connection: Connection,
+    replays: ReadonlyArray<[string, HistoryRead]>,
+  ): PreparedMessage[] {
+    const messages: PreparedMessage[] = [];
     const heard = [connection.room, ...connection.listeningRooms];
     for (const room of heard) {
       if (room === null) continue;
@@ -379,18 +384,18 @@ export class RoomManager {
       if (read?.recovered === true) {
         for (const push of read.pushes) {
           last = push.offset;
-          if (push.except !== connection.id)
-            this.table.sendTo(connection.id, PreparedMessage.fromJson(push.json));
+          if (push.except !== connection.id) messages.push(PreparedMessage.fromJson(push.json));
         }
       }
       for (const envelope of held) {
         if (envelope.offset !== undefined && envelope.offset <= last) continue;
         if (envelope.except !== connection.id)
-          this.table.sendTo(connection.id, PreparedMessage.fromJson(envelope.json));
+          messages.push(PreparedMessage.fromJson(envelope.json));
       }
       audience.ids.add(connection.id);
       audience.groups = undefined;
     }
+    return messages;
   }
 }
 

@@ -36,8 +36,11 @@ export interface WelcomeSession {
 /** What a session's start decided, for admission to finish (see {@link Sessions.start}). */
 export interface SessionStart {
   readonly welcome: WelcomeSession;
-  /** Sends what the resumed session missed: called right after the welcome. */
-  readonly replay: () => void;
+  /**
+   * What the resumed session missed (its rooms' pushes, then its alerts), to send right after
+   * the welcome, in the same tick: from this call on it hears its rooms' live pushes.
+   */
+  readonly replay: () => PreparedMessage[];
   /** `false`: a new session, whose default room admission joins as for any connection. */
   readonly resumed: boolean;
 }
@@ -96,7 +99,7 @@ export class Sessions {
       for (const room of hello.resume?.rooms.keys() ?? []) {
         welcome.rooms[room] = { recovered: false, missed: 0 };
       }
-      return { welcome, replay: () => undefined, resumed: false };
+      return { welcome, replay: nothing, resumed: false };
     };
     const resume = hello.resume;
     if (!this.config.resume.enabled) {
@@ -108,7 +111,7 @@ export class Sessions {
         reason: "disabled",
         rooms,
       };
-      return { welcome, replay: () => undefined, resumed: false };
+      return { welcome, replay: nothing, resumed: false };
     }
     if (resume === undefined) return fresh();
     let record = await this.store.load(resume.session).catch((error: unknown) => {
@@ -153,9 +156,9 @@ export class Sessions {
     const recovered = alerts.recovered && Object.values(recovery).every((room) => room.recovered);
     await this.save(connection);
     const replayAll = () => {
-      replay();
-      for (const json of kept.alerts)
-        this.table.sendTo(connection.id, PreparedMessage.fromJson(json));
+      const messages = replay();
+      for (const json of kept.alerts) messages.push(PreparedMessage.fromJson(json));
+      return messages;
     };
     const welcome = { token, resumed: true, recovered, rooms: recovery, alerts };
     publishResume(this.config.nodeId, connection.id, connection.transport, recovered);
@@ -388,6 +391,11 @@ export class Sessions {
     };
     return record;
   }
+}
+
+/** The replay of a session that was not resumed. */
+function nothing(): PreparedMessage[] {
+  return [];
 }
 
 /** The listened rooms of a record that listens to none (shared by all of them). */
