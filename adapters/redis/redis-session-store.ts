@@ -1,4 +1,4 @@
-import { KEEP_ALERT } from "./redis-script.js";
+import { KEEP_ALERT, SAVE_SESSION } from "./redis-script.js";
 import type { Redis } from "ioredis";
 import type {
   DeferredGrace,
@@ -24,13 +24,14 @@ export class RedisSessionStore implements SessionStore {
   ) {}
 
   async save(record: SessionRecord, ttlMs: number): Promise<void> {
-    await this.#ready()
-      .multi()
-      .set(this.#key(record.id), JSON.stringify(record), "PX", ttlMs)
-      .pexpire(this.#key(record.id, "req"), ttlMs)
-      .pexpire(this.#key(record.id, "aseq"), ttlMs)
-      .pexpire(this.#key(record.id, "alerts"), ttlMs)
-      .exec();
+    const id = record.id;
+    const keys = [
+      this.#key(id),
+      this.#key(id, "req"),
+      this.#key(id, "aseq"),
+      this.#key(id, "alerts"),
+    ];
+    await SAVE_SESSION.run(this.#ready(), keys, [JSON.stringify(record), ttlMs]);
   }
 
   async load(id: string): Promise<SessionRecord | undefined> {

@@ -130,14 +130,13 @@ export class Sessions {
       connection.params[key] = value;
       connection.paramsSize += Connection.paramBytes(key, value);
     }
-    const recorded = await this.store
-      .requests(record.id)
-      .catch(() => new Map<string, RecordedRequest>());
+    // Read while the rooms are restored: one round trip fewer before the welcome.
+    const requests = this.store.requests(record.id).catch(() => new Map<string, RecordedRequest>());
     connection.session = {
       identity: record.identity,
       tokenHash: hashToken(token),
       attachment: record.attachment + 1,
-      recorded: recorded.size === 0 ? undefined : recorded,
+      recorded: undefined,
     };
     const { recovery, replay } = await this.rooms.restore(connection, {
       room: record.room,
@@ -145,6 +144,8 @@ export class Sessions {
       positions: resume.rooms,
       announce: record.left,
     });
+    const recorded = await requests;
+    if (recorded.size > 0) connection.session.recorded = recorded;
     for (const room of resume.rooms.keys()) recovery[room] ??= { recovered: false, missed: 0 };
     const kept = await this.store
       .alerts(record.id, resume.alerts)
