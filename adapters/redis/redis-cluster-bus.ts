@@ -83,6 +83,8 @@ export class RedisClusterBus implements ClusterBus {
   #flushScheduled = false;
   /** Per room this node hears: the last offset delivered, so messages go out in order. */
   readonly #order = new Map<string, RoomOrder>();
+  /** History reads under way, by room and position: resumes from one position share one. */
+  readonly #reads = new Map<string, Promise<HistoryRead>>();
 
   constructor(
     private readonly options: RedisOptions,
@@ -348,7 +350,33 @@ export class RedisClusterBus implements ClusterBus {
   }
 
   /** The room's pushes after `position`, if its stream still holds every one of them. */
+  /**
+   * What the room's history holds after `position`. Resumes from the same position at the same
+   * time (a mass reconnect) share one read, when it holds every push this node delivered
+   * before the caller asked (the caller, hearing the room, gets the later ones live).
+   */
   async history(room: string, position: RoomPosition): Promise<HistoryRead> {
+    const key = `${position.offset} ${position.epoch} ${room}`;
+    const shared = this.#reads.get(key);
+    const order = this.#order.get(room);
+    if (shared !== undefined && order !== undefined && order.held === undefined) {
+      const delivered = { epoch: order.epoch, offset: order.offset };
+      const read = await shared.catch((): HistoryRead => ({ recovered: false }));
+      const last = read.recovered ? (read.pushes.at(-1)?.offset ?? position.offset) : -1;
+      if (read.recovered && delivered.epoch === position.epoch && delivered.offset <= last) {
+        return read;
+      }
+    }
+    const read = this.#history(room, position);
+    this.#reads.set(key, read);
+    const done = () => {
+      if (this.#reads.get(key) === read) this.#reads.delete(key);
+    };
+    read.then(done, done);
+    return read;
+  }
+
+  async #history(room: string, position: RoomPosition): Promise<HistoryRead> {
     const pub = this.#pub;
     if (pub === undefined || pub.status !== "ready") return { recovered: false };
     const meta = await pub.hmget(this.#historyKey(room, "meta"), "e", "o");

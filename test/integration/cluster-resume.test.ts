@@ -99,6 +99,35 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
     expect(notices).to.deep.equal([]);
   });
 
+  it("reads a room's history once for resumes from one position at once, each getting all of it", async () => {
+    const [a, b] = [await startNode("a"), await startNode("b")];
+    const bob = await hello(a);
+    const carol = await hello(b); // node b hears the room, and delivers every push
+    await bob.request("say", { message: "seen" });
+    const seen = await carol.nextSay("seen");
+    for (let i = 1; i <= 3; i++) await bob.request("say", { message: `missed ${i}` });
+    await carol.nextSay("missed 3");
+    const raw = rawRedis();
+    const xranges = async () => {
+      const stats = await raw.info("commandstats");
+      return Number(/cmdstat_xrange:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    };
+    const before = await xranges();
+    const position = { epoch: seen.epoch as string, offset: seen.offset as number };
+    const reads = await Promise.all([1, 2, 3].map(() => busOf(b).history("defaultRoom", position)));
+    expect((await xranges()) - before, "XRANGE calls").to.equal(1);
+    for (const read of reads) {
+      expect(read.recovered).to.equal(true);
+      const pushes = read.recovered ? read.pushes : [];
+      expect(pushes.map((push) => push.offset)).to.deep.equal(
+        [1, 2, 3].map((i) => position.offset + i),
+      );
+    }
+    // Once it is done, a later resume reads again.
+    await busOf(b).history("defaultRoom", position);
+    expect((await xranges()) - before, "XRANGE calls").to.equal(2);
+  });
+
   it("takes a session from its old socket on another node when the client comes back first", async () => {
     const [a, b] = [await startNode("a"), await startNode("b")];
     const alice = await hello(a);
