@@ -151,12 +151,76 @@ const clusterMessage = channel(CHANNELS.clusterMessage);
 /** Tracers by node id (tracing is a server's option; several servers may share a process). */
 const spanHooks = new Map<string, SpanHooks>();
 
+/**
+ * The span requests of a node's client requests without a `traceparent`, made once per action
+ * (or verb) and transport, never per request: node → action name (`actions`) or verb
+ * (`verbs`) → transport. Bounded: only the server's own action names, its verbs and its
+ * transports come here. Dropped with the node's hooks.
+ */
+const requestSpans = new Map<
+  string,
+  Record<"actions" | "verbs", Map<string, Map<string, SpanRequest>>>
+>();
+
 /** Plugs a tracer in for the node `nodeId`; returns the function that takes it out. */
 export function registerSpanHooks(nodeId: string, hooks: SpanHooks): () => void {
   spanHooks.set(nodeId, hooks);
+  requestSpans.delete(nodeId);
   return () => {
-    if (spanHooks.get(nodeId) === hooks) spanHooks.delete(nodeId);
+    if (spanHooks.get(nodeId) !== hooks) return;
+    spanHooks.delete(nodeId);
+    requestSpans.delete(nodeId);
   };
+}
+
+/**
+ * The span request for a client's request on `transport`: the action `name` (span `action
+ * <name>`) or the verb `name` (span `<name>`), the child of the `traceparent` the client sent,
+ * if it sent one (then a request of its own).
+ */
+function requestSpan(
+  nodeId: string,
+  kind: "actions" | "verbs",
+  name: string,
+  transport: string,
+  traceparent: unknown,
+): SpanRequest {
+  if (typeof traceparent === "string") {
+    return newRequestSpan(kind, name, transport, { traceparent });
+  }
+  let cached = requestSpans.get(nodeId);
+  if (cached === undefined) {
+    requestSpans.set(nodeId, (cached = { actions: new Map(), verbs: new Map() }));
+  }
+  let byTransport = cached[kind].get(name);
+  if (byTransport === undefined) cached[kind].set(name, (byTransport = new Map()));
+  let request = byTransport.get(transport);
+  if (request === undefined) {
+    request = Object.freeze(newRequestSpan(kind, name, transport, undefined));
+    byTransport.set(transport, request);
+  }
+  return request;
+}
+
+function newRequestSpan(
+  kind: "actions" | "verbs",
+  name: string,
+  transport: string,
+  parent: TraceCarrier | undefined,
+): SpanRequest {
+  return kind === "actions"
+    ? {
+        name: `action ${name}`,
+        kind: "server",
+        parent,
+        attributes: Object.freeze({ "actionwire.action": name, "actionwire.transport": transport }),
+      }
+    : {
+        name,
+        kind: "server",
+        parent,
+        attributes: Object.freeze({ "actionwire.transport": transport }),
+      };
 }
 
 /** A transport accepted a connection. */
@@ -191,7 +255,8 @@ export function actionsObserved(): boolean {
 /**
  * Runs a known action observed: the start event, the run inside a span (when tracing is on for
  * this node), and the end event when the run returns, throws or settles. Call it only when
- * {@link actionsObserved} says so; the unobserved path calls `run` directly.
+ * {@link actionsObserved} says so; the unobserved path calls `run` directly. With no subscriber
+ * to the action channels no event is made and no time is read: only the span.
  */
 export function observeAction<T>(
   nodeId: string,
@@ -200,6 +265,14 @@ export function observeAction<T>(
   traceparent: unknown,
   run: () => T | Promise<T>,
 ): T | Promise<T> {
+  const hooks = spanHooks.get(nodeId);
+  const span =
+    hooks === undefined
+      ? undefined
+      : requestSpan(nodeId, "actions", action, connection.transport, traceparent);
+  if (!actionStart.hasSubscribers && !actionEnd.hasSubscribers) {
+    return hooks === undefined ? run() : hooks.inSpan(span!, run);
+  }
   const event: ActionEvent = {
     nodeId,
     action,
@@ -209,47 +282,35 @@ export function observeAction<T>(
   };
   const startedAt = performance.now();
   if (actionStart.hasSubscribers) actionStart.publish(event);
-  const end = (error?: unknown) => {
-    event.durationMs = performance.now() - startedAt;
-    event.outcome = error === undefined ? "ok" : "error";
-    if (error !== undefined) event.code = codeOf(error);
-    if (actionEnd.hasSubscribers) actionEnd.publish(event);
-  };
-  const hooks = spanHooks.get(nodeId);
-  const attributes = { "actionwire.action": action, "actionwire.transport": connection.transport };
   let result: T | Promise<T>;
   try {
-    result =
-      hooks === undefined
-        ? run()
-        : hooks.inSpan(
-            {
-              name: `action ${action}`,
-              kind: "server",
-              parent:
-                event.traceparent === undefined ? undefined : { traceparent: event.traceparent },
-              attributes,
-            },
-            run,
-          );
+    result = hooks === undefined ? run() : hooks.inSpan(span!, run);
   } catch (error) {
-    end(error);
+    endAction(event, startedAt, error);
     throw error;
   }
   if (!(result instanceof Promise)) {
-    end();
+    endAction(event, startedAt, undefined);
     return result;
   }
   return result.then(
     (value) => {
-      end();
+      endAction(event, startedAt, undefined);
       return value;
     },
     (error: unknown) => {
-      end(error);
+      endAction(event, startedAt, error);
       throw error;
     },
   );
+}
+
+/** Fills in an action's outcome, code and duration, and publishes its end. */
+function endAction(event: ActionEvent, startedAt: number, error: unknown): void {
+  event.durationMs = performance.now() - startedAt;
+  event.outcome = error === undefined ? "ok" : "error";
+  if (error !== undefined) event.code = codeOf(error);
+  if (actionEnd.hasSubscribers) actionEnd.publish(event);
 }
 
 /**
@@ -274,9 +335,7 @@ export function inRequestSpan<T>(
 ): T {
   const hooks = spanHooks.get(nodeId);
   if (hooks === undefined) return work();
-  const parent = typeof traceparent === "string" ? { traceparent } : undefined;
-  const attributes = { "actionwire.transport": connection.transport };
-  return hooks.inSpan({ name, kind: "server", parent, attributes }, work);
+  return hooks.inSpan(requestSpan(nodeId, "verbs", name, connection.transport, traceparent), work);
 }
 
 /**

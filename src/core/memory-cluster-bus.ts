@@ -58,10 +58,11 @@ export class MemoryClusterBus implements ClusterBus {
     this.#history.heard(room, interested);
   }
 
-  async publish({ room, message, except, tag, trace }: RoomPublication): Promise<void> {
+  async publish({ room, message, except, tag }: RoomPublication): Promise<void> {
     const push = this.#history.append(room, message, except, tag);
-    // No `trace` key unless there is one: the envelope keeps the shape of an untraced push's.
-    this.#listener?.roomMessage(trace === undefined ? { ...push, room } : { ...push, room, trace });
+    // Delivered here and now, inside the publisher's span if it has one: the envelope carries no
+    // trace context, so the delivery makes no `room message` span of its own (one per say).
+    this.#listener?.roomMessage({ ...push, room });
   }
 
   async position(room: string): Promise<RoomPosition> {

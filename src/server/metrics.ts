@@ -368,19 +368,18 @@ interface HistogramInternals {
  * metrics test reads the buckets back), so the text format stays prom-client's own.
  */
 class Durations {
-  readonly #series = new Map<
-    string,
-    { labels: Record<string, string>; counts: number[]; sum: number; count: number }
-  >();
+  /** Series by outcome, then action: no key is built per observation. */
+  readonly #series = new Map<string, Map<string, DurationSeries>>();
 
   constructor(private readonly bounds: readonly number[]) {}
 
   observe(action: string, outcome: string, seconds: number): void {
-    const key = `${outcome}\0${action}`;
-    let series = this.#series.get(key);
+    let byAction = this.#series.get(outcome);
+    if (byAction === undefined) this.#series.set(outcome, (byAction = new Map()));
+    let series = byAction.get(action);
     if (series === undefined) {
       series = { labels: { action, outcome }, counts: this.bounds.map(() => 0), sum: 0, count: 0 };
-      this.#series.set(key, series);
+      byAction.set(action, series);
     }
     const bounds = this.bounds;
     let i = 0;
@@ -392,10 +391,25 @@ class Durations {
 
   export(histogram: HistogramInternals): void {
     histogram.reset();
-    for (const [key, { labels, counts, sum, count }] of this.#series) {
-      const bucketValues: Record<number, number> = {};
-      this.bounds.forEach((bound, i) => (bucketValues[bound] = counts[i]!));
-      histogram.hashMap[key] = { labels: { ...labels }, bucketValues, sum, count };
+    for (const [outcome, byAction] of this.#series) {
+      for (const [action, { labels, counts, sum, count }] of byAction) {
+        const bucketValues: Record<number, number> = {};
+        this.bounds.forEach((bound, i) => (bucketValues[bound] = counts[i]!));
+        histogram.hashMap[`${outcome}\0${action}`] = {
+          labels: { ...labels },
+          bucketValues,
+          sum,
+          count,
+        };
+      }
     }
   }
+}
+
+/** One action's and outcome's durations: counts per bucket (not cumulative), sum and count. */
+interface DurationSeries {
+  labels: Record<string, string>;
+  counts: number[];
+  sum: number;
+  count: number;
 }

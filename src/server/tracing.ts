@@ -54,6 +54,27 @@ function spanHooks(api: Api, config: ResolvedConfig, version: string | undefined
   const { context, trace, SpanKind, SpanStatusCode } = api;
   const tracer = trace.getTracer("actionwire", version);
   const node = config.nodeId;
+  // The SDK only reads its options: one object per kind serves every span.
+  const server: OtelApi.SpanOptions = Object.freeze({ kind: SpanKind.SERVER });
+  const consumer: OtelApi.SpanOptions = Object.freeze({ kind: SpanKind.CONSUMER });
+  /**
+   * The attributes are set as the span ends, in one `setAttributes` and two `setAttribute`
+   * calls: the SDK checks them once there, where `startSpan`'s attributes are copied and
+   * checked twice before the span's own check (and nothing here needs them to sample).
+   */
+  const end = (span: OtelApi.Span, request: SpanRequest, error: unknown) => {
+    span.setAttributes(request.attributes);
+    span.setAttribute("actionwire.node", node);
+    if (error === undefined) {
+      span.setAttribute("actionwire.outcome", "ok");
+    } else {
+      const code = error instanceof ActionwireError ? error.code : "ERR_ACTION_FAILED";
+      span.setAttribute("actionwire.outcome", "error");
+      span.setAttribute("actionwire.error_code", code);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+    }
+    span.end();
+  };
   return {
     inSpan<T>(request: SpanRequest, work: () => T): T {
       const active = context.active();
@@ -61,37 +82,23 @@ function spanHooks(api: Api, config: ResolvedConfig, version: string | undefined
         request.parent === undefined ? active : withRemoteParent(api, active, request.parent);
       const span = tracer.startSpan(
         request.name,
-        { kind: request.kind === "server" ? SpanKind.SERVER : SpanKind.CONSUMER },
+        request.kind === "server" ? server : consumer,
         parent,
       );
-      // One call per span: the SDK checks every attribute it is given, call by call.
-      const attributes: Record<string, string> = { ...request.attributes, "actionwire.node": node };
-      const end = (error?: unknown) => {
-        if (error === undefined) {
-          attributes["actionwire.outcome"] = "ok";
-        } else {
-          const code = error instanceof ActionwireError ? error.code : "ERR_ACTION_FAILED";
-          attributes["actionwire.outcome"] = "error";
-          attributes["actionwire.error_code"] = code;
-          span.setStatus({ code: SpanStatusCode.ERROR, message: code });
-        }
-        span.setAttributes(attributes);
-        span.end();
-      };
       let result: T;
       try {
         result = context.with(trace.setSpan(parent, span), work);
       } catch (error) {
-        end(error);
+        end(span, request, error);
         throw error;
       }
       if (result instanceof Promise) {
         result.then(
-          () => end(),
-          (error: unknown) => end(error ?? new Error("rejected")),
+          () => end(span, request, undefined),
+          (error: unknown) => end(span, request, error ?? new Error("rejected")),
         );
       } else {
-        end();
+        end(span, request, undefined);
       }
       return result;
     },

@@ -128,6 +128,54 @@ describe("OpenTelemetry tracing", function () {
     expect(http.parentSpanContext?.spanId).to.equal(CLIENT_SPAN);
   });
 
+  it("gives each request its own span, with its transport, action and outcome", async () => {
+    const server = await start({ nodeId: "trace-c", transports: ["ws", "socketio"] });
+    const ws = await connect(server);
+    const socketio = new ActionwireClient({
+      url: server.url,
+      transport: "socketio",
+      reconnect: false,
+    });
+    clients.push(socketio);
+    await socketio.connect();
+    await ws.action("echo");
+    await ws.action("echo");
+    await socketio.action("echo");
+    await ws.action("failTest").catch(() => undefined);
+    await ws.action("echo");
+    const echoes = spans("action echo");
+    expect(echoes.map((span) => span.attributes)).to.deep.equal(
+      ["ws", "ws", "socketio", "ws"].map((transport) => ({
+        "actionwire.action": "echo",
+        "actionwire.transport": transport,
+        "actionwire.node": "trace-c",
+        "actionwire.outcome": "ok",
+      })),
+    );
+    expect(new Set(echoes.map((span) => span.spanContext().spanId)).size).to.equal(4);
+    expect(new Set(echoes.map((span) => span.spanContext().traceId)).size).to.equal(4);
+    expect(only("action failTest").attributes["actionwire.outcome"]).to.equal("error");
+  });
+
+  it("makes one span of a say delivered on its own node (no room message span)", async () => {
+    const server = await start({ nodeId: "trace-d" });
+    const speaker = await connect(server, () => TRACEPARENT);
+    const hearer = await connect(server);
+    const heard = new Promise((resolve) =>
+      hearer.on("say", (m) => m.message === "hi" && resolve(m)),
+    );
+    await speaker.say("hi");
+    await heard;
+    const say = only("say");
+    expect(say.parentSpanContext?.spanId).to.equal(CLIENT_SPAN);
+    expect(say.attributes).to.deep.equal({
+      "actionwire.transport": "ws",
+      "actionwire.node": "trace-d",
+      "actionwire.outcome": "ok",
+    });
+    expect(spans("room message")).to.deep.equal([]);
+  });
+
   it("records nothing when tracing is off, even with an SDK registered", async () => {
     const server = await start({ tracing: false });
     const client = await connect(server, () => TRACEPARENT);
