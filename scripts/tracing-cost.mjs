@@ -1,0 +1,175 @@
+// What tracing costs a ws server, measured in one process (docs/performance.md, "What operating
+// costs"): an OpenTelemetry SDK registered as the bench registers it (BasicTracerProvider, a
+// BatchSpanProcessor whose exporter drops the spans, the AsyncLocalStorage context manager), one
+// actionwire ws server with the demo actions, and a load process (echo round trips from CLIENTS
+// clients, or bursts of 20 says to CLIENTS - 1 receivers). The server turns its tracing (and,
+// with `metrics`, its Prometheus metrics) on and off in turn, WINDOWS times, measuring its own
+// CPU time and GC time for 0.4 s in each state (`off`: the SDK registered, actionwire's part off): the states share the process, its compiled code
+// and whatever else the machine is doing, which separate processes never do. Prints the median
+// server CPU and GC per reply (or per delivery) of each state. Run after `npx tsc -p tsconfig.json`:
+//   node scripts/tracing-cost.mjs [roundtrip|fanout] [CLIENTS=10] [WINDOWS=15] [STATES=off,tracing]
+// STATES: comma-separated, each `off` or a `+`-joined set of `tracing` and `metrics`.
+import { fork } from "node:child_process";
+import { PerformanceObserver } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { URL } from "node:url";
+
+const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const SAY = "tracing-cost say";
+
+if (process.argv[2] === "--load") {
+  const { WebSocket } = await import("ws");
+  const { url, clients, scenario } = JSON.parse(process.argv[3]);
+  const sockets = [];
+  for (let i = 0; i < clients; i++) {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    await new Promise((resolve) => socket.once("message", resolve)); // the welcome
+    sockets.push(socket);
+  }
+  let id = 0;
+  if (scenario === "roundtrip") {
+    for (const socket of sockets) {
+      const send = () =>
+        socket.send(
+          JSON.stringify({
+            event: "action",
+            params: { action: "echo", text: "hello" },
+            messageId: ++id,
+          }),
+        );
+      socket.on("message", send);
+      send();
+    }
+  } else {
+    const [sender, ...receivers] = sockets;
+    let pending = 0;
+    let burstDone = () => undefined;
+    for (const socket of receivers) {
+      socket.on("message", (data) => data.includes(SAY) && --pending === 0 && burstDone());
+    }
+    void (async () => {
+      for (;;) {
+        pending = receivers.length * 20;
+        const done = new Promise((resolve) => (burstDone = resolve));
+        for (let k = 0; k < 20; k++) {
+          sender.send(JSON.stringify({ event: "say", params: { message: `${SAY} ${k}` } }));
+        }
+        await done;
+      }
+    })();
+  }
+  process.send("ready");
+} else {
+  const scenario = process.argv[2] ?? "roundtrip";
+  const clients = Number(process.argv[3] ?? (scenario === "roundtrip" ? 10 : 1000));
+  const windows = Number(process.argv[4] ?? 15);
+  const states = (process.argv[5] ?? "off,tracing").split(",");
+  await import("reflect-metadata");
+  const { context, trace } = await import("@opentelemetry/api");
+  const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
+  const { BasicTracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
+  const exporter = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => undefined };
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] }),
+  );
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  context.with(context.active(), () => undefined);
+
+  const { createServer } = await import(`${root}/build/src/server/actionwire-server.js`);
+  const { demoActions } = await import(`${root}/build/src/demo/demo-actions.js`);
+  const { Tracing } = await import(`${root}/build/src/server/tracing.js`);
+  const { Metrics } = await import(`${root}/build/src/server/metrics.js`);
+  const { CHANNELS } = await import(`${root}/build/src/core/instrumentation.js`);
+  const { subscribe } = await import("node:diagnostics_channel");
+
+  // Units: echo replies (counted by the action), or messages handed to the transport.
+  let units = 0;
+  const actions = demoActions({
+    nodeId: "cost",
+    connectionCounts: () => server.connectionCounts(),
+  });
+  const counted = actions.map((action) =>
+    action.name === "echo" && scenario === "roundtrip"
+      ? { ...action, run: (params, call) => (units++, action.run(params, call)) }
+      : action,
+  );
+  const options = {
+    nodeId: "cost",
+    transports: ["ws"],
+    port: 0,
+    host: "127.0.0.1",
+    defaultRoom: "bench",
+    roomNotices: false,
+    limits: { rate: 1_000_000, maxPendingActions: 1000 },
+  };
+  const server = createServer({ ...options, actions: counted });
+  await server.start();
+  // Counted the same way in every state (a subscriber costs each state alike).
+  if (scenario === "fanout") subscribe(CHANNELS.messageSent, ({ count }) => (units += count));
+  // Metrics and tracing of this node, made as the server makes them (metrics served nowhere).
+  const config = server.config;
+  const tracing = new Tracing(config);
+  let metrics;
+  const parts = {
+    tracing: { on: () => tracing.start(), off: () => tracing.stop() },
+    metrics: {
+      on: async () => {
+        metrics = new Metrics(config, {
+          connectionCounts: () => server.connectionCounts(),
+          localRoomCount: () => 1,
+          bus: {},
+        });
+        await metrics.start(undefined);
+      },
+      off: () => metrics.stop(),
+    },
+  };
+  let gcMs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMs += entry.duration;
+  }).observe({ entryTypes: ["gc"] });
+
+  const url = `${server.url.replace(/^http/, "ws")}/ws`;
+  const load = fork(new URL(import.meta.url).pathname, [
+    "--load",
+    JSON.stringify({ url, clients, scenario }),
+  ]);
+  await new Promise((resolve) => load.once("message", resolve));
+  await sleep(1500); // warm-up
+  const samples = Object.fromEntries(states.map((state) => [state, []]));
+  for (let w = 0; w < windows; w++) {
+    for (const state of states) {
+      const on = state === "off" ? [] : state.split("+");
+      for (const part of on) await parts[part].on();
+      await sleep(100);
+      const cpu = process.cpuUsage();
+      const [units0, gc0] = [units, gcMs];
+      await sleep(400);
+      const used = process.cpuUsage(cpu);
+      const n = units - units0;
+      for (const part of on) await parts[part].off();
+      samples[state].push({
+        cpuNs: ((used.user + used.system) * 1000) / n,
+        gcNs: ((gcMs - gc0) * 1e6) / n,
+        rate: n / 0.4,
+      });
+    }
+  }
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const unit = scenario === "roundtrip" ? "reply" : "delivery";
+  const base = median(samples[states[0]].map((s) => s.cpuNs));
+  console.log(`${scenario}, ${clients} clients, ${windows} windows of 0.4 s per state`);
+  for (const state of states) {
+    const list = samples[state];
+    const cpu = median(list.map((s) => s.cpuNs));
+    const cpus = list.map((s) => s.cpuNs);
+    console.log(
+      `${state.padEnd(16)} server CPU per ${unit} ${cpu.toFixed(0)} ns (x${(cpu / base).toFixed(2)}; ` +
+        `min ${Math.min(...cpus).toFixed(0)}, max ${Math.max(...cpus).toFixed(0)}), ` +
+        `GC ${median(list.map((s) => s.gcNs)).toFixed(0)} ns, ${median(list.map((s) => s.rate)).toFixed(0)} per s`,
+    );
+  }
+  load.kill();
+  await server.stop();
+  process.exit(0);
+}
