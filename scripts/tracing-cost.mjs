@@ -7,11 +7,14 @@
 // CPU time and GC time for 0.4 s in each state (`off`: the SDK registered, actionwire's part off): the states share the process, its compiled code
 // and whatever else the machine is doing, which separate processes never do. Prints the median
 // server CPU and GC per reply (or per delivery) of each state. Run after `npx tsc -p tsconfig.json`:
-//   node scripts/tracing-cost.mjs [roundtrip|fanout] [CLIENTS=10] [WINDOWS=15] [STATES=off,tracing]
+//   node scripts/tracing-cost.mjs [roundtrip|fanout|inprocess] [CLIENTS=10] [WINDOWS=15] [STATES=off,tracing]
+// inprocess: echo requests through the in-process transport (no sockets, no load process).
+// SAMPLE_RATIO=0.1: the SDK samples that share of the root spans (ParentBased around
+// TraceIdRatioBased), as a production deployment would.
 // STATES: comma-separated, each `off` or a `+`-joined set of `tracing` and `metrics`.
 import { fork } from "node:child_process";
 import { PerformanceObserver } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
+import { setImmediate as immediate, setTimeout as sleep } from "node:timers/promises";
 import { URL } from "node:url";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -61,16 +64,29 @@ if (process.argv[2] === "--load") {
   process.send("ready");
 } else {
   const scenario = process.argv[2] ?? "roundtrip";
+  // inprocess: the echo round trip through the in-process transport, no sockets: the code's own
+  // cost, without the network stack's (requests sent 500 at a time, in this process).
+  const inProcess = scenario === "inprocess";
   const clients = Number(process.argv[3] ?? (scenario === "roundtrip" ? 10 : 1000));
   const windows = Number(process.argv[4] ?? 15);
   const states = (process.argv[5] ?? "off,tracing").split(",");
   await import("reflect-metadata");
   const { context, trace } = await import("@opentelemetry/api");
   const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
-  const { BasicTracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
+  const { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } =
+    await import("@opentelemetry/sdk-trace-base");
   const exporter = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => undefined };
+  // SAMPLE_RATIO=<0..1>: the sampler a production deployment would use (default: every span).
+  const ratio = process.env.SAMPLE_RATIO;
   trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] }),
+    new BasicTracerProvider({
+      spanProcessors: [new BatchSpanProcessor(exporter)],
+      ...(ratio === undefined
+        ? {}
+        : {
+            sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(Number(ratio)) }),
+          }),
+    }),
   );
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   context.with(context.active(), () => undefined);
@@ -89,14 +105,14 @@ if (process.argv[2] === "--load") {
     connectionCounts: () => server.connectionCounts(),
   });
   const counted = actions.map((action) =>
-    action.name === "echo" && scenario === "roundtrip"
+    action.name === "echo" && scenario !== "fanout"
       ? { ...action, run: (params, call) => (units++, action.run(params, call)) }
       : action,
   );
   const options = {
     nodeId: "cost",
-    transports: ["ws"],
-    port: 0,
+    transports: [inProcess ? "inprocess" : "ws"],
+    port: inProcess ? null : 0,
     host: "127.0.0.1",
     defaultRoom: "bench",
     roomNotices: false,
@@ -129,12 +145,36 @@ if (process.argv[2] === "--load") {
     for (const entry of list.getEntries()) gcMs += entry.duration;
   }).observe({ entryTypes: ["gc"] });
 
-  const url = `${server.url.replace(/^http/, "ws")}/ws`;
-  const load = fork(new URL(import.meta.url).pathname, [
-    "--load",
-    JSON.stringify({ url, clients, scenario }),
-  ]);
-  await new Promise((resolve) => load.once("message", resolve));
+  let stopped = false;
+  let load;
+  if (inProcess) {
+    const transport = server.transport("inprocess");
+    void (async () => {
+      let client = transport.connect();
+      let id = 0;
+      while (!stopped) {
+        for (let i = 0; i < 500; i++) {
+          client.send({
+            event: "action",
+            params: { action: "echo", text: "hello" },
+            messageId: ++id,
+          });
+        }
+        if (client.received.length > 20_000) {
+          client.close(); // it keeps what it received
+          client = transport.connect();
+        }
+        await immediate();
+      }
+    })();
+  } else {
+    const url = `${server.url.replace(/^http/, "ws")}/ws`;
+    load = fork(new URL(import.meta.url).pathname, [
+      "--load",
+      JSON.stringify({ url, clients, scenario }),
+    ]);
+    await new Promise((resolve) => load.once("message", resolve));
+  }
   await sleep(1500); // warm-up
   const samples = Object.fromEntries(states.map((state) => [state, []]));
   for (let w = 0; w < windows; w++) {
@@ -156,9 +196,10 @@ if (process.argv[2] === "--load") {
     }
   }
   const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  const unit = scenario === "roundtrip" ? "reply" : "delivery";
+  const unit = scenario === "fanout" ? "delivery" : "reply";
   const base = median(samples[states[0]].map((s) => s.cpuNs));
-  console.log(`${scenario}, ${clients} clients, ${windows} windows of 0.4 s per state`);
+  const who = inProcess ? "one in-process client" : `${clients} clients`;
+  console.log(`${scenario}, ${who}, ${windows} windows of 0.4 s per state`);
   for (const state of states) {
     const list = samples[state];
     const cpu = median(list.map((s) => s.cpuNs));
@@ -169,7 +210,8 @@ if (process.argv[2] === "--load") {
         `GC ${median(list.map((s) => s.gcNs)).toFixed(0)} ns, ${median(list.map((s) => s.rate)).toFixed(0)} per s`,
     );
   }
-  load.kill();
+  stopped = true;
+  load?.kill();
   await server.stop();
   process.exit(0);
 }
