@@ -6,6 +6,8 @@ import type {
   ClusterStatus,
   ConnectionCommand,
   HistoryLimits,
+  NodeAnswer,
+  NodeQuestion,
   RoomPublication,
 } from "../../src/core/cluster-bus.js";
 import { newEpoch } from "../../src/core/rooms/room-history.js";
@@ -59,6 +61,8 @@ interface RoomOrder {
  *   heartbeat in a sorted set. A node silent for `nodeTimeoutMs` is dead: one live node (a lock
  *   decides which) removes its members and announces that they left, once.
  * - Commands (alert, disconnect) for a connection on another node go to that node's channel.
+ * - A question for every node ({@link ask}) goes to each live incarnation's channel, and each
+ *   answer back to the asker's.
  * - Its {@link ClusterStore} keeps adapters' records as `<prefix><key>` strings.
  */
 export class RedisClusterBus implements ClusterBus {
@@ -85,6 +89,8 @@ export class RedisClusterBus implements ClusterBus {
   readonly #order = new Map<string, RoomOrder>();
   /** History reads under way, by room and position: resumes from one position share one. */
   readonly #reads = new Map<string, Promise<HistoryRead>>();
+  /** Questions this node asked every node ({@link ask}), by id: the answers come in here. */
+  readonly #asking = new Map<string, Asking>();
 
   constructor(
     private readonly options: RedisOptions,
@@ -404,13 +410,98 @@ export class RedisClusterBus implements ClusterBus {
     }
   }
 
+  localMembers(): ReadonlyMap<string, ReadonlySet<string>> {
+    return this.#members;
+  }
+
+  /**
+   * Asks every incarnation whose heartbeat is live (this one answers in-process), each on its
+   * own channel, and waits up to `timeoutMs` for the answers.
+   */
+  async ask(question: NodeQuestion, timeoutMs: number): Promise<NodeAnswer[]> {
+    const own = this.#answer(question);
+    const ownInTime = waitAtMost(own, timeoutMs);
+    const pub = this.#pub;
+    let others: string[] = [];
+    if (pub !== undefined && pub.status === "ready") {
+      const deadline = Date.now() - this.options.nodeTimeoutMs;
+      const live = pub.zrangebyscore(this.#key("nodes"), deadline, "+inf");
+      live.catch(() => undefined);
+      if (await waitAtMost(live, timeoutMs)) {
+        others = (await live.catch(() => [] as string[])).filter((inc) => inc !== this.incarnation);
+      }
+    }
+    const id = randomUUID();
+    let wake!: () => void;
+    const settled = new Promise<void>((resolve) => (wake = resolve));
+    const asking: Asking = { answers: new Map(), waiting: new Set(others), wake };
+    this.#asking.set(id, asking);
+    const timer = setTimeout(wake, timeoutMs);
+    try {
+      if (others.length > 0) {
+        const payload = JSON.stringify({ kind: "ask", id, from: this.incarnation, question });
+        for (const inc of others) {
+          void pub!.publish(this.#key("node", inc), payload).then(
+            () => publishClusterMessage(this.nodeId, "out", "command"),
+            () => undefined,
+          );
+        }
+        await settled;
+      }
+    } finally {
+      clearTimeout(timer);
+      this.#asking.delete(id);
+    }
+    const silent = (nodeId: string): NodeAnswer => ({ nodeId, status: "no answer" });
+    const here = (await ownInTime) ? await own : silent(this.nodeId);
+    return [here, ...others.map((inc) => asking.answers.get(inc) ?? silent(nodeIdOf(inc)))];
+  }
+
+  /** This node's answer to a question, from its listener. */
+  async #answer(question: NodeQuestion): Promise<NodeAnswer> {
+    const nodeId = this.nodeId;
+    const answer = this.#listener?.answer;
+    if (answer === undefined)
+      return { nodeId, status: "error", error: "this node answers no questions" };
+    try {
+      return { nodeId, status: "ok", answer: await answer(question) };
+    } catch (error) {
+      return { nodeId, status: "error", error: String(error) };
+    }
+  }
+
+  /** A node asked a question: the answer goes back on the asker's channel. */
+  async #reply(id: string, from: string, question: NodeQuestion): Promise<void> {
+    const answer = await this.#answer(question);
+    await this.#pub
+      ?.publish(
+        this.#key("node", from),
+        JSON.stringify({ kind: "answer", id, from: this.incarnation, answer }),
+      )
+      .then(() => publishClusterMessage(this.nodeId, "out", "command"))
+      .catch(() => undefined);
+  }
+
   #message(channel: string, payload: string): void {
     const listener = this.#listener;
     if (listener === undefined) return;
     try {
       if (channel === this.#key("node", this.incarnation)) {
         publishClusterMessage(this.nodeId, "in", "command");
-        listener.command(JSON.parse(payload) as ConnectionCommand);
+        const message = JSON.parse(payload) as
+          | ConnectionCommand
+          | { kind: "ask"; id: string; from: string; question: NodeQuestion }
+          | { kind: "answer"; id: string; from: string; answer: NodeAnswer };
+        if (message.kind === "ask") {
+          void this.#reply(message.id, message.from, message.question);
+        } else if (message.kind === "answer") {
+          const asking = this.#asking.get(message.id);
+          if (asking === undefined || !asking.waiting.delete(message.from)) return;
+          asking.answers.set(message.from, message.answer);
+          if (asking.waiting.size === 0) asking.wake();
+        } else {
+          listener.command(message);
+        }
         return;
       }
       const { o, j, x, n, t } = JSON.parse(payload) as {
@@ -711,6 +802,22 @@ export class RedisClusterBus implements ClusterBus {
   #roomKey(room: string, inc: string): string {
     return this.#key("room", room, "inc", inc);
   }
+}
+
+/** A question this node asked (see {@link RedisClusterBus.ask}). */
+interface Asking {
+  /** By incarnation. */
+  readonly answers: Map<string, NodeAnswer>;
+  /** The incarnations that have not answered yet. */
+  readonly waiting: Set<string>;
+  /** Called when the last one answered. */
+  readonly wake: () => void;
+}
+
+/** The node id of an incarnation (`<nodeId>#<uuid>`). */
+function nodeIdOf(incarnation: string): string {
+  const hash = incarnation.lastIndexOf("#");
+  return hash < 0 ? incarnation : incarnation.slice(0, hash);
 }
 
 function ready(client: Redis): Promise<void> {

@@ -58,10 +58,34 @@ export type ConnectionCommand = (
       /** The alert's text, numbered for the connection's session (when it has one). */
       json?: string;
     }
-  | { kind: "disconnect"; connectionId: string; reason: string }
+  | {
+      kind: "disconnect";
+      connectionId: string;
+      reason: string;
+      /** A code and text for the goodbye (the admin page's disconnect). */
+      code?: string;
+      error?: string;
+    }
   /** The connection's session was resumed elsewhere: close it without a goodbye or a leave. */
   | { kind: "handover"; connectionId: string }
 ) & { trace?: TraceCarrier };
+
+/**
+ * A question for every node of the cluster (the admin page's overview, rooms and lookups): JSON,
+ * named by its `kind`; each node's answer is JSON too.
+ */
+export interface NodeQuestion {
+  readonly kind: string;
+  readonly [key: string]: unknown;
+}
+
+/** One node's answer to a {@link NodeQuestion}. */
+export type NodeAnswer =
+  | { readonly nodeId: string; readonly status: "ok"; readonly answer: unknown }
+  /** It did not answer in time (or could not be asked). */
+  | { readonly nodeId: string; readonly status: "no answer" }
+  /** Its answer failed: the error's text. */
+  | { readonly nodeId: string; readonly status: "error"; readonly error: string };
 
 /** What the bus calls back into the node. */
 export interface ClusterBusListener {
@@ -71,6 +95,8 @@ export interface ClusterBusListener {
   membersReaped(room: string, connectionIds: readonly string[]): void;
   /** A command for a connection of this node, sent from another node. */
   command(command: ConnectionCommand): void;
+  /** A question asked of every node ({@link ClusterBus.ask}): this node's answer. */
+  answer?(question: NodeQuestion): Promise<unknown>;
 }
 
 /**
@@ -126,6 +152,17 @@ export interface ClusterBus {
   readonly sessions?: SessionStore;
   /** Sends a command to the node holding a connection; `false` if no live node holds it. */
   command(command: ConnectionCommand): Promise<boolean>;
+  /**
+   * Asks every live node (this one included) and gathers the answers, each node's within
+   * `timeoutMs` (one that does not answer in time is listed as `no answer`); absent on a bus
+   * that serves one process (the node answers alone).
+   */
+  ask?(question: NodeQuestion, timeoutMs: number): Promise<NodeAnswer[]>;
+  /**
+   * This node's members by room, as the bus keeps them (the admin page's room counts read it
+   * instead of keeping a copy); absent: the admin page counts the rooms' audiences.
+   */
+  localMembers?(): ReadonlyMap<string, ReadonlySet<string>>;
   /**
    * Small records every node shares, if this bus has a store they can share (the Redis bus);
    * absent on a bus that serves one process. Usable between `start` and `stop`.

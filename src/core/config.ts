@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from "node:http";
+import type { IncomingMessage, Server as HttpServer } from "node:http";
 import { hostname } from "node:os";
 import type { SecureContextOptions } from "node:tls";
 import { z } from "zod";
@@ -120,6 +120,37 @@ const metricsSchema = z.strictObject({
     .optional(),
   /** Also collect prom-client's default process metrics (CPU, memory, event loop lag). */
   processMetrics: z.boolean().default(false),
+});
+
+/**
+ * What an admin `authorize` hook gets: the HTTP request (headers, cookies, URL). It returns (or
+ * resolves to) `true` to allow, anything else to refuse (403); a throw refuses too, an
+ * `ActionwireError`'s code and message are shown.
+ */
+export type AdminAuthorize = (request: IncomingMessage) => unknown;
+
+const adminSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** The page's path; its JSON API is under `<path>/api/`. */
+  path: z
+    .string()
+    .regex(
+      /^(\/(?!\.\.?(\/|$))[A-Za-z0-9._~-]+)+$/,
+      "must be an absolute path of plain segments (/a/b)",
+    )
+    .default("/actionwire/admin"),
+  /** A bearer token the API requires (`Authorization: Bearer <token>`), compared in constant time. */
+  token: z.string().min(16).max(1024).optional(),
+  /** Decides whether a request may use the page and its API (see {@link AdminAuthorize}). */
+  authorize: fn<AdminAuthorize>("a function (request) => boolean | Promise<boolean>").optional(),
+  /** Serve the page on a listener of its own at this port (0: any free port), not the main one. */
+  port: int(0, 65_535).optional(),
+  /** The address of that listener; default: `host`. */
+  host: z.string().min(1).optional(),
+  /** The key of `connection.data` that names a connection's user (set by `authenticate`). */
+  userKey: z.string().min(1).max(100).default("user"),
+  /** How long the page waits for the other nodes' answers, in ms. */
+  timeoutMs: int(50, 30_000).default(1_000),
 });
 
 const coreSchema = z.strictObject({
@@ -295,6 +326,13 @@ const coreSchema = z.strictObject({
       { message: "must be a cluster bus factory ((context) => ClusterBus) or a ClusterBus" },
     )
     .optional(),
+  /**
+   * The live inspection page and its JSON API (docs/operating.md). Off by default; on, it
+   * needs a `token` or an `authorize` hook.
+   */
+  admin: z
+    .union([z.boolean().transform((enabled) => adminSchema.parse({ enabled })), adminSchema])
+    .default(() => adminSchema.parse({ enabled: false })),
   /** Serve the demo page at `/` (the CLI turns it on). */
   demoPage: z.boolean().default(false),
 });
@@ -388,6 +426,12 @@ export function resolveConfig(
     );
   }
 
+  if (data.admin.enabled && data.admin.token === undefined && data.admin.authorize === undefined) {
+    throw new ConfigError(
+      "config.admin is on without protection: give it a token (admin.token, 16 characters or more) or an authorize hook (admin.authorize), or turn it off.",
+    );
+  }
+
   if (data.demoPage && !data.browserClient.enabled) {
     throw new ConfigError(
       "config.demoPage needs the browser client: remove browserClient.enabled: false, or demoPage.",
@@ -456,7 +500,11 @@ function humanize(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "too_small":
       if (issue.origin === "array") return `must have at least ${String(issue.minimum)} entry`;
-      if (issue.origin === "string") return "must not be empty";
+      if (issue.origin === "string") {
+        return Number(issue.minimum) <= 1
+          ? "must not be empty"
+          : `must be at least ${String(issue.minimum)} characters long`;
+      }
       return `must be at least ${String(issue.minimum)}`;
     case "too_big":
       return `must be at most ${String(issue.maximum)}`;
@@ -467,6 +515,7 @@ function humanize(issue: z.core.$ZodIssue): string {
     case "invalid_value":
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
     case "invalid_format":
+      if (issue.message.startsWith("must ")) return issue.message;
       return `must match the format ${issue.format}${"prefix" in issue ? ` (start with "${String(issue.prefix)}")` : ""}`;
     default:
       return issue.message.startsWith("must ") ? issue.message : `is invalid: ${issue.message}`;

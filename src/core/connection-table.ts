@@ -41,6 +41,8 @@ export interface TransportGroup {
 export class ConnectionTable {
   readonly #entries = new Map<string, Connection>();
   readonly #transports = new Map<string, RealtimeTransport>();
+  /** Connections per transport name, kept as entries come and go (read per scrape or poll). */
+  readonly #counts = new Map<string, number>();
 
   /** `nodeId`: the node's id, named in the instrumentation events (docs/operating.md). */
   constructor(private readonly nodeId = "") {}
@@ -48,6 +50,7 @@ export class ConnectionTable {
   /** Makes a transport known so its connections can be registered by transport name. */
   addTransport(transport: RealtimeTransport): void {
     this.#transports.set(transport.name, transport);
+    if (!this.#counts.has(transport.name)) this.#counts.set(transport.name, 0);
   }
 
   /** A transport accepted a connection (state `opening`). */
@@ -55,7 +58,7 @@ export class ConnectionTable {
     if (!this.#transports.has(connection.transport)) {
       throw new Error(`no transport named ${connection.transport}`);
     }
-    this.#entries.set(connection.id, connection);
+    this.#put(connection.id, connection);
   }
 
   /** Its transport let the connection go: it is `closed` and forgotten. `false` if it was. */
@@ -63,7 +66,7 @@ export class ConnectionTable {
     if (connection.state === "closed") return false;
     connection.state = "closed";
     // Its id may already belong to the socket that resumed its session.
-    if (this.#entries.get(connection.id) === connection) this.#entries.delete(connection.id);
+    if (this.#entries.get(connection.id) === connection) this.#drop(connection.id);
     return true;
   }
 
@@ -100,9 +103,9 @@ export class ConnectionTable {
 
   /** A connection takes a resumed session's id (before its welcome). */
   rekey(connection: Connection, id: string): void {
-    if (this.#entries.get(connection.id) === connection) this.#entries.delete(connection.id);
+    if (this.#entries.get(connection.id) === connection) this.#drop(connection.id);
     connection.adopt(id);
-    this.#entries.set(id, connection);
+    this.#put(id, connection);
   }
 
   /**
@@ -141,14 +144,9 @@ export class ConnectionTable {
     return this.#entries.values();
   }
 
-  /** Counts per transport name. */
+  /** Counts per transport name (kept as connections come and go: no walk over them). */
   countsByTransport(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const name of this.#transports.keys()) counts[name] = 0;
-    for (const connection of this.#entries.values()) {
-      counts[connection.transport] = (counts[connection.transport] ?? 0) + 1;
-    }
-    return counts;
+    return Object.fromEntries(this.#counts);
   }
 
   /** Sends one prepared message to one connection. */
@@ -207,6 +205,27 @@ export class ConnectionTable {
       else if (ids.length > 1) transport.send(ids.toSpliced(at, 1), message);
       publishMessagesSent(this.nodeId, transport.name, at < 0 ? ids.length : ids.length - 1);
     }
+  }
+
+  /** Sets an entry, counting it (and uncounting the one it replaces, if any). */
+  #put(id: string, connection: Connection): void {
+    const replaced = this.#entries.get(id);
+    if (replaced === connection) return;
+    if (replaced !== undefined) this.#count(replaced.transport, -1);
+    this.#entries.set(id, connection);
+    this.#count(connection.transport, 1);
+  }
+
+  /** Deletes an entry, uncounting it. */
+  #drop(id: string): void {
+    const connection = this.#entries.get(id);
+    if (connection === undefined) return;
+    this.#entries.delete(id);
+    this.#count(connection.transport, -1);
+  }
+
+  #count(transport: string, by: number): void {
+    this.#counts.set(transport, (this.#counts.get(transport) ?? 0) + by);
   }
 
   /** The transport holding a connection (looked up by name: one object less per connection). */

@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   "ERR_TOO_MANY_CONNECTIONS",
   "ERR_LIMIT_EXCEEDED",
   "ERR_OUTCOME_UNKNOWN",
+  "ERR_DISCONNECTED_BY_ADMIN",
 ] as const;
 
 /** One of {@link ERROR_CODES}. */

@@ -49,6 +49,10 @@ export class MemoryClusterBus implements ClusterBus {
     if (members.size === 0) this.#members.delete(room);
   }
 
+  localMembers(): ReadonlyMap<string, ReadonlySet<string>> {
+    return this.#members;
+  }
+
   async members(room: string): Promise<string[]> {
     return [...(this.#members.get(room) ?? [])];
   }

@@ -1,7 +1,8 @@
 import type { ClusterBus, ConnectionCommand } from "./cluster-bus.js";
 import type { ResolvedConfig } from "./config.js";
 import type { SessionStore } from "./sessions/session-store.js";
-import type { ConnectionTable, GoodbyeReason } from "./connection-table.js";
+import type { ConnectionTable, GoodbyeReason, Refusal } from "./connection-table.js";
+import type { ErrorCode } from "./errors.js";
 import { currentTrace } from "./instrumentation.js";
 import { PreparedMessage } from "./prepared-message.js";
 import type { AlertPush } from "./server-pushes.js";
@@ -53,7 +54,13 @@ export class RemoteControl {
         if (command.json !== undefined) return this.#sendJson(command.connectionId, command.json);
         return this.alert(command.connectionId, command.message, command.extra);
       case "disconnect":
-        return this.disconnect(command.connectionId, command.reason as GoodbyeReason);
+        return this.disconnect(
+          command.connectionId,
+          command.reason as GoodbyeReason,
+          command.code === undefined
+            ? undefined
+            : { code: command.code as ErrorCode, error: command.error ?? command.reason },
+        );
       case "handover": {
         // Another node resumed this connection's session: its socket here goes, quietly.
         const connection = this.table.get(command.connectionId);
@@ -73,7 +80,6 @@ export class RemoteControl {
     return true;
   }
 
-  /** Sends the goodbye push with `reason`, then closes a connection of this node. */
   #sendJson(connectionId: string, json: string): boolean {
     const connection = this.table.get(connectionId);
     if (connection === undefined || !connection.open) return false;
@@ -81,8 +87,16 @@ export class RemoteControl {
     return true;
   }
 
-  disconnect(connectionId: string, reason: GoodbyeReason = "disconnected by server"): boolean {
+  /**
+   * Sends the goodbye push with `reason` (and the code and text of `coded`, if given), then
+   * closes a connection of this node.
+   */
+  disconnect(
+    connectionId: string,
+    reason: GoodbyeReason = "disconnected by server",
+    coded?: Refusal,
+  ): boolean {
     const connection = this.table.get(connectionId);
-    return connection !== undefined && this.table.close(connection, reason);
+    return connection !== undefined && this.table.close(connection, reason, coded);
   }
 }

@@ -24,6 +24,9 @@ import { TOKENS } from "../core/tokens.js";
 import { RequestRouter } from "../core/request-router.js";
 import { UpgradeRouter } from "../core/upgrade-router.js";
 import { urlHost } from "../core/url-host.js";
+import { AdminAnswers } from "./admin-answers.js";
+import { AdminApi } from "./admin-api.js";
+import { AdminStats } from "./admin-stats.js";
 import { BrowserClientFiles } from "./browser-client-files.js";
 import { clusterBusFactory } from "./composition-root.js";
 import { DemoPage } from "./demo-page.js";
@@ -66,6 +69,8 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
   #tracing: Tracing | undefined;
   /** The Prometheus metrics, when `config.metrics` is on. */
   #metrics: Metrics | undefined;
+  /** The admin page's statistics and API, when `config.admin` is on. */
+  #admin: { stats: AdminStats; answers: AdminAnswers; api: AdminApi } | undefined;
   /** actionwire as the HTTP server's one request and upgrade listener, while it runs. */
   #listeners: HttpListeners | undefined;
 
@@ -141,6 +146,11 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
     return this.#metrics;
   }
 
+  /** The admin page's URL on its own listener (`admin.port`), once started; else `undefined`. */
+  get adminUrl(): string | undefined {
+    return this.#admin?.api.url;
+  }
+
   /** Connections on this node. */
   get connectionCount(): number {
     return this.#table.size;
@@ -188,6 +198,36 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
         this.#metrics = metrics;
         await metrics.start(this.#http === null ? undefined : this.requests);
       }
+      if (config.admin.enabled) {
+        const stats = new AdminStats(config.nodeId);
+        stats.start();
+        const answers = new AdminAnswers(
+          config.nodeId,
+          config.admin.userKey,
+          stats,
+          this.#table,
+          rooms,
+          this.#bus,
+        );
+        const trusted = new Set(this.config.trustedProxies);
+        const api = new AdminApi({
+          config,
+          logger: this.#logger,
+          bus: this.#bus,
+          answers,
+          disconnect: (connectionId, error) =>
+            this.#remote.send({
+              kind: "disconnect",
+              connectionId,
+              reason: "disconnected by server",
+              code: "ERR_DISCONNECTED_BY_ADMIN",
+              error,
+            }),
+          remoteAddress: (request) => remoteAddress(request, trusted).ip,
+        });
+        this.#admin = { stats, answers, api };
+        await api.start(this.#http === null ? undefined : this.requests);
+      }
       if (config.tracing) {
         this.#tracing = new Tracing(config);
         await this.#tracing.start();
@@ -226,6 +266,10 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
             },
             () => this.#remote.run(command),
           ),
+        answer: async (question) => {
+          if (this.#admin === undefined) throw new Error("the admin page is off on this node");
+          return this.#admin.answers.answer(question);
+        },
       });
       const host = this.#host();
       if (this.#http !== null && config.httpActions.enabled) {
@@ -326,6 +370,8 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
     await this.dispatcher.stop(this.config.shutdownTimeoutMs);
     await this.#bus.stop();
     await this.#metrics?.stop();
+    this.#admin?.stats.stop();
+    await this.#admin?.api.stop();
     this.#tracing?.stop();
     const http = this.#http;
     if (http !== null) {

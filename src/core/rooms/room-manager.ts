@@ -56,6 +56,11 @@ export class RoomManager {
     return this.#audience.size;
   }
 
+  /** Each room this node hears, with the number of its local members and listeners. */
+  *audienceSizes(): Iterable<[string, number]> {
+    for (const [room, audience] of this.#audience) yield [room, audience.ids.size];
+  }
+
   /**
    * Joins a room (the default room, at admission), announcing the move to the room's other
    * members and listeners.
