@@ -3,7 +3,8 @@
  * `npm start`: the demo server. Configured from the environment (see docs/getting-started.md):
  * PORT, HOST, TRANSPORTS, TCP_PORT, REDIS_URL (with REDIS_HEARTBEAT_MS, REDIS_NODE_TIMEOUT_MS),
  * NODE_ID, WELCOME_MESSAGE, DEFAULT_ROOM, ROOM_NOTICES, ACTION_TIMEOUT_MS, RATE_LIMIT,
- * MAX_MESSAGE_BYTES, RESUME_WINDOW_MS, RESUME_GRACE_MS, METRICS (with METRICS_PORT).
+ * MAX_MESSAGE_BYTES, RESUME_WINDOW_MS, RESUME_GRACE_MS, METRICS (with METRICS_PORT), ADMIN_TOKEN
+ * (with ADMIN_PORT).
  */
 import type { ActionwireConfig } from "./core/config.js";
 import { ConfigError } from "./core/errors.js";
@@ -51,6 +52,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ActionwireConfig {
     throw new ConfigError(`METRICS must be "on" or "off" (got "${env.METRICS}").`);
   }
   const metricsPort = number("METRICS_PORT");
+  // ADMIN_TOKEN turns the admin page on, protected by that token.
+  const adminPort = number("ADMIN_PORT");
+  if (adminPort !== undefined && !env.ADMIN_TOKEN) {
+    throw new ConfigError("ADMIN_PORT needs ADMIN_TOKEN: the admin page is on only with a token.");
+  }
   const transports = env.TRANSPORTS
     ? env.TRANSPORTS.split(",")
         .map((name) => name.trim())
@@ -75,6 +81,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ActionwireConfig {
     ...(metrics === "on"
       ? { metrics: metricsPort === undefined ? true : { port: metricsPort } }
       : {}),
+    ...(env.ADMIN_TOKEN
+      ? {
+          admin: {
+            token: env.ADMIN_TOKEN,
+            ...(adminPort !== undefined ? { port: adminPort } : {}),
+          },
+        }
+      : {}),
     demoPage: true,
   };
 }
@@ -96,6 +110,10 @@ async function main(): Promise<void> {
   console.log(`actionwire demo on ${base}/ (node ${server.config.nodeId})`);
   if (server.metrics !== undefined) {
     console.log(`actionwire metrics on ${server.metrics.url ?? `${base}/metrics`}`);
+  }
+  if (server.config.admin.enabled) {
+    const page = server.adminUrl ?? `${base}${server.config.admin.path}`;
+    console.log(`actionwire admin page on ${page} (open ${page}#token=<ADMIN_TOKEN>)`);
   }
   for (const transport of server.transports) {
     console.log(`actionwire ${transport.name} listening on ${transport.endpoint?.(base) ?? base}`);

@@ -109,15 +109,19 @@ describe("npm start (the demo CLI)", function () {
         NODE_ID: "demo-1",
         REDIS_URL: "",
         METRICS: "on",
+        ADMIN_TOKEN: "demo-admin-token-0123456789",
       },
       stdio: ["ignore", "pipe", "inherit"],
     });
     const lines = createInterface({ input: child.stdout! });
     let base = "";
+    let admin = "";
     const endpoints: Record<string, string> = {};
     for await (const line of lines) {
       const demo = /^actionwire demo on (\S+)\//.exec(line);
       if (demo) base = demo[1]!;
+      const adminLine = /^actionwire admin page on (\S+) /.exec(line);
+      if (adminLine) admin = adminLine[1]!;
       const listening = /^actionwire (\w+) listening on (\S+)$/.exec(line);
       if (listening) endpoints[listening[1]!] = listening[2]!;
       if (Object.keys(endpoints).length === 4) break;
@@ -146,6 +150,13 @@ describe("npm start (the demo CLI)", function () {
     expect(page).to.contain("<html");
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).to.contain('actionwire_connections{transport="ws"} 1');
+    expect(admin).to.equal(`${base}/actionwire/admin`);
+    const overview = await fetch(`${admin}/api/overview`, {
+      headers: { authorization: "Bearer demo-admin-token-0123456789" },
+    });
+    expect(
+      ((await overview.json()) as { totals: { connections: number } }).totals.connections,
+    ).to.equal(1);
     const goodbye = client.next((m) => m.context === "api");
     child.kill("SIGTERM");
     expect(await goodbye).to.include({ reason: "server shutdown" });
@@ -164,6 +175,21 @@ describe("npm start (the demo CLI)", function () {
     const [code] = await once(child, "exit");
     expect(code).to.equal(1);
     expect(stderr).to.contain('ROOM_NOTICES must be "on" or "off" (got "maybe").');
+  });
+
+  it("refuses an admin token too short to protect the admin page", async () => {
+    const cli = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
+    const child = spawn(process.execPath, [cli], {
+      env: { ...process.env, PORT: "0", REDIS_URL: "", ADMIN_TOKEN: "secret" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = await once(child, "close");
+    expect(code).to.equal(1);
+    expect(stderr).to.equal(
+      "actionwire: config.admin.token must be at least 16 characters long.\n",
+    );
   });
 
   it("on a port in use, prints one actionwire: line naming it and exits 1", async () => {
