@@ -11,7 +11,13 @@
 export { createServer, ActionwireServer } from "./server/actionwire-server.js";
 export type { ServerState } from "./server/health-checks.js";
 export type { ServerMetrics } from "./server/metrics.js";
-export type { ActionwireConfig, Limits, MetricsRegistry, ResolvedConfig } from "./core/config.js";
+export type {
+  ActionwireConfig,
+  AdminAuthorize,
+  Limits,
+  MetricsRegistry,
+  ResolvedConfig,
+} from "./core/config.js";
 export type { RoomHooks } from "./core/rooms/room-hooks.js";
 export type { Logger } from "./core/logger.js";
 export type { GoodbyeReason } from "./core/connection-table.js";
