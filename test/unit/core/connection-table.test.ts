@@ -41,6 +41,28 @@ describe("ConnectionTable: one record per connection, its lifecycle", () => {
     expect(ws.calls).to.deep.equal([]);
   });
 
+  it("keeps its counts per transport as connections come, go, and take a resumed session's id", () => {
+    const { table, add } = setUp();
+    expect(table.countsByTransport()).to.deep.equal({ ws: 0, tcp: 0 });
+    const a = add("ws");
+    const b = add("tcp");
+    const c = add("ws");
+    expect(table.countsByTransport()).to.deep.equal({ ws: 2, tcp: 1 });
+    // A tcp socket resumes the session of ws connection `a`, whose socket is still here.
+    table.rekey(b, a.id);
+    expect(table.get(a.id)).to.equal(b);
+    expect(table.size).to.equal(2);
+    expect(table.countsByTransport()).to.deep.equal({ ws: 1, tcp: 1 });
+    // The old socket goes later: it no longer holds the id, nothing more is taken off.
+    table.remove(a);
+    expect(table.countsByTransport()).to.deep.equal({ ws: 1, tcp: 1 });
+    table.remove(b);
+    table.remove(c);
+    table.remove(c);
+    expect(table.countsByTransport()).to.deep.equal({ ws: 0, tcp: 0 });
+    expect(table.size).to.equal(0);
+  });
+
   it("closes from the server side once: closing, then the goodbye, then the disconnect", () => {
     const { table, ws, add } = setUp();
     const connection = add();
