@@ -441,10 +441,14 @@ export class RedisClusterBus implements ClusterBus {
       if (others.length > 0) {
         const payload = JSON.stringify({ kind: "ask", id, from: this.incarnation, question });
         for (const inc of others) {
-          void pub!.publish(this.#key("node", inc), payload).then(
-            () => publishClusterMessage(this.nodeId, "out", "command"),
-            () => undefined,
-          );
+          // Nobody subscribed to its channel (a node stopping): it will not answer.
+          const silent = () => {
+            if (asking.waiting.delete(inc) && asking.waiting.size === 0) wake();
+          };
+          void pub!.publish(this.#key("node", inc), payload).then((receivers) => {
+            publishClusterMessage(this.nodeId, "out", "command");
+            if (receivers === 0) silent();
+          }, silent);
         }
         await settled;
       }

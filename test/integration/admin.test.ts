@@ -521,9 +521,11 @@ describe("admin page: two nodes over a real redis-server", function () {
   it("shows a node that does not answer as such, within the timeout", async () => {
     const a = await startNode("admin-a");
     await connect(a, "X");
-    // A node whose heartbeat is live but that answers nothing (hung): its incarnation beats.
+    // A node whose heartbeat is live and that hears its channel, but answers nothing (hung).
     const raw = new Redis(redis.url);
+    const hung = new Redis(redis.url);
     try {
+      await hung.subscribe("actionwire:node:hung-node%231");
       await raw.zadd("actionwire:nodes", Date.now() + 60_000, "hung-node#1");
       const overview = await api(a, "/overview");
       expect(overview.status).to.equal(200);
@@ -536,9 +538,13 @@ describe("admin page: two nodes over a real redis-server", function () {
         partial: true,
         missing: [{ nodeId: "hung-node", status: "no answer" }],
       });
+      // A node whose heartbeat is older than nodeTimeoutMs is dead: not asked, not listed.
+      await raw.zadd("actionwire:nodes", 0, "stopped-node#2");
+      expect((await api(a, "/overview")).body.totals).to.deep.include({ nodes: 2 });
     } finally {
       await raw.zrem("actionwire:nodes", "hung-node#1");
       raw.disconnect();
+      hung.disconnect();
     }
   });
 });
