@@ -87,6 +87,8 @@ export type {
   ClusterStatus,
   ConnectionCommand,
   HistoryLimits,
+  NodeAnswer,
+  NodeQuestion,
   RoomEnvelope,
   RoomPublication,
 } from "./core/cluster-bus.js";

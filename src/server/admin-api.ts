@@ -12,6 +12,7 @@ import { ActionwireError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { RequestRouter } from "../core/request-router.js";
 import { urlHost } from "../core/url-host.js";
+import { urlPath } from "../core/url-path.js";
 import {
   type AdminAnswers,
   type AdminConnectionView,
@@ -145,8 +146,12 @@ export class AdminApi {
   }
 
   async #route(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? "/", "http://admin");
-    const route = url.pathname.slice(this.#path.length).replace(/\/+$/, "");
+    // The path as the request router matched it (no dot segments resolved), and the query.
+    const pathname = urlPath(request.url);
+    const route = pathname.startsWith(this.#path)
+      ? pathname.slice(this.#path.length).replace(/\/+$/, "")
+      : undefined;
+    const search = (request.url ?? "").slice(pathname.length + 1);
     if (route === "") {
       method(request, "GET");
       await this.#authorizePage(request);
@@ -163,7 +168,7 @@ export class AdminApi {
       response.end(request.method === "HEAD" ? undefined : html);
       return;
     }
-    const query = new Query(url.searchParams);
+    const query = new Query(new URLSearchParams(search));
     switch (route) {
       case "/api/overview":
         method(request, "GET");
@@ -216,7 +221,7 @@ export class AdminApi {
         return send(response, 200, { disconnected: true, id });
       }
       default:
-        throw new AdminError(404, "ERR_NOT_FOUND", `no admin route ${url.pathname}`);
+        throw new AdminError(404, "ERR_NOT_FOUND", `no admin route ${pathname}`);
     }
   }
 
