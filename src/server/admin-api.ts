@@ -139,8 +139,12 @@ export class AdminApi {
       if (status === 401) {
         response.setHeader("www-authenticate", 'Bearer realm="actionwire admin"');
       }
-      if (status === 405)
-        response.setHeader("allow", request.url?.endsWith("/disconnect") ? "POST" : "GET");
+      if (status === 405) {
+        response.setHeader(
+          "allow",
+          urlPath(request.url).endsWith("/disconnect") ? "POST" : "GET, HEAD",
+        );
+      }
       if (!response.headersSent) send(response, status, { code, error: message });
     });
   }

@@ -237,8 +237,8 @@ describe("admin page: the JSON API", function () {
     expect((await api(server, "/nothing")).status).to.equal(404);
     const post = await api(server, "/overview", { method: "POST" });
     expect(post.status).to.equal(405);
-    expect(post.headers.get("allow")).to.equal("GET");
-    const get = await api(server, "/disconnect");
+    expect(post.headers.get("allow")).to.equal("GET, HEAD");
+    const get = await api(server, "/disconnect?x=1");
     expect(get.status).to.equal(405);
     expect(get.headers.get("allow")).to.equal("POST");
     const form = await api(server, "/disconnect", {
