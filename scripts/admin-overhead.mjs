@@ -7,6 +7,7 @@
 // statistics (the diagnostics-channel subscribers), not of its polling. Run after
 // `npm run build && npx tsc -p tsconfig.json`:
 //   node scripts/admin-overhead.mjs [N=5000] [ROUNDS=3]
+// ON_CONFIG='{"metrics":true}' measures another option the same way (the same channels feed it).
 import { fork } from "node:child_process";
 import { once } from "node:events";
 import { URL } from "node:url";
@@ -20,10 +21,13 @@ const MESSAGES = 200;
 if (process.argv[2] === "--node") {
   await import("reflect-metadata");
   const { startDemoServer } = await import(`${root}/build/src/testing/demo-server.js`);
-  const admin = process.argv[3] === "on" ? { token: "overhead-admin-token-0123456789" } : false;
+  // ON_CONFIG (JSON) replaces the admin page as what is turned on: `{"metrics":true}` compares.
+  const on = process.env.ON_CONFIG
+    ? JSON.parse(process.env.ON_CONFIG)
+    : { admin: { token: "overhead-admin-token-0123456789" } };
   const server = await startDemoServer({
     transports: ["ws"],
-    admin,
+    ...(process.argv[3] === "on" ? on : {}),
     roomNotices: false,
     limits: { rate: 1_000_000 },
   });
