@@ -98,17 +98,26 @@ export class MemorySessionStore implements SessionStore {
 
   constructor(private readonly max = 100_000) {}
 
-  async save(record: SessionRecord, ttlMs: number): Promise<void> {
+  async save(
+    record: SessionRecord,
+    ttlMs: number,
+    requests?: Map<string, RecordedRequest>,
+  ): Promise<void> {
     const entry = this.#entries.get(record.id);
     if (entry === undefined) {
       if (this.#entries.size >= this.max) {
         const oldest = this.#entries.keys().next().value!;
         void this.delete(oldest);
       }
-      this.#entries.set(record.id, new Entry(record, this.#now() + ttlMs));
+      const created = new Entry(record, this.#now() + ttlMs);
+      if (requests !== undefined) created.requests = requests;
+      this.#entries.set(record.id, created);
       this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
       return;
     }
+    // The session's own map, taken as it is: its socket is gone, and a request still running
+    // records its reply there.
+    if (requests !== undefined) entry.requests = requests;
     entry.write(record);
     entry.expiresAt = this.#now() + ttlMs;
     this.#entries.delete(record.id);

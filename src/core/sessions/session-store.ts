@@ -54,8 +54,16 @@ export interface SessionStore {
    * before they run.
    */
   readonly durable: boolean;
-  /** Writes a session's record; it expires `ttlMs` later unless written again. */
-  save(record: SessionRecord, ttlMs: number): Promise<void>;
+  /**
+   * Writes a session's record; it expires `ttlMs` later unless written again. `requests`, given
+   * when a socket drops, are the requests the session recorded, as it holds them: a store that
+   * is not durable keeps them from then on (a durable one got each through {@link replied}).
+   */
+  save(
+    record: SessionRecord,
+    ttlMs: number,
+    requests?: Map<string, RecordedRequest>,
+  ): Promise<void>;
   /** A session's record, if it has not expired or ended. */
   load(id: string): Promise<SessionRecord | undefined>;
   /** Ends a session for good (a quit, a server-side close), with its recorded requests. */

@@ -123,7 +123,8 @@ export class Sessions {
     if (record.identity !== identityOf(identity)) return fresh("identity");
     if (!connection.open) return fresh();
 
-    record = await this.#takeOver(record);
+    const taken = await this.#takeOver(record);
+    record = taken.record;
     this.table.rekey(connection, record.id);
     Object.assign(connection.data, record.data);
     for (const [key, value] of Object.entries(record.params)) {
@@ -131,7 +132,9 @@ export class Sessions {
       connection.paramsSize += Connection.paramBytes(key, value);
     }
     // Read while the rooms are restored: one round trip fewer before the welcome.
-    const requests = this.store.requests(record.id).catch(() => new Map<string, RecordedRequest>());
+    const requests =
+      taken.recorded ??
+      this.store.requests(record.id).catch(() => new Map<string, RecordedRequest>());
     connection.session = {
       identity: record.identity,
       tokenHash: hashToken(token),
@@ -145,7 +148,7 @@ export class Sessions {
       announce: record.left,
     });
     const recorded = await requests;
-    if (recorded.size > 0) connection.session.recorded = recorded;
+    if (recorded.size > 0 || taken.recorded !== undefined) connection.session.recorded = recorded;
     for (const room of resume.rooms.keys()) recovery[room] ??= { recovered: false, missed: 0 };
     const kept = await this.store
       .alerts(record.id, resume.alerts)
@@ -202,8 +205,10 @@ export class Sessions {
     const session = connection.session!;
     const record = this.#record(connection, undefined, false);
     await this.rooms.detach(connection);
+    // Made now if it has none: a request still running records its reply in it.
+    const requests = this.store.durable ? undefined : (session.recorded ??= new Map());
     await this.store
-      .save(record, this.config.resume.windowMs)
+      .save(record, this.config.resume.windowMs, requests)
       .catch((error: unknown) =>
         this.logger.warn("saving a dropped session failed", { error: String(error) }),
       );
@@ -267,7 +272,7 @@ export class Sessions {
 
   /**
    * A request of a session starts here: returns what to call with its reply's JSON text, which
-   * records the reply (here and in the store) and answers whoever waits for it.
+   * records the reply (in the session, and in a durable store) and answers whoever waits for it.
    */
   track(connection: Connection, request: string): (json: string) => void {
     const id = connection.id;
@@ -287,6 +292,8 @@ export class Sessions {
         // In insertion order: the first is the oldest. The store keeps as many.
         if (recorded.size > maxReplies) recorded.delete(recorded.keys().next().value!);
       }
+      // A store that is not durable takes the session's record when its socket drops (park).
+      if (!this.store.durable) return;
       this.store
         .replied(id, request, json, maxReplies, windowMs)
         .catch((error: unknown) =>
@@ -342,20 +349,24 @@ export class Sessions {
    * memory store has none until the socket drops); another node's is read again once that node
    * let it go.
    */
-  async #takeOver(record: SessionRecord): Promise<SessionRecord> {
+  async #takeOver(
+    record: SessionRecord,
+  ): Promise<{ record: SessionRecord; recorded?: Map<string, RecordedRequest> }> {
     clearTimeout(this.#graces.get(record.id)?.timer);
     this.#graces.delete(record.id);
     const old = this.table.get(record.id);
     if (old !== undefined && old.session !== undefined) {
       this.table.handOver(old, "local");
       await old.roomWork;
-      return this.#record(old, this.store.holder, record.left);
+      // Its replies too (a request still running there records its reply in this map).
+      const recorded = (old.session.recorded ??= new Map());
+      return { record: this.#record(old, this.store.holder, record.left), recorded };
     }
     if (record.holder !== undefined && record.holder !== this.store.holder) {
       await this.onHandover?.(record.id);
-      return (await this.store.load(record.id).catch(() => undefined)) ?? record;
+      return { record: (await this.store.load(record.id).catch(() => undefined)) ?? record };
     }
-    return record;
+    return { record };
   }
 
   /** Asks the node holding a session's old socket to let it go (set by the dispatcher). */

@@ -48,6 +48,19 @@ describe("sessions in memory", () => {
     );
   });
 
+  it("takes a dropped session's recorded requests with its record, and sees what is recorded there later", async () => {
+    store = new MemorySessionStore();
+    await store.save(record("a"), 60_000);
+    // The session's own map, handed over when its socket drops (a request still running there
+    // records its reply in it afterwards).
+    const recorded = new Map([['"c1"', { holder: "local", reply: '{"n":1}' }]]);
+    await store.save(record("a"), 60_000, recorded);
+    recorded.set('"c2"', { holder: "local", reply: '{"n":2}' });
+    expect([...(await store.requests("a")).keys()]).to.deep.equal(['"c1"', '"c2"']);
+    await store.save(record("b"), 60_000, new Map([['"x"', { holder: "local", reply: "{}" }]]));
+    expect([...(await store.requests("b")).keys()]).to.deep.equal(['"x"']);
+  });
+
   it("answers for a session that recorded nothing, and hands out copies of its record", async () => {
     store = new MemorySessionStore();
     await store.save(record("a"), 60_000);
