@@ -36,6 +36,7 @@ import { HttpListeners } from "./http-listeners.js";
 import { Metrics, type ServerMetrics } from "./metrics.js";
 import { Tracing } from "./tracing.js";
 import { remoteAddress } from "./remote-address.js";
+import { closeListener } from "./http-replies.js";
 
 /**
  * An actionwire server: the dispatcher, the chosen transports and the HTTP(S) server they share
@@ -377,12 +378,7 @@ export class ActionwireServer<A extends ActionDefinition = ActionDefinition> {
     if (http !== null) {
       this.#unfollowHostClose?.();
       this.#listeners?.restore();
-      if (this.#ownsHttp && http.listening) {
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-        });
-      }
+      if (this.#ownsHttp) await closeListener(http);
     }
     this.#state = "stopped";
   }

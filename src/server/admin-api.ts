@@ -24,6 +24,7 @@ import {
 } from "./admin-answers.js";
 import { ADMIN_PAGE_CSP, adminPage } from "./admin-page.js";
 import { percentiles, RATE_SECONDS, WINDOW_SECONDS } from "./admin-stats.js";
+import { closeListener, sendJson } from "./http-replies.js";
 
 /** Rooms per page at most (`limit`). */
 export const MAX_ROOMS_LIMIT = 100;
@@ -120,12 +121,7 @@ export class AdminApi {
   async stop(): Promise<void> {
     const listener = this.#listener;
     this.#listener = undefined;
-    if (listener?.listening) {
-      await new Promise<void>((resolve) => {
-        listener.close(() => resolve());
-        listener.closeAllConnections();
-      });
-    }
+    await closeListener(listener);
   }
 
   /** Answers one request under `admin.path`. */
@@ -603,12 +599,5 @@ function sha256(text: string): Buffer {
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
-  const json = JSON.stringify(body);
-  response.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(json),
-    "cache-control": "no-store",
-    "x-content-type-options": "nosniff",
-  });
-  response.end(response.req.method === "HEAD" ? undefined : json);
+  sendJson(response, status, body, { "x-content-type-options": "nosniff" });
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ClusterBus } from "../core/cluster-bus.js";
 import type { ResolvedConfig } from "../core/config.js";
 import type { RequestRouter } from "../core/request-router.js";
+import { sendJson as send } from "./http-replies.js";
 
 /** Where a server is in its life, as the readiness check sees it. */
 export type ServerState = "new" | "starting" | "running" | "stopping" | "stopped";
@@ -61,14 +62,4 @@ function allowed(request: IncomingMessage, response: ServerResponse): boolean {
   response.setHeader("allow", "GET, HEAD");
   send(response, 405, { status: "error", error: "use GET or HEAD" });
   return false;
-}
-
-function send(response: ServerResponse, status: number, body: Record<string, unknown>): void {
-  const json = JSON.stringify(body);
-  response.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(json),
-    "cache-control": "no-store",
-  });
-  response.end(response.req.method === "HEAD" ? undefined : json);
 }

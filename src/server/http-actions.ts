@@ -7,6 +7,7 @@ import { publishError } from "../core/instrumentation.js";
 import { isMissing } from "../core/is-missing.js";
 import { isPlainObject, toInboundRequest, toParams } from "../core/inbound-request.js";
 import { TokenBucket } from "../core/token-bucket.js";
+import { sendJson as send } from "./http-replies.js";
 
 /** The HTTP status for each error code (PROTOCOL.md, "HTTP actions"). */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -152,16 +153,6 @@ export class HttpActions {
       else this.#pending.set(ip, left);
     }
   }
-}
-
-function send(response: ServerResponse, status: number, body: unknown): void {
-  const json = JSON.stringify(body);
-  response.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(json),
-    "cache-control": "no-store",
-  });
-  response.end(json);
 }
 
 function fail(response: ServerResponse, status: number, error: ActionwireError): void {

@@ -24,6 +24,7 @@ import { ConfigError } from "../core/errors.js";
 import { loadPackage } from "../core/load-package.js";
 import type { RequestRouter } from "../core/request-router.js";
 import { urlHost } from "../core/url-host.js";
+import { closeListener } from "./http-replies.js";
 
 /** Buckets of `actionwire_action_duration_seconds`: 0.5 ms to 10 s. */
 const DURATION_BUCKETS = [
@@ -137,12 +138,7 @@ export class Metrics implements ServerMetrics {
     for (const [name, listener] of this.#subscriptions.splice(0)) unsubscribe(name, listener);
     const listener = this.#listener;
     this.#listener = undefined;
-    if (listener?.listening) {
-      await new Promise<void>((resolve) => {
-        listener.close(() => resolve());
-        listener.closeAllConnections();
-      });
-    }
+    await closeListener(listener);
     if (this.#config.metrics.registry !== undefined) {
       for (const name of this.#names.splice(0)) this.#registry?.removeSingleMetric(name);
     }
