@@ -55,6 +55,23 @@ export function withHello(url: string): string {
 }
 
 /**
+ * A session's acknowledgements, sent as the project's client sends them: the ids of the replies
+ * it received, with its next request (docs/protocol.md, "Acknowledging replies").
+ */
+class Acks {
+  #ids: unknown[] = [];
+
+  received(id: unknown): void {
+    if (id !== undefined && id !== null) this.#ids.push(id);
+  }
+
+  /** The ids to send with the next request, if any (at most 64, the protocol's limit). */
+  take(): unknown[] | undefined {
+    return this.#ids.length === 0 ? undefined : this.#ids.splice(0, 64);
+  }
+}
+
+/**
  * The `say` of a client: a session's carries a messageId, as the project's client sends with
  * every request (the server then records its reply for a resume); version 1's carries none.
  */
@@ -72,6 +89,7 @@ async function connectWs(
 ): Promise<BenchClient> {
   const { WebSocket } = await import("ws");
   const socket = new WebSocket(session ? withHello(url) : url, { perMessageDeflate: false });
+  const acks = session ? new Acks() : undefined;
   await new Promise<void>((resolve, reject) => {
     if (session) socket.once("open", () => socket.send(HELLO));
     socket.once("message", () => resolve()); // the welcome
@@ -87,18 +105,18 @@ async function connectWs(
       handlers.onSay();
       return;
     }
-    if (handlers.onResponse === undefined) return;
+    if (handlers.onResponse === undefined && acks === undefined) return;
     const message = JSON.parse(String(data)) as { context: string; messageId?: unknown };
-    if (message.context === "response") handlers.onResponse(message.messageId);
+    if (message.context !== "response") return;
+    acks?.received(message.messageId);
+    handlers.onResponse?.(message.messageId);
   });
+  const send = (event: string, params: Record<string, unknown>, messageId?: unknown) =>
+    socket.send(JSON.stringify({ event, params, messageId, ack: acks?.take() }));
   return {
-    action: (params, messageId) =>
-      socket.send(JSON.stringify({ event: "action", params, messageId })),
-    say: sayer(session, (params, messageId) =>
-      socket.send(JSON.stringify({ event: "say", params, messageId })),
-    ),
-    join: (messageId) =>
-      socket.send(JSON.stringify({ event: "roomChange", params: { room: BENCH_ROOM }, messageId })),
+    action: (params, messageId) => send("action", params, messageId),
+    say: sayer(session, (params, messageId) => send("say", params, messageId)),
+    join: (messageId) => send("roomChange", { room: BENCH_ROOM }, messageId),
     close: () => socket.terminate(),
   };
 }
@@ -120,14 +138,23 @@ async function connectSocketIo(
   });
   // Buffered until the socket connects, then its first packet.
   if (session) socket.emit("hello", {});
+  const acks = session ? new Acks() : undefined;
   await new Promise<void>((resolve, reject) => {
     socket.once("welcome", () => resolve());
     socket.once("connect_error", reject);
   });
-  if (handlers.onResponse !== undefined) {
-    const onResponse = handlers.onResponse;
-    socket.on("response", (message: { messageId?: unknown }) => onResponse(message.messageId));
+  if (handlers.onResponse !== undefined || acks !== undefined) {
+    socket.on("response", (message: { messageId?: unknown }) => {
+      acks?.received(message.messageId);
+      handlers.onResponse?.(message.messageId);
+    });
   }
+  /** A session's acknowledgements ride as a second argument, as the project's client sends them. */
+  const emit = (event: string, payload: Record<string, unknown>) => {
+    const ack = acks?.take();
+    if (ack === undefined) socket.emit(event, payload);
+    else socket.emit(event, payload, { ack });
+  };
   if (handlers.onSay !== undefined || handlers.onNotice !== undefined) {
     socket.on("say", (message: { message?: string }) => {
       if (message.message === ENTERED) handlers.onNotice?.();
@@ -135,11 +162,11 @@ async function connectSocketIo(
     });
   }
   return {
-    action: (params, messageId) => socket.emit("action", { ...params, messageId }),
+    action: (params, messageId) => emit("action", { ...params, messageId }),
     say: sayer(session, (params, messageId) =>
-      socket.emit("say", messageId === undefined ? params : { ...params, messageId }),
+      emit("say", messageId === undefined ? params : { ...params, messageId }),
     ),
-    join: (messageId) => socket.emit("roomChange", { room: BENCH_ROOM, messageId }),
+    join: (messageId) => emit("roomChange", { room: BENCH_ROOM, messageId }),
     close: () => socket.disconnect(),
   };
 }
@@ -155,6 +182,7 @@ async function connectFaye(
 ): Promise<BenchClient> {
   const { default: faye } = await import("faye");
   const session = flavour === "session";
+  const acks = session ? new Acks() : undefined;
   // A session's hello is announced on every request faye makes (the endpoint's query).
   const client = new faye.Client(session ? withHello(endpoint) : endpoint);
   let clientId = "";
@@ -172,8 +200,10 @@ async function connectFaye(
   const welcome = new Promise<void>((resolve) => (welcomed = resolve));
   await client.subscribe(`${prefix}/out/${clientId}`, (data) => {
     const message = data as { context?: string; messageId?: unknown; message?: unknown };
-    if (message.context === "response") handlers.onResponse?.(message.messageId);
-    else if (message.context === "user") {
+    if (message.context === "response") {
+      acks?.received(message.messageId);
+      handlers.onResponse?.(message.messageId);
+    } else if (message.context === "user") {
       if (message.message === ENTERED) handlers.onNotice?.();
       else handlers.onSay?.();
     } else welcomed();
@@ -187,11 +217,11 @@ async function connectFaye(
   }
   return {
     action: (params, messageId) =>
-      void client.publish(inChannel, { event: "action", params, messageId }),
+      void client.publish(inChannel, { event: "action", params, messageId, ack: acks?.take() }),
     say:
       flavour !== "bare"
         ? sayer(session, (params, messageId) => {
-            void client.publish(inChannel, { event: "say", params, messageId });
+            void client.publish(inChannel, { event: "say", params, messageId, ack: acks?.take() });
           })
         : (message) =>
             void client.publish(BARE_FAYE_ROOM, {
@@ -206,6 +236,7 @@ async function connectFaye(
         event: "roomChange",
         params: { room: BENCH_ROOM },
         messageId,
+        ack: acks?.take(),
       }),
     close: () => void client.disconnect(),
   };

@@ -1,5 +1,6 @@
 import { KEEP_ALERT, SAVE_SESSION } from "./redis-script.js";
 import type { Redis } from "ioredis";
+import type { MessageId } from "../../src/core/inbound-request.js";
 import type {
   DeferredGrace,
   RecordedRequest,
@@ -69,7 +70,7 @@ export class RedisSessionStore implements SessionStore {
     return { last: Number(last ?? 0), alerts };
   }
 
-  async started(id: string, request: string, ttlMs: number): Promise<void> {
+  async started(id: string, request: MessageId, ttlMs: number): Promise<void> {
     const key = this.#key(id, "req");
     await this.#ready()
       .multi()
@@ -80,7 +81,7 @@ export class RedisSessionStore implements SessionStore {
 
   async replied(
     id: string,
-    request: string,
+    request: MessageId,
     reply: string,
     max: number,
     ttlMs: number,
@@ -119,14 +120,13 @@ export class RedisSessionStore implements SessionStore {
     return `${this.keyPrefix}graces`;
   }
 
-  async requests(id: string): Promise<Map<string, RecordedRequest>> {
+  async requests(id: string): Promise<Map<MessageId, RecordedRequest>> {
     const entries = await this.#ready().lrange(this.#key(id, "req"), 0, -1);
-    const requests = new Map<string, RecordedRequest>();
+    const requests = new Map<MessageId, RecordedRequest>();
     for (const entry of entries) {
-      const { k, h, r } = JSON.parse(entry) as { k: string; h: string; r?: string };
+      const { k, h, r } = JSON.parse(entry) as { k: MessageId; h: string; r?: string };
       // A reply outranks the start recorded before it.
-      if (r !== undefined || !requests.has(k))
-        requests.set(k, r === undefined ? { holder: h } : { holder: h, reply: r });
+      if (r !== undefined || !requests.has(k)) requests.set(k, r ?? { holder: h });
     }
     return requests;
   }

@@ -164,20 +164,27 @@ export class SocketIoTransport extends BaseTransport<SocketIoSocket> {
     socket.conn.on("upgrade", engine.coalesceWrites);
   }
 
-  /** One event from the client: its name, its arguments, and the ack callback if it asked. */
+  /**
+   * One event from the client: its name, its arguments (the payload, then, from a session's
+   * client, `{ ack }`), and the ack callback if it asked.
+   */
   #receive(connection: Connection, packet: unknown[]): void {
     const event = packet[0];
     const last = packet.length > 1 ? packet[packet.length - 1] : undefined;
     const ack = typeof last === "function" ? (last as (reply: unknown) => void) : undefined;
-    const payload = ack !== undefined && packet.length === 2 ? undefined : packet[1];
+    const args = ack === undefined ? packet.length : packet.length - 1;
+    const payload = args > 1 ? packet[1] : undefined;
     let params: unknown = payload;
     let messageId: unknown;
     if (isPlainObject(payload) && Object.hasOwn(payload, "messageId")) {
       ({ messageId, ...params } = payload as Record<string, unknown>);
     }
+    const request: Record<string, unknown> = { event, params, messageId };
+    const extra = args > 2 ? packet[2] : undefined;
+    if (isPlainObject(extra) && extra.ack !== undefined) request.ack = extra.ack;
     this.host.receiveRequest(
       connection,
-      { event, params, messageId },
+      request,
       ack && ((message: PreparedMessage) => ack(message.payload)),
     );
   }

@@ -133,6 +133,9 @@ export interface ClientEvents {
   error: [Error];
 }
 
+/** The most reply ids one request acknowledges (docs/protocol.md, "Acknowledging replies"). */
+const MAX_ACKS = 64;
+
 /** Goodbye reasons after which the client does not reconnect by itself. */
 const FINAL_GOODBYES = new Set([
   "quit",
@@ -219,6 +222,11 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
   readonly #positions = new Map<string, RoomPosition>();
   /** The `seq` of the last alert of the session received (resume on); 0: none. */
   #alertSeq = 0;
+  /**
+   * The ids of replies received that the server has not been told of yet (a session's): the
+   * next request acknowledges them, and the server forgets their recorded replies.
+   */
+  #acks: string[] = [];
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -464,7 +472,13 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
     pending.count = ++this.#sent;
     pending.sentOn = this.#serial;
     this.#byCount.set(pending.count, pending);
-    this.#connector?.send({ event: pending.event, params: pending.params, messageId });
+    const request: Record<string, unknown> = {
+      event: pending.event,
+      params: pending.params,
+      messageId,
+    };
+    if (this.#acks.length > 0) request.ack = this.#acks.splice(0, MAX_ACKS);
+    this.#connector?.send(request);
   }
 
   /** Sends, in the order they were made, the requests not sent on this connection. */
@@ -655,6 +669,8 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
       typeof welcome.id === "string" && typeof session?.token === "string"
         ? { id: welcome.id, token: session.token }
         : undefined;
+    // Acknowledgements name replies of the session they came from.
+    if (session?.resumed !== true) this.#acks = [];
     if (session === undefined)
       return { resumed: false, recovered: false, reason: "disabled", rooms: {} };
     const info: ResumeInfo = {
@@ -711,6 +727,10 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
             : this.#byCount.get(Number(message.messageCount));
         if (pending === undefined) return;
         if (message.code === "ERR_SHUTTING_DOWN" && this.#retriesAfterResume(pending)) return;
+        // The session recorded this reply, in case it was lost: it was not.
+        if (typeof id === "string" && this.#session !== undefined && this.#resumeOn) {
+          this.#acks.push(id);
+        }
         this.#settle(typeof id === "string" ? id : this.#idOf(pending));
         if (typeof message.error === "string") {
           pending.reject(new RequestError(message.error, replyCode(message.code), message));

@@ -57,12 +57,16 @@ export class SocketIoConnector implements Connector {
   }
 
   send(request: Record<string, unknown>): void {
-    const { event, params, messageId } = request as {
+    const { event, params, messageId, ack } = request as {
       event: string;
       params?: Record<string, unknown>;
       messageId?: unknown;
+      ack?: unknown[];
     };
-    this.#socket?.emit(event, messageId === undefined ? (params ?? {}) : { ...params, messageId });
+    const payload = messageId === undefined ? (params ?? {}) : { ...params, messageId };
+    // Acknowledged replies ride as a second argument (docs/protocol.md, "socket.io").
+    if (ack === undefined) this.#socket?.emit(event, payload);
+    else this.#socket?.emit(event, payload, { ack });
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Abortable } from "./actions/action-runner.js";
+import type { MessageId } from "./inbound-request.js";
 import { emptyRecord } from "./record.js";
 import { TokenBucket } from "./token-bucket.js";
 
@@ -26,10 +27,10 @@ export interface LiveSession {
   /** Which socket of the session this is (bumped at each resume). */
   readonly attachment: number;
   /**
-   * Requests the session recorded, by `messageId` as JSON (loaded at resume, then kept up);
+   * Requests the session recorded, by `messageId` (loaded at resume, then kept up);
    * `undefined` until it records one (an idle session holds no Map).
    */
-  recorded: Map<string, import("./sessions/session-store.js").RecordedRequest> | undefined;
+  recorded: Map<MessageId, import("./sessions/session-store.js").RecordedRequest> | undefined;
 }
 
 /**
@@ -138,10 +139,10 @@ export class Connection {
    */
   handedOver: "local" | "remote" | undefined = undefined;
   /**
-   * @internal Set while a session's request is handed to its verb (synchronously): what marks
-   * what it publishes in a room's history (see RoomPublication.tag).
+   * @internal Set while a session's request is handed to its verb (synchronously): its
+   * `messageId` (see {@link requestTag}).
    */
-  requestTag: string | undefined = undefined;
+  requestKey: MessageId | undefined = undefined;
   /** @internal The cluster knows it lives on this node (see ClusterBus.addConnection). */
   registered = false;
 
@@ -170,6 +171,14 @@ export class Connection {
   /** @internal Takes a resumed session's id, before the welcome (see ConnectionTable.rekey). */
   adopt(id: string): void {
     this.#id = id;
+  }
+
+  /**
+   * @internal While a session's request is handed to its verb: what marks what the verb
+   * publishes (see RoomPublication.tag and {@link requestTag}).
+   */
+  get requestTag(): string | undefined {
+    return this.requestKey === undefined ? undefined : requestTag(this.#id, this.requestKey);
   }
 
   /** True while it is opening or open: what it sends is still handled. */
@@ -222,6 +231,14 @@ export class Connection {
  */
 function flat(text: string): string {
   return Buffer.from(text, "latin1").toString("latin1");
+}
+
+/**
+ * What names a request of a session across its sockets: `<session id>|<messageId as JSON>`
+ * (what marks its say in a room's history, and what a re-sent copy is matched by).
+ */
+export function requestTag(sessionId: string, messageId: MessageId): string {
+  return `${sessionId}|${JSON.stringify(messageId)}`;
 }
 
 /** `hello=1` in a URL's query (a path or a full URL). */

@@ -16,7 +16,12 @@ import {
   publishError,
   publishMessageReceived,
 } from "./instrumentation.js";
-import { type InboundRequest, parseInboundText, toInboundRequest } from "./inbound-request.js";
+import {
+  type InboundRequest,
+  type MessageId,
+  parseInboundText,
+  toInboundRequest,
+} from "./inbound-request.js";
 import type { Logger } from "./logger.js";
 import { PreparedMessage, type ServerMessage } from "./prepared-message.js";
 import type { ReplyFn } from "./realtime-transport.js";
@@ -26,6 +31,7 @@ import type { RoomManager } from "./rooms/room-manager.js";
 import { HELLO_VERB } from "./sessions/hello.js";
 import type { SessionStore } from "./sessions/session-store.js";
 import { Sessions } from "./sessions/sessions.js";
+import { requestTag } from "./connection.js";
 import {
   checkDeclared,
   VERB_TABLE,
@@ -263,6 +269,7 @@ export class Dispatcher {
       return;
     }
     const { event, params, messageId } = request;
+    if (request.ack !== undefined) this.#sessions.acknowledge(connection, request.ack);
     if (this.#draining) {
       const error = new ActionwireError("ERR_SHUTTING_DOWN", "the server is shutting down");
       this.answer(connection, count, messageId, reply, error);
@@ -339,22 +346,28 @@ export class Dispatcher {
    * with its node gets `ERR_OUTCOME_UNKNOWN` (unless it may run twice); the others run, and
    * their replies are recorded.
    */
-  private performOnce(request: Pending, key: string): Promise<unknown> | undefined {
+  private performOnce(request: Pending, key: MessageId): Promise<unknown> | undefined {
     const { connection, count, messageId, reply } = request;
     if (!this.#sessions.known(connection, key)) {
       // The usual case, a request never seen: it runs now (after its mark, if it needs one).
-      const mark = this.#sessions.marks && !this.#rerunnable(request);
-      request.record = this.#recorder(connection, request, this.#sessions.track(connection, key));
-      if (!mark) return this.perform(request);
-      const marked = this.#sessions.mark(connection, key);
-      return this.follow(
-        request,
-        marked.then(() => this.perform(request)),
-      );
+      request.key = key;
+      if (this.#sessions.marks && !this.#rerunnable(request)) {
+        this.#running(request);
+        const marked = this.#sessions.mark(connection, key);
+        return this.follow(
+          request,
+          marked.then(() => this.perform(request)),
+        );
+      }
+      const work = this.perform(request);
+      // Not answered yet: a copy re-sent meanwhile waits for its reply.
+      if (work !== undefined) this.#running(request);
+      return work;
     }
     const work = this.#sessions.earlier(connection, key).then(async (earlier) => {
       if (earlier === undefined || (earlier === "unknown" && this.#rerunnable(request))) {
-        request.record = this.#recorder(connection, request, this.#sessions.track(connection, key));
+        request.key = key;
+        this.#running(request);
         if (this.#sessions.marks && !this.#rerunnable(request)) {
           await this.#sessions.mark(connection, key);
         }
@@ -362,15 +375,15 @@ export class Dispatcher {
       }
       if (earlier === "unknown" && request.verb.verb === "say" && connection.room !== null) {
         // A say's only effect is its push, which is in the room's history if it happened.
-        const tag = `${connection.id}|${key}`;
+        request.key = key;
+        this.#running(request);
+        const tag = requestTag(connection.id, key);
         const published = await this.bus.published?.(connection.room, tag).catch(() => false);
-        const settle = this.#sessions.track(connection, key);
-        request.record = this.#recorder(connection, request, settle);
         if (published !== true) {
           await this.#sessions.mark(connection, key);
           return this.perform(request);
         }
-        this.answer(connection, count, messageId, reply, { status: "OK" }, settle);
+        this.answer(connection, count, messageId, reply, { status: "OK" }, request);
         return undefined;
       }
       if (earlier === "unknown") {
@@ -390,20 +403,19 @@ export class Dispatcher {
     return this.follow(request, work);
   }
 
+  /** A session's request that is not answered in the same call: a re-sent copy waits for it. */
+  #running(request: Pending): void {
+    request.running = true;
+    this.#sessions.running(request.connection, request.key!);
+  }
+
   /**
-   * What keeps a session request's reply: the reply itself, and, for a verb that changes what
-   * the session keeps (its rooms, params, or `data` through an action), the session's record.
+   * A session's request is answered: its reply is recorded, and, for a verb that changes what
+   * the session keeps (its rooms, params, or `data` through an action), so is the session.
    */
-  #recorder(
-    connection: Connection,
-    request: Pending,
-    settle: (json: string) => void,
-  ): (json: string) => void {
-    if (!SESSION_VERBS.has(request.verb.verb)) return settle;
-    return (json) => {
-      settle(json);
-      this.#sessions.changed(connection);
-    };
+  #settle(request: Pending, json: string): void {
+    this.#sessions.settle(request.connection, request.key!, json, request.running === true);
+    if (SESSION_VERBS.has(request.verb.verb)) this.#sessions.changed(request.connection);
   }
 
   /** Running it again is safe: every verb but `say` and actions not declared `idempotent`. */
@@ -416,34 +428,28 @@ export class Dispatcher {
   /** Runs a verb; answers at once if it is synchronous, else when it settles. */
   private perform(request: Pending): Promise<unknown> | undefined {
     const { connection, verb, params, count, messageId, reply } = request;
-    if (
-      connection.session !== undefined &&
-      messageId !== undefined &&
-      request.record === undefined
-    ) {
-      return this.performOnce(request, JSON.stringify(messageId));
+    if (connection.session !== undefined && messageId !== undefined && request.key === undefined) {
+      return this.performOnce(request, messageId);
     }
     let outcome: VerbReply | Promise<VerbReply>;
     try {
       checkDeclared(verb.params, params);
       // Read by the verb before its first await: what it publishes is marked as this request's.
-      if (request.record !== undefined) {
-        connection.requestTag = `${connection.id}|${JSON.stringify(messageId)}`;
-      }
+      connection.requestKey = request.key;
       outcome = verb.handler!(this.#verbs, connection, params as never, params);
-      connection.requestTag = undefined;
+      connection.requestKey = undefined;
     } catch (error) {
-      connection.requestTag = undefined;
-      this.answer(connection, count, messageId, reply, error, request.record);
+      connection.requestKey = undefined;
+      this.answer(connection, count, messageId, reply, error, sessionOf(request));
       return undefined;
     }
-    const record = request.record;
+    const session = sessionOf(request);
     if (!(outcome instanceof Promise)) {
-      this.answer(connection, count, messageId, reply, outcome, record);
+      this.answer(connection, count, messageId, reply, outcome, session);
       return undefined;
     }
     const answer = (result: unknown) =>
-      this.answer(connection, count, messageId, reply, result, record);
+      this.answer(connection, count, messageId, reply, result, session);
     return this.follow(request, outcome.then(answer, answer));
   }
 
@@ -467,7 +473,8 @@ export class Dispatcher {
 
   /**
    * Sends the reply (or error) to one request. A request under way when its connection began
-   * closing is still answered (a quit waits for it); one of a closed connection is not.
+   * closing is still answered (a quit waits for it); one of a closed connection is not, but a
+   * session's request (`session`) still has its reply recorded.
    */
   private answer(
     connection: Connection,
@@ -475,9 +482,9 @@ export class Dispatcher {
     messageId: string | number | undefined,
     reply: ReplyFn | undefined,
     outcome: unknown,
-    record?: (json: string) => void,
+    session?: Pending,
   ): void {
-    if (connection.state === "closed" && record === undefined) return;
+    if (connection.state === "closed" && session === undefined) return;
     const message: ServerMessage = { context: "response", messageCount: count };
     if (messageId !== undefined) message.messageId = messageId;
     if (outcome instanceof Error) {
@@ -494,10 +501,10 @@ export class Dispatcher {
       Object.assign(message, outcome);
     }
     const prepared = PreparedMessage.fromPayload(message);
-    if (record !== undefined) {
+    if (session !== undefined) {
       // A session's reply is kept (for a request re-sent after a resume), even when its socket
       // is already gone.
-      record(prepared.json);
+      this.#settle(session, prepared.json);
       if (connection.state === "closed") return;
     }
     if (reply !== undefined) reply(prepared);
@@ -550,6 +557,13 @@ interface Pending {
   readonly count: number;
   readonly messageId: string | number | undefined;
   readonly reply: ReplyFn | undefined;
-  /** Keeps the reply's JSON text in the connection's session, once it is answered. */
-  record?: (json: string) => void;
+  /** A session's request: its `messageId`, under which its reply is recorded. */
+  key?: MessageId;
+  /** A session's request that was not answered in the call that ran it (see Sessions.running). */
+  running?: boolean;
+}
+
+/** The request itself if it is a session's (its reply is recorded), else `undefined`. */
+function sessionOf(request: Pending): Pending | undefined {
+  return request.key === undefined ? undefined : request;
 }

@@ -1,12 +1,23 @@
 import { ActionwireError } from "./errors.js";
 import { emptyRecord } from "./record.js";
 
+/** What a client names a request by (PROTOCOL.md, "Client → server"). */
+export type MessageId = string | number;
+
 /** A client request after framing has been removed (PROTOCOL.md, "Client → server"). */
 export interface InboundRequest {
   event: string;
   params: Record<string, unknown>;
-  messageId?: string | number;
+  messageId?: MessageId;
+  /**
+   * The `messageId`s of earlier requests whose replies the client received (docs/protocol.md,
+   * "Acknowledging replies"): a session forgets their recorded replies.
+   */
+  ack?: readonly MessageId[];
 }
+
+/** The most `messageId`s one request may acknowledge. */
+export const MAX_ACKS = 64;
 
 /**
  * Checks a decoded request and returns it in canonical form, or throws `ERR_BAD_MESSAGE`.
@@ -22,7 +33,7 @@ export function toInboundRequest(
   if (!shallow && exceedsDepth(value, maxDepth)) {
     throw bad(`nesting deeper than ${maxDepth} levels`);
   }
-  const { event, params, messageId } = value;
+  const { event, params, messageId, ack } = value;
   if (typeof event !== "string" || event.length === 0) {
     throw bad("event must be a non-empty string");
   }
@@ -31,13 +42,26 @@ export function toInboundRequest(
   }
   const request: InboundRequest = { event, params: toParams(params) };
   if (messageId !== undefined && messageId !== null) {
-    if (typeof messageId === "string" || (typeof messageId === "number" && isFinite(messageId))) {
-      request.messageId = messageId;
+    if (isMessageId(messageId)) {
+      request.messageId = messageId as MessageId;
     } else {
       throw bad("messageId must be a string or a finite number");
     }
   }
+  if (ack !== undefined && ack !== null) request.ack = toAcks(ack);
   return request;
+}
+
+/** A request's `ack`: at most {@link MAX_ACKS} message ids, else `ERR_BAD_MESSAGE`. */
+export function toAcks(ack: unknown): readonly MessageId[] {
+  if (!Array.isArray(ack) || ack.length > MAX_ACKS || !ack.every(isMessageId)) {
+    throw bad(`ack must be an array of at most ${MAX_ACKS} messageIds`);
+  }
+  return ack as readonly MessageId[];
+}
+
+function isMessageId(value: unknown): boolean {
+  return typeof value === "string" || (typeof value === "number" && isFinite(value));
 }
 
 /** Parses a text frame into a request; every failure is `ERR_BAD_MESSAGE`. */

@@ -9,6 +9,7 @@ import {
 } from "../../src/client/index.js";
 import type { Connector } from "../../src/client/connector.js";
 import { defineAction } from "../../src/core/actions/define-action.js";
+import type { TransportHost } from "../../src/core/realtime-transport.js";
 import type { ActionwireServer } from "../../src/server/actionwire-server.js";
 import { startDemoServer } from "../../src/testing/demo-server.js";
 import { DroppableConnector } from "../helpers/droppable-connector.js";
@@ -87,6 +88,15 @@ for (const kind of KINDS)
       new Promise<ServerPayload>((resolve) =>
         client.on("say", (m) => m.message === message && resolve(m)),
       );
+    /** The server's record of a connection, on whichever transport it came. */
+    const connectionOf = (id: string) => {
+      for (const name of ["ws", "socketio", "faye"]) {
+        const transport = fixture.server.transport(name) as unknown as { host: TransportHost };
+        const connection = transport.host.connections.get(id);
+        if (connection !== undefined) return connection;
+      }
+      return undefined;
+    };
     const dropped = async (client: ActionwireClient, connector: DroppableConnector) => {
       const disconnected = new Promise((resolve) => client.once("disconnected", resolve));
       connector.drop();
@@ -197,6 +207,25 @@ for (const kind of KINDS)
       expect(await reply).to.include({ value: 1 });
       expect((await a.action("bump", { key: "k" })).value).to.equal(2);
       expect(runs.get("k")).to.equal(2);
+    });
+
+    it("acknowledges each reply with its next request: the session keeps only the last reply", async () => {
+      const { client: a, connector } = droppable();
+      const sent: Array<Record<string, unknown>> = [];
+      const send = connector.send.bind(connector);
+      connector.send = (request) => {
+        sent.push(request);
+        send(request);
+      };
+      await a.connect();
+      for (let i = 0; i < 5; i++) await a.action("bump", { key: "acked" });
+      const actions = sent.filter((request) => request.event === "action");
+      const ids = actions.map((request) => request.messageId);
+      expect(actions.map((request) => request.ack).slice(1)).to.deep.equal(
+        ids.slice(0, -1).map((id) => [id]),
+      );
+      const session = connectionOf(String(a.details.id))?.session;
+      expect([...(session?.recorded?.keys() ?? [])]).to.deep.equal(ids.slice(-1));
     });
 
     it("sends the requests made while reconnecting after the resumed welcome", async () => {

@@ -238,7 +238,7 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
     // published, the second had not.
     const raw = rawRedis();
     const requests = `actionwire:sess:{${encodeURIComponent(id)}}:req`;
-    for (const key of ['"s1"', '"s2"'])
+    for (const key of ["s1", "s2"])
       await raw.rpush(requests, JSON.stringify({ k: key, h: "dead#1" }));
     const push = {
       context: "user",
@@ -289,7 +289,7 @@ describe("Sessions and resume across nodes (real redis-server)", function () {
     await drop(alice);
     const raw = rawRedis();
     const requests = `actionwire:sess:{${encodeURIComponent(id)}}:req`;
-    for (const key of ['"x1"', '"x2"']) {
+    for (const key of ["x1", "x2"]) {
       await raw.rpush(requests, JSON.stringify({ k: key, h: "dead#1" }));
     }
     const back = await hello(a, { resume: resumeOf(alice) });

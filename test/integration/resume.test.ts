@@ -186,6 +186,45 @@ describe("Sessions and resume (one node, ws)", function () {
       expect(next.value).to.equal(2);
     });
 
+    it("forgets the recorded replies a request acknowledges: a copy re-sent after that runs again", async () => {
+      const alice = await hello();
+      expect((await alice.send("action", { action: "bump", key: "k" }, "c1")).value).to.equal(1);
+      expect((await alice.send("action", { action: "bump", key: "k" }, 2)).value).to.equal(2);
+      // c3 acknowledges c1 (the number 1 is not the string "1": nothing else is forgotten).
+      alice.socket.send(
+        JSON.stringify({
+          event: "action",
+          params: { action: "bump", key: "k" },
+          messageId: "c3",
+          ack: ["c1", "2"],
+        }),
+      );
+      await alice.next((m) => m.messageId === "c3");
+      await drop(alice);
+      const back = await hello({ resume: resumeOf(alice) });
+      // Forgotten: it runs as a new request.
+      expect((await back.send("action", { action: "bump", key: "k" }, "c1")).value).to.equal(4);
+      // Still recorded: answered from the record, not run.
+      expect((await back.send("action", { action: "bump", key: "k" }, 2)).value).to.equal(2);
+      expect((await back.send("action", { action: "bump", key: "k" }, "c3")).value).to.equal(3);
+    });
+
+    it("refuses a malformed ack with ERR_BAD_MESSAGE, and keeps serving", async () => {
+      const alice = await hello();
+      alice.socket.send(
+        JSON.stringify({
+          event: "roomView",
+          params: { room: "defaultRoom" },
+          messageId: "v",
+          ack: "c1",
+        }),
+      );
+      const refused = await alice.next((m) => m.context === "response");
+      expect(refused).to.include({ code: "ERR_BAD_MESSAGE" });
+      expect(refused.error).to.equal("bad message: ack must be an array of at most 64 messageIds");
+      expect((await alice.send("action", { action: "bump", key: "k" }, "c2")).value).to.equal(1);
+    });
+
     it("answers a request still running when the socket dropped once, after the resume", async () => {
       const alice = await hello();
       alice.socket.send(

@@ -1,3 +1,4 @@
+import type { MessageId } from "../inbound-request.js";
 import type {
   DeferredGrace,
   RecordedRequest,
@@ -24,7 +25,7 @@ class Entry {
   attachment: number;
   left: boolean;
   /** Its recorded requests; `undefined` while it has none (most sessions never do). */
-  requests: Map<string, RecordedRequest> | undefined = undefined;
+  requests: Map<MessageId, RecordedRequest> | undefined = undefined;
   /** Its last alerts, oldest first; `undefined` while it has none. */
   alerts: Array<{ readonly seq: number; readonly json: string }> | undefined = undefined;
   /** The number of its last alert. */
@@ -101,7 +102,7 @@ export class MemorySessionStore implements SessionStore {
   async save(
     record: SessionRecord,
     ttlMs: number,
-    requests?: Map<string, RecordedRequest>,
+    requests?: Map<MessageId, RecordedRequest>,
   ): Promise<void> {
     const entry = this.#entries.get(record.id);
     if (entry === undefined) {
@@ -137,17 +138,17 @@ export class MemorySessionStore implements SessionStore {
     // node that ran its requests.
   }
 
-  async replied(id: string, request: string, reply: string, max: number): Promise<void> {
+  async replied(id: string, request: MessageId, reply: string, max: number): Promise<void> {
     const entry = this.#live(id);
     if (entry === undefined) return;
     const requests = (entry.requests ??= new Map());
     requests.delete(request);
-    requests.set(request, { holder: this.holder, reply });
+    requests.set(request, reply);
     // A Map iterates in insertion order: the first key is the oldest.
     while (requests.size > max) requests.delete(requests.keys().next().value!);
   }
 
-  async requests(id: string): Promise<Map<string, RecordedRequest>> {
+  async requests(id: string): Promise<Map<MessageId, RecordedRequest>> {
     return new Map(this.#live(id)?.requests ?? []);
   }
 

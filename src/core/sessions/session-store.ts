@@ -1,3 +1,5 @@
+import type { MessageId } from "../inbound-request.js";
+
 /**
  * What a session keeps of a connection between its sockets (docs/protocol.md, "Sessions and
  * resume"): everything a resume restores, and what decides whether it may.
@@ -32,13 +34,13 @@ export interface DeferredGrace {
   readonly until: number;
 }
 
-/** A request the session recorded (see {@link SessionStore.replied}). */
-export interface RecordedRequest {
-  /** The node it started on. */
-  readonly holder: string;
-  /** The reply's JSON text once it was answered; absent while it runs (or if its node died). */
-  readonly reply?: string;
-}
+/**
+ * A request the session recorded (see {@link SessionStore.replied}): its reply's JSON text once
+ * it was answered; until then the node it started on (it runs there, or that node died). A
+ * reply is kept as the bare string: a session keeps `resume.maxReplies` of them, and an object
+ * around each would cost every reply an allocation that lives long enough to be promoted.
+ */
+export type RecordedRequest = string | { readonly holder: string };
 
 /**
  * Where sessions live: this node's memory (the default), or a store every node
@@ -62,18 +64,18 @@ export interface SessionStore {
   save(
     record: SessionRecord,
     ttlMs: number,
-    requests?: Map<string, RecordedRequest>,
+    requests?: Map<MessageId, RecordedRequest>,
   ): Promise<void>;
   /** A session's record, if it has not expired or ended. */
   load(id: string): Promise<SessionRecord | undefined>;
   /** Ends a session for good (a quit, a server-side close), with its recorded requests. */
   delete(id: string): Promise<void>;
-  /** A request of the session (by its `messageId` as JSON) starts on this node. */
-  started(id: string, request: string, ttlMs: number): Promise<void>;
+  /** A request of the session (by its `messageId`) starts on this node. */
+  started(id: string, request: MessageId, ttlMs: number): Promise<void>;
   /** A request's reply, kept among the session's last `max` recorded requests. */
-  replied(id: string, request: string, reply: string, max: number, ttlMs: number): Promise<void>;
-  /** The session's recorded requests, by `messageId` as JSON. */
-  requests(id: string): Promise<Map<string, RecordedRequest>>;
+  replied(id: string, request: MessageId, reply: string, max: number, ttlMs: number): Promise<void>;
+  /** The session's recorded requests, by `messageId`. */
+  requests(id: string): Promise<Map<MessageId, RecordedRequest>>;
   /** Whether the node a record names is still alive. */
   alive(holder: string): Promise<boolean>;
   /**

@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from "../config.js";
-import { Connection } from "../connection.js";
+import { Connection, requestTag } from "../connection.js";
 import type { ConnectionTable } from "../connection-table.js";
 import type { Logger } from "../logger.js";
 import type { RoomManager, RoomRecovery } from "../rooms/room-manager.js";
@@ -17,6 +17,7 @@ import type {
 const GRACE_POLL_MS = 1_000;
 import { hashToken, identityOf, newToken, tokenMatches } from "./session-token.js";
 import { publishResume } from "../instrumentation.js";
+import type { MessageId } from "../inbound-request.js";
 
 /** Why a resume gave a new session instead (the welcome's `session.reason`). */
 export type NotResumed = "expired" | "invalid" | "identity" | "disabled";
@@ -58,10 +59,11 @@ export class Sessions {
   /** Looks for graces that stopped nodes handed over (a store shared by the nodes only). */
   #poller: NodeJS.Timeout | undefined;
   /**
-   * Requests of this node's sessions still running, by session id, then `messageId` as JSON:
-   * who waits for each one's reply (a re-sent copy), if anyone does.
+   * Requests of this node's sessions still running, by their tag (see requestTag): who waits for each one's reply (a re-sent copy), or `null`
+   * while nobody does. Keyed by session, not socket: a request still running when its socket
+   * dropped answers the copy the resumed socket re-sends.
    */
-  readonly #running = new Map<string, Map<string, Array<(json: string) => void>>>();
+  readonly #running = new Map<string, Array<(json: string) => void> | null>();
   /** Sessions whose record must be written at the end of this tick (durable stores). */
   readonly #dirty = new Set<Connection>();
   #flushing = false;
@@ -134,7 +136,7 @@ export class Sessions {
     // Read while the rooms are restored: one round trip fewer before the welcome.
     const requests =
       taken.recorded ??
-      this.store.requests(record.id).catch(() => new Map<string, RecordedRequest>());
+      this.store.requests(record.id).catch(() => new Map<MessageId, RecordedRequest>());
     connection.session = {
       identity: record.identity,
       tokenHash: hashToken(token),
@@ -232,7 +234,6 @@ export class Sessions {
   /** The session ends for good (a quit, a close the server decided). */
   async end(connection: Connection): Promise<void> {
     if (connection.session === undefined) return;
-    this.#running.delete(connection.id);
     await this.store.delete(connection.id).catch(() => undefined);
   }
 
@@ -241,18 +242,26 @@ export class Sessions {
    * else the reply's JSON text (it ran already, or runs here now), or `"unknown"` when it
    * started on a node that died before its reply was recorded.
    */
-  async earlier(connection: Connection, request: string): Promise<string | "unknown" | undefined> {
-    const waiting = this.#running.get(connection.id)?.get(request);
-    if (waiting !== undefined) return new Promise<string>((resolve) => waiting.push(resolve));
+  async earlier(
+    connection: Connection,
+    request: MessageId,
+  ): Promise<string | "unknown" | undefined> {
+    const tag = requestTag(connection.id, request);
+    const waiting = this.#running.get(tag);
+    if (waiting !== undefined) {
+      return new Promise<string>((resolve) => {
+        if (waiting === null) this.#running.set(tag, [resolve]);
+        else waiting.push(resolve);
+      });
+    }
     const recorded = connection.session?.recorded?.get(request);
-    if (recorded === undefined) return undefined;
-    if (recorded.reply !== undefined) return recorded.reply;
+    if (recorded === undefined || typeof recorded === "string") return recorded;
     // Started on another node, no reply yet: wait while that node lives.
     const deadline = Date.now() + this.config.limits.actionTimeoutMs;
     while (Date.now() < deadline && (await this.store.alive(recorded.holder))) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       const now = (await this.store.requests(connection.id)).get(request);
-      if (now?.reply !== undefined) return now.reply;
+      if (typeof now === "string") return now;
     }
     return "unknown";
   }
@@ -263,47 +272,60 @@ export class Sessions {
   }
 
   /** Whether a request of the session ran, runs, or started somewhere (see {@link earlier}). */
-  known(connection: Connection, request: string): boolean {
-    return (
-      this.#running.get(connection.id)?.has(request) === true ||
-      connection.session?.recorded?.has(request) === true
-    );
+  known(connection: Connection, request: MessageId): boolean {
+    if (connection.session?.recorded?.has(request) === true) return true;
+    return this.#running.size > 0 && this.#running.has(requestTag(connection.id, request));
   }
 
   /**
-   * A request of a session starts here: returns what to call with its reply's JSON text, which
-   * records the reply (in the session, and in a durable store) and answers whoever waits for it.
+   * A request of a session runs and is not answered yet (most are answered in the call that
+   * runs them, and are never here): a copy re-sent meanwhile waits for its reply.
    */
-  track(connection: Connection, request: string): (json: string) => void {
-    const id = connection.id;
-    let running = this.#running.get(id);
-    if (running === undefined) this.#running.set(id, (running = new Map()));
-    const waiting: Array<(json: string) => void> = [];
-    running.set(request, waiting);
-    return (json) => {
-      running.delete(request);
-      if (running.size === 0 && this.#running.get(id) === running) this.#running.delete(id);
-      for (const resolve of waiting) resolve(json);
-      const { maxReplies, windowMs } = this.config.resume;
-      const session = connection.session;
-      if (session !== undefined) {
-        const recorded = (session.recorded ??= new Map());
-        recorded.set(request, { holder: this.store.holder, reply: json });
-        // In insertion order: the first is the oldest. The store keeps as many.
-        if (recorded.size > maxReplies) recorded.delete(recorded.keys().next().value!);
-      }
-      // A store that is not durable takes the session's record when its socket drops (park).
-      if (!this.store.durable) return;
-      this.store
-        .replied(id, request, json, maxReplies, windowMs)
-        .catch((error: unknown) =>
-          this.logger.warn("recording a reply failed", { error: String(error) }),
-        );
-    };
+  running(connection: Connection, request: MessageId): void {
+    this.#running.set(requestTag(connection.id, request), null);
+  }
+
+  /**
+   * A request of a session is answered (`running`: it was {@link running}): its reply is
+   * recorded (in the session, and in a durable store), and whoever waits for it gets it.
+   */
+  settle(connection: Connection, request: MessageId, json: string, running: boolean): void {
+    if (running) {
+      const tag = requestTag(connection.id, request);
+      const waiting = this.#running.get(tag);
+      this.#running.delete(tag);
+      if (waiting != null) for (const resolve of waiting) resolve(json);
+    }
+    const { maxReplies, windowMs } = this.config.resume;
+    const session = connection.session;
+    if (session !== undefined) {
+      const recorded = (session.recorded ??= new Map());
+      recorded.set(request, json);
+      // In insertion order: the first is the oldest. The store keeps as many.
+      if (recorded.size > maxReplies) recorded.delete(recorded.keys().next().value!);
+    }
+    // A store that is not durable takes the session's record when its socket drops (park).
+    if (!this.store.durable) return;
+    this.store
+      .replied(connection.id, request, json, maxReplies, windowMs)
+      .catch((error: unknown) =>
+        this.logger.warn("recording a reply failed", { error: String(error) }),
+      );
+  }
+
+  /**
+   * The client received the replies to these requests (a request's `ack`): the session forgets
+   * them here (a durable store keeps its copies until they age out; the client does not ask for
+   * them again).
+   */
+  acknowledge(connection: Connection, ack: readonly MessageId[]): void {
+    const recorded = connection.session?.recorded;
+    if (recorded === undefined) return;
+    for (const id of ack) recorded.delete(id);
   }
 
   /** Records in the store, before the request runs, that it started on this node. */
-  async mark(connection: Connection, request: string): Promise<void> {
+  async mark(connection: Connection, request: MessageId): Promise<void> {
     await this.store.started(connection.id, request, this.config.resume.windowMs);
   }
 
@@ -351,7 +373,7 @@ export class Sessions {
    */
   async #takeOver(
     record: SessionRecord,
-  ): Promise<{ record: SessionRecord; recorded?: Map<string, RecordedRequest> }> {
+  ): Promise<{ record: SessionRecord; recorded?: Map<MessageId, RecordedRequest> }> {
     clearTimeout(this.#graces.get(record.id)?.timer);
     this.#graces.delete(record.id);
     const old = this.table.get(record.id);

@@ -104,6 +104,19 @@ describe("inbound requests: shape", () => {
     }
   });
 
+  it("keeps an ack of up to 64 messageIds, drops a null one, refuses any other", () => {
+    const ack = ["c1", 2, "c3"];
+    expect(toInboundRequest({ event: "roomView", ack }, 64).ack).to.deep.equal(ack);
+    const full = Array.from({ length: 64 }, (_, i) => i);
+    expect(toInboundRequest({ event: "roomView", ack: full }, 64).ack).to.have.length(64);
+    expect(toInboundRequest({ event: "roomView", ack: null }, 64)).not.to.have.property("ack");
+    for (const bad of ["c1", 1, {}, [NaN], [null], [["c1"]], [...full, 64]]) {
+      expect(refusal(() => toInboundRequest({ event: "roomView", ack: bad }, 64))).to.equal(
+        "bad message: ack must be an array of at most 64 messageIds",
+      );
+    }
+  });
+
   it("copies params into an object that inherits nothing, and ignores other fields", () => {
     const decoded = JSON.parse(
       '{"event":"paramAdd","params":{"__proto__":{"x":1},"constructor":"c","key":"k"},"extra":1}',

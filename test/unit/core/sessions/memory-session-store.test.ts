@@ -53,11 +53,11 @@ describe("sessions in memory", () => {
     await store.save(record("a"), 60_000);
     // The session's own map, handed over when its socket drops (a request still running there
     // records its reply in it afterwards).
-    const recorded = new Map([['"c1"', { holder: "local", reply: '{"n":1}' }]]);
+    const recorded = new Map([['"c1"', '{"n":1}']]);
     await store.save(record("a"), 60_000, recorded);
-    recorded.set('"c2"', { holder: "local", reply: '{"n":2}' });
+    recorded.set('"c2"', '{"n":2}');
     expect([...(await store.requests("a")).keys()]).to.deep.equal(['"c1"', '"c2"']);
-    await store.save(record("b"), 60_000, new Map([['"x"', { holder: "local", reply: "{}" }]]));
+    await store.save(record("b"), 60_000, new Map([['"x"', "{}"]]));
     expect([...(await store.requests("b")).keys()]).to.deep.equal(['"x"']);
   });
 
