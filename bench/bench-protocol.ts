@@ -9,7 +9,8 @@ export type Transport = "ws" | "socketio" | "faye";
 /**
  * Which dialect a client speaks: actionwire's version 1 (no hello, no session), actionwire's
  * with a session (it announces and says a hello, as the project's client does with resume on,
- * and sends a messageId with every request), or the bare server's.
+ * sends a messageId with every request and acknowledges the replies it got in the next one), or
+ * the bare server's.
  */
 export type Flavour = "actionwire" | "session" | "bare";
 
