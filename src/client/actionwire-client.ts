@@ -223,8 +223,9 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
   /** The `seq` of the last alert of the session received (resume on); 0: none. */
   #alertSeq = 0;
   /**
-   * The ids of replies received that the server has not been told of yet (a session's): the
-   * next request acknowledges them, and the server forgets their recorded replies.
+   * The ids of replies received that the server has not been told of yet (a session's, the
+   * last {@link MAX_ACKS}): the next request acknowledges them, and the server forgets their
+   * recorded replies.
    */
   #acks: string[] = [];
 
@@ -477,7 +478,10 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
       params: pending.params,
       messageId,
     };
-    if (this.#acks.length > 0) request.ack = this.#acks.splice(0, MAX_ACKS);
+    if (this.#acks.length > 0) {
+      request.ack = this.#acks;
+      this.#acks = [];
+    }
     this.#connector?.send(request);
   }
 
@@ -729,6 +733,8 @@ export class ActionwireClient<Api = unknown> extends Emitter<ClientEvents> {
         if (message.code === "ERR_SHUTTING_DOWN" && this.#retriesAfterResume(pending)) return;
         // The session recorded this reply, in case it was lost: it was not.
         if (typeof id === "string" && this.#session !== undefined && this.#resumeOn) {
+          // The newest count: the server forgets its oldest replies first anyway.
+          if (this.#acks.length === MAX_ACKS) this.#acks.shift();
           this.#acks.push(id);
         }
         this.#settle(typeof id === "string" ? id : this.#idOf(pending));

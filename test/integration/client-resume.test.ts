@@ -52,6 +52,18 @@ describe("ActionwireClient resume (against a server that speaks the resume proto
     expect(calls).to.equal(2);
   });
 
+  it("acknowledges the replies it got with its next request, the newest 64 at most", async () => {
+    const c = client();
+    await c.connect();
+    await Promise.all(Array.from({ length: 100 }, () => c.detailsView()));
+    await c.detailsView();
+    const frames = server.last.frames.slice(-101);
+    const answered = frames.slice(0, 100).map((frame) => frame.messageId);
+    // Sent together, before any reply: none acknowledges anything but what came before.
+    expect(frames.slice(1, 100).every((frame) => frame.ack === undefined)).to.equal(true);
+    expect(frames[100]!.ack).to.deep.equal(answered.slice(-64));
+  });
+
   it("resumes with the session's id, its last token and each heard room's last position", async () => {
     const c = client();
     const heard: ServerPayload[] = [];
