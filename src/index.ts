@@ -95,6 +95,7 @@ export type {
 export type { ClusterBusContext, ClusterBusFactory } from "./core/cluster-bus-factory.js";
 export type { ClusterStore } from "./core/cluster-store.js";
 export type { HistoryRead, PositionedPush, RoomPosition } from "./core/rooms/room-position.js";
+export type { MessageId } from "./core/inbound-request.js";
 export type {
   DeferredGrace,
   RecordedRequest,

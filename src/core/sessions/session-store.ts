@@ -48,7 +48,7 @@ export type RecordedRequest = string | { readonly holder: string };
  * `ttlMs` after its last write.
  */
 export interface SessionStore {
-  /** This node, as {@link SessionRecord.holder} and {@link RecordedRequest.holder} name it. */
+  /** This node, as {@link SessionRecord.holder} and a started {@link RecordedRequest} name it. */
   readonly holder: string;
   /**
    * `true` when the store outlives this node (shared): records are then written as they
