@@ -7,7 +7,7 @@ import type { ClusterBus } from "./cluster-bus.js";
 import { type ActionReply, ActionRunner } from "./actions/action-runner.js";
 import { Admission } from "./admission.js";
 import type { ResolvedConfig } from "./config.js";
-import { Connection, type ConnectionInfo } from "./connection.js";
+import { Connection, type ConnectionInfo, requestTag } from "./connection.js";
 import type { ConnectionTable, GoodbyeReason } from "./connection-table.js";
 import { ActionwireError } from "./errors.js";
 import {
@@ -31,7 +31,6 @@ import type { RoomManager } from "./rooms/room-manager.js";
 import { HELLO_VERB } from "./sessions/hello.js";
 import type { SessionStore } from "./sessions/session-store.js";
 import { Sessions } from "./sessions/sessions.js";
-import { requestTag } from "./connection.js";
 import {
   checkDeclared,
   VERB_TABLE,
