@@ -1,4 +1,4 @@
-import { context, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, createContextKey, SpanStatusCode, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
   BasicTracerProvider,
@@ -27,6 +27,31 @@ const nested = defineAction({
     await Promise.resolve();
     trace.getTracer("app").startSpan("app work").end();
     return { done: true };
+  },
+});
+
+/**
+ * An action that reads and derives the context it runs in, as application code may (its own
+ * values, the span taken out): what it saw, for the test to compare with the action's span.
+ */
+const probe = defineAction({
+  name: "contextProbe",
+  run: () => {
+    const key = createContextKey("actionwire test value");
+    const active = context.active();
+    const withValue = active.setValue(key, "kept");
+    const withoutSpan = trace.deleteSpan(withValue);
+    const withoutValue = withValue.deleteValue(key);
+    return {
+      spanId: trace.getSpan(active)?.spanContext().spanId,
+      valueSpanId: trace.getSpan(withValue)?.spanContext().spanId,
+      value: withValue.getValue(key) ?? null,
+      noValueBefore: active.getValue(key) === undefined,
+      spanDeleted: trace.getSpan(withoutSpan) === undefined,
+      valueKept: withoutSpan.getValue(key) ?? null,
+      valueDeleted: withoutValue.getValue(key) === undefined,
+      spanKeptId: trace.getSpan(withoutValue)?.spanContext().spanId,
+    };
   },
 });
 
@@ -107,6 +132,23 @@ describe("OpenTelemetry tracing", function () {
     // The action's own code ran in the action's span.
     const work = spans("app work").find((span) => span.spanContext().traceId === TRACE_ID)!;
     expect(work.parentSpanContext?.spanId).to.equal(child.spanContext().spanId);
+  });
+
+  it("runs an action in a context that holds its span and works as the API's own", async () => {
+    const server = await start({ nodeId: "trace-e", actions: [probe] });
+    const client = await connect(server, () => TRACEPARENT);
+    const seen = await client.action("contextProbe");
+    const spanId = only("action contextProbe").spanContext().spanId;
+    expect(seen).to.deep.include({
+      spanId,
+      valueSpanId: spanId,
+      value: "kept",
+      noValueBefore: true,
+      spanDeleted: true,
+      valueKept: "kept",
+      valueDeleted: true,
+      spanKeptId: spanId,
+    });
   });
 
   it("marks a failed action's span with its error code, and takes HTTP's traceparent header", async () => {
