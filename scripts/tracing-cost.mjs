@@ -11,9 +11,18 @@
 // inprocess: echo requests through the in-process transport (no sockets, no load process).
 // SAMPLE_RATIO=0.1: the SDK samples that share of the root spans (ParentBased around
 // TraceIdRatioBased), as a production deployment would.
-// STATES: comma-separated, each `off` or a `+`-joined set of `tracing` and `metrics`.
+// STATES: comma-separated, each `off` or a `+`-joined set of `tracing` and `metrics`, or one of
+//   `sdk`: the SDK's span alone in the core's span hook (startSpan with the same options, the same
+//     four attributes, end), without actionwire's context or anything else of actionwire's tracing;
+//   `sdk-batched`: the same SDK calls for the requests of one event-loop turn, made together in a
+//     setImmediate after them (start and end times given): the same work, run back to back.
+// Prints, per state after the first, the median of its windows' differences from the first state
+// in the same round (paired), with the interquartile range.
+//   node scripts/tracing-cost.mjs sdk-rate [PER=20] [WINDOWS=20]: no server: the SDK's span alone,
+// PER spans every millisecond in an otherwise idle process, CPU per span over the idle process.
 import { fork } from "node:child_process";
-import { PerformanceObserver } from "node:perf_hooks";
+import { performance, PerformanceObserver } from "node:perf_hooks";
+import { clearInterval, setImmediate, setInterval } from "node:timers";
 import { setImmediate as immediate, setTimeout as sleep } from "node:timers/promises";
 import { URL } from "node:url";
 
@@ -62,6 +71,59 @@ if (process.argv[2] === "--load") {
     })();
   }
   process.send("ready");
+} else if (process.argv[2] === "sdk-rate") {
+  const per = Number(process.argv[3] ?? 20);
+  const windows = Number(process.argv[4] ?? 20);
+  const { context, trace } = await import("@opentelemetry/api");
+  const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
+  const { BasicTracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
+  const exporter = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => undefined };
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] }),
+  );
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  context.with(context.active(), () => undefined);
+  const tracer = trace.getTracer("actionwire");
+  const options = Object.freeze({ kind: 1 });
+  const attributes = Object.freeze({ "actionwire.action": "echo", "actionwire.transport": "ws" });
+  let on = false;
+  let spans = 0;
+  const timer = setInterval(() => {
+    if (!on) return;
+    for (let i = 0; i < per; i++) {
+      const span = tracer.startSpan("action echo", options, context.active());
+      span.setAttributes(attributes);
+      span.setAttribute("actionwire.node", "cost");
+      span.setAttribute("actionwire.outcome", "ok");
+      span.end();
+    }
+    spans += per;
+  }, 1);
+  await sleep(500);
+  const costs = [];
+  const rates = [];
+  for (let w = 0; w < windows; w++) {
+    const cpu = {};
+    for (const state of ["off", "on"]) {
+      on = state === "on";
+      await sleep(50);
+      const used = process.cpuUsage();
+      const [spans0, t0] = [spans, performance.now()];
+      await sleep(500);
+      const { user, system } = process.cpuUsage(used);
+      cpu[state] = { ns: (user + system) * 1000, ms: performance.now() - t0, n: spans - spans0 };
+    }
+    // The idle process's own ticks, scaled to the same time, are taken off.
+    costs.push((cpu.on.ns - (cpu.off.ns * cpu.on.ms) / cpu.off.ms) / cpu.on.n);
+    rates.push((cpu.on.n * 1000) / cpu.on.ms);
+  }
+  clearInterval(timer);
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  console.log(
+    `sdk-rate, ${per} spans per ms (${median(rates).toFixed(0)} per s), ${windows} windows: ` +
+      `CPU per span over the idle process ${median(costs).toFixed(0)} ns`,
+  );
+  process.exit(0);
 } else {
   const scenario = process.argv[2] ?? "roundtrip";
   // inprocess: the echo round trip through the in-process transport, no sockets: the code's own
@@ -126,7 +188,45 @@ if (process.argv[2] === "--load") {
   const config = server.config;
   const tracing = new Tracing(config);
   let metrics;
+  const { registerSpanHooks } = await import(`${root}/build/src/core/instrumentation.js`);
+  const tracer = trace.getTracer("actionwire");
+  const kind = Object.freeze({ kind: 1 }); // SpanKind.SERVER, as the server's spans
+  const endSpan = (span, request, endTime) => {
+    span.setAttributes(request.attributes);
+    span.setAttribute("actionwire.node", "cost");
+    span.setAttribute("actionwire.outcome", "ok");
+    span.end(endTime);
+  };
+  const hooks = (inSpan) => {
+    let unregister;
+    return {
+      on: () => (unregister = registerSpanHooks("cost", { inSpan, carrier: () => undefined })),
+      off: () => unregister(),
+    };
+  };
+  // sdk-batched: request, start, end (performance.now()), three entries per request.
+  const turn = [];
+  const endTurn = () => {
+    for (let i = 0; i < turn.length; i += 3) {
+      const options = { kind: 1, startTime: turn[i + 1] };
+      endSpan(tracer.startSpan(turn[i].name, options, context.active()), turn[i], turn[i + 2]);
+    }
+    turn.length = 0;
+  };
   const parts = {
+    sdk: hooks((request, work) => {
+      const span = tracer.startSpan(request.name, kind, context.active());
+      const result = work();
+      endSpan(span, request);
+      return result;
+    }),
+    "sdk-batched": hooks((request, work) => {
+      const startedAt = performance.now();
+      const result = work();
+      if (turn.length === 0) setImmediate(endTurn);
+      turn.push(request, startedAt, performance.now());
+      return result;
+    }),
     tracing: { on: () => tracing.start(), off: () => tracing.stop() },
     metrics: {
       on: async () => {
@@ -208,6 +308,17 @@ if (process.argv[2] === "--load") {
       `${state.padEnd(16)} server CPU per ${unit} ${cpu.toFixed(0)} ns (x${(cpu / base).toFixed(2)}; ` +
         `min ${Math.min(...cpus).toFixed(0)}, max ${Math.max(...cpus).toFixed(0)}), ` +
         `GC ${median(list.map((s) => s.gcNs)).toFixed(0)} ns, ${median(list.map((s) => s.rate)).toFixed(0)} per s`,
+    );
+  }
+  const quantile = (values, q) =>
+    [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * q)];
+  for (const state of states.slice(1)) {
+    const diffs = samples[state].map((s, i) => s.cpuNs - samples[states[0]][i].cpuNs);
+    const gc = samples[state].map((s, i) => s.gcNs - samples[states[0]][i].gcNs);
+    console.log(
+      `${state.padEnd(16)} paired, against ${states[0]}: ${quantile(diffs, 0.5).toFixed(0)} ns ` +
+        `(IQR ${quantile(diffs, 0.25).toFixed(0)} to ${quantile(diffs, 0.75).toFixed(0)}), ` +
+        `GC ${quantile(gc, 0.5).toFixed(0)} ns`,
     );
   }
   stopped = true;
