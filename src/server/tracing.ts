@@ -12,9 +12,6 @@ import { packageVersion } from "../core/package-version.js";
 
 type Api = typeof OtelApi;
 
-/** `trace.setSpan`: the parent context with `span` as its active span. */
-type SpanSetter = (parent: OtelApi.Context, span: OtelApi.Span) => OtelApi.Context;
-
 /** `version-traceid-spanid-flags` (W3C Trace Context, level 1; later versions may add fields). */
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 
@@ -56,7 +53,6 @@ export class Tracing {
 function spanHooks(api: Api, config: ResolvedConfig, version: string | undefined): SpanHooks {
   const { context, trace, SpanKind, SpanStatusCode } = api;
   const tracer = trace.getTracer("actionwire", version);
-  const withSpan = spanSetter(api);
   const node = config.nodeId;
   // The SDK only reads its options: one object per kind serves every span.
   const server: OtelApi.SpanOptions = Object.freeze({ kind: SpanKind.SERVER });
@@ -83,9 +79,7 @@ function spanHooks(api: Api, config: ResolvedConfig, version: string | undefined
     inSpan<T>(request: SpanRequest, work: () => T): T {
       const active = context.active();
       const parent =
-        request.parent === undefined
-          ? active
-          : withRemoteParent(api, withSpan, active, request.parent);
+        request.parent === undefined ? active : withRemoteParent(api, active, request.parent);
       const span = tracer.startSpan(
         request.name,
         request.kind === "server" ? server : consumer,
@@ -93,7 +87,7 @@ function spanHooks(api: Api, config: ResolvedConfig, version: string | undefined
       );
       let result: T;
       try {
-        result = context.with(withSpan(parent, span), work);
+        result = context.with(trace.setSpan(parent, span), work);
       } catch (error) {
         end(span, request, error);
         throw error;
@@ -123,12 +117,7 @@ function spanHooks(api: Api, config: ResolvedConfig, version: string | undefined
 }
 
 /** `base` with the carrier's span as the (remote) parent; `base` itself if it is not valid. */
-function withRemoteParent(
-  api: Api,
-  withSpan: SpanSetter,
-  base: OtelApi.Context,
-  carrier: TraceCarrier,
-): OtelApi.Context {
+function withRemoteParent(api: Api, base: OtelApi.Context, carrier: TraceCarrier): OtelApi.Context {
   const match = TRACEPARENT.exec(carrier.traceparent ?? "");
   if (match === null || match[1] === "ff" || (match[1] === "00" && match[5] !== undefined)) {
     return base;
@@ -143,57 +132,5 @@ function withRemoteParent(
   if (typeof carrier.tracestate === "string" && carrier.tracestate !== "") {
     spanContext.traceState = api.createTraceState(carrier.tracestate);
   }
-  return withSpan(base, api.trace.wrapSpanContext(spanContext));
-}
-
-/**
- * `trace.setSpan`, made cheaper where the API allows it: a {@link ContextFrame} on the parent
- * instead of the API's context, which copies the parent's map and makes three closures for
- * every traced request. The span's key is the one `trace.setSpan` itself sets (asked of a probe
- * context once); if that probe does not give a key that `trace.getSpan` reads back, the API's
- * own `setSpan` is used.
- */
-function spanSetter(api: Api): SpanSetter {
-  let key: symbol | undefined;
-  const probe: OtelApi.Context = {
-    getValue: () => undefined,
-    setValue: (set) => {
-      key = set;
-      return probe;
-    },
-    deleteValue: () => probe,
-  };
-  const span = api.trace.wrapSpanContext(api.INVALID_SPAN_CONTEXT);
-  api.trace.setSpan(probe, span);
-  const spanKey = key;
-  if (spanKey === undefined) return (parent, child) => api.trace.setSpan(parent, child);
-  if (api.trace.getSpan(new ContextFrame(api.ROOT_CONTEXT, spanKey, span)) !== span) {
-    return (parent, child) => api.trace.setSpan(parent, child);
-  }
-  return (parent, child) => new ContextFrame(parent, spanKey, child);
-}
-
-/**
- * A context that is its parent plus one value (what `setValue` returns): one small object, where
- * the API's own context copies its parent's whole map. Reading walks up the (short) chain.
- */
-class ContextFrame implements OtelApi.Context {
-  constructor(
-    private readonly parent: OtelApi.Context,
-    private readonly key: symbol,
-    private readonly value: unknown,
-  ) {}
-
-  getValue(key: symbol): unknown {
-    return key === this.key ? this.value : this.parent.getValue(key);
-  }
-
-  setValue(key: symbol, value: unknown): OtelApi.Context {
-    return new ContextFrame(this, key, value);
-  }
-
-  deleteValue(key: symbol): OtelApi.Context {
-    const parent = this.parent.deleteValue(key);
-    return key === this.key ? parent : new ContextFrame(parent, this.key, this.value);
-  }
+  return api.trace.setSpanContext(base, spanContext);
 }
