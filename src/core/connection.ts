@@ -31,6 +31,13 @@ export interface LiveSession {
    * `undefined` until it records one (an idle session holds no Map).
    */
   recorded: Map<MessageId, import("./sessions/session-store.js").RecordedRequest> | undefined;
+  /**
+   * The newest recorded reply's `messageId` and text, kept beside {@link recorded} while the
+   * socket lives: a client that acknowledges each reply with its next request then never makes
+   * the Map grow and shrink (see Sessions.settle). `undefined` once acknowledged.
+   */
+  latest: MessageId | undefined;
+  latestReply: string | undefined;
 }
 
 /**

@@ -276,6 +276,19 @@ describe("Sessions and resume (one node, ws)", function () {
     });
   });
 
+  it("keeps a session's last resume.maxReplies replies and forgets older ones: re-sent, they run again", async () => {
+    await start({ actions: [counterAction(new Map())], resume: { maxReplies: 2 } });
+    const alice = await hello();
+    for (const id of ["r1", "r2", "r3"]) {
+      await alice.send("action", { action: "bump", key: "k" }, id);
+    }
+    await drop(alice);
+    const back = await hello({ resume: resumeOf(alice) });
+    expect((await back.send("action", { action: "bump", key: "k" }, "r2")).value).to.equal(2);
+    expect((await back.send("action", { action: "bump", key: "k" }, "r3")).value).to.equal(3);
+    expect((await back.send("action", { action: "bump", key: "k" }, "r1")).value).to.equal(4);
+  });
+
   it("passes the hello's auth to authenticate, and resumes only the same identity", async () => {
     await start({
       authenticate: (connection) => {

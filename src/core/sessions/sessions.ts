@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from "../config.js";
-import { Connection, requestTag } from "../connection.js";
+import { Connection, type LiveSession, requestTag } from "../connection.js";
 import type { ConnectionTable } from "../connection-table.js";
 import type { Logger } from "../logger.js";
 import type { RoomManager, RoomRecovery } from "../rooms/room-manager.js";
@@ -95,6 +95,8 @@ export class Sessions {
         tokenHash: hashToken(token),
         attachment: 1,
         recorded: undefined,
+        latest: undefined,
+        latestReply: undefined,
       };
       const welcome: WelcomeSession = { token, resumed: false, recovered: false, rooms: {} };
       if (reason !== undefined) welcome.reason = reason;
@@ -142,6 +144,8 @@ export class Sessions {
       tokenHash: hashToken(token),
       attachment: record.attachment + 1,
       recorded: undefined,
+      latest: undefined,
+      latestReply: undefined,
     };
     const { recovery, replay } = await this.rooms.restore(connection, {
       room: record.room,
@@ -208,7 +212,7 @@ export class Sessions {
     const record = this.#record(connection, undefined, false);
     await this.rooms.detach(connection);
     // Made now if it has none: a request still running records its reply in it.
-    const requests = this.store.durable ? undefined : (session.recorded ??= new Map());
+    const requests = this.store.durable ? undefined : allRecorded(session);
     await this.store
       .save(record, this.config.resume.windowMs, requests)
       .catch((error: unknown) =>
@@ -254,7 +258,9 @@ export class Sessions {
         else waiting.push(resolve);
       });
     }
-    const recorded = connection.session?.recorded?.get(request);
+    const session = connection.session;
+    const recorded =
+      session?.latest === request ? session.latestReply : session?.recorded?.get(request);
     if (recorded === undefined || typeof recorded === "string") return recorded;
     // Started on another node, no reply yet: wait while that node lives.
     const deadline = Date.now() + this.config.limits.actionTimeoutMs;
@@ -273,7 +279,8 @@ export class Sessions {
 
   /** Whether a request of the session ran, runs, or started somewhere (see {@link earlier}). */
   known(connection: Connection, request: MessageId): boolean {
-    if (connection.session?.recorded?.has(request) === true) return true;
+    const session = connection.session;
+    if (session?.latest === request || session?.recorded?.has(request) === true) return true;
     return this.#running.size > 0 && this.#running.has(requestTag(connection.id, request));
   }
 
@@ -299,10 +306,18 @@ export class Sessions {
     const { maxReplies, windowMs } = this.config.resume;
     const session = connection.session;
     if (session !== undefined) {
-      const recorded = (session.recorded ??= new Map());
-      recorded.set(request, json);
-      // In insertion order: the first is the oldest. The store keeps as many.
-      if (recorded.size > maxReplies) recorded.delete(recorded.keys().next().value!);
+      if (connection.state === "closed") {
+        // Its Map is shared now (the memory store took it, or a newer socket): in there.
+        const recorded = allRecorded(session);
+        recorded.set(request, json);
+        trim(recorded, maxReplies);
+      } else {
+        // The newest is kept aside (most are acknowledged by the client's next request); the
+        // one it replaces, not acknowledged yet, joins the others.
+        if (session.latestReply !== undefined) trim(allRecorded(session), maxReplies - 1);
+        session.latest = request;
+        session.latestReply = json;
+      }
     }
     // A store that is not durable takes the session's record when its socket drops (park).
     if (!this.store.durable) return;
@@ -319,9 +334,16 @@ export class Sessions {
    * them again).
    */
   acknowledge(connection: Connection, ack: readonly MessageId[]): void {
-    const recorded = connection.session?.recorded;
-    if (recorded === undefined) return;
-    for (const id of ack) recorded.delete(id);
+    const session = connection.session;
+    if (session === undefined) return;
+    for (const id of ack) {
+      if (id === session.latest) {
+        session.latest = undefined;
+        session.latestReply = undefined;
+      } else {
+        session.recorded?.delete(id);
+      }
+    }
   }
 
   /** Records in the store, before the request runs, that it started on this node. */
@@ -381,7 +403,7 @@ export class Sessions {
       this.table.handOver(old, "local");
       await old.roomWork;
       // Its replies too (a request still running there records its reply in this map).
-      const recorded = (old.session.recorded ??= new Map());
+      const recorded = allRecorded(old.session);
       return { record: this.#record(old, this.store.holder, record.left), recorded };
     }
     if (record.holder !== undefined && record.holder !== this.store.holder) {
@@ -425,6 +447,25 @@ export class Sessions {
     };
     return record;
   }
+}
+
+/**
+ * A session's recorded requests in one Map (made if it has none): the newest reply, kept aside
+ * while its socket lives, moves in.
+ */
+function allRecorded(session: LiveSession): Map<MessageId, RecordedRequest> {
+  const recorded = (session.recorded ??= new Map());
+  if (session.latestReply !== undefined) {
+    recorded.set(session.latest!, session.latestReply);
+    session.latest = undefined;
+    session.latestReply = undefined;
+  }
+  return recorded;
+}
+
+/** Forgets the oldest recorded requests (a Map iterates in insertion order) beyond `max`. */
+function trim(recorded: Map<MessageId, RecordedRequest>, max: number): void {
+  while (recorded.size > max) recorded.delete(recorded.keys().next().value!);
 }
 
 /** The replay of a session that was not resumed. */
