@@ -15,15 +15,15 @@ const SWEEP_MS = 1_000;
  */
 class Entry {
   id: string;
-  tokenHash: string;
-  identity: string;
-  room: string | null;
-  listening: readonly string[];
-  params: Readonly<Record<string, unknown>>;
-  data: Readonly<Record<string, unknown>>;
-  holder: string | undefined;
-  attachment: number;
-  left: boolean;
+  tokenHash!: string;
+  identity!: string;
+  room!: string | null;
+  listening!: readonly string[];
+  params!: Readonly<Record<string, unknown>>;
+  data!: Readonly<Record<string, unknown>>;
+  holder!: string | undefined;
+  attachment!: number;
+  left!: boolean;
   /** Its recorded requests; `undefined` while it has none (most sessions never do). */
   requests: Map<MessageId, RecordedRequest> | undefined = undefined;
   /** Its last alerts, oldest first; `undefined` while it has none. */
@@ -37,15 +37,7 @@ class Entry {
     public expiresAt: number,
   ) {
     this.id = record.id;
-    this.tokenHash = record.tokenHash;
-    this.identity = record.identity;
-    this.room = record.room;
-    this.listening = record.listening;
-    this.params = record.params;
-    this.data = record.data;
-    this.holder = record.holder;
-    this.attachment = record.attachment;
-    this.left = record.left;
+    this.write(record);
   }
 
   /** Takes a newer record's fields. */
